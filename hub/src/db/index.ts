@@ -1,0 +1,3 @@
+export * from './connect';
+export type { Database } from './database';
+export * from './migrate';

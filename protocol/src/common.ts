@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** Device ids appear in MQTT topics, so they exclude `/`, `+`, `#` and spaces. */
+export const DeviceIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'lowercase letters, digits, - and _, 3 to 64 characters');
+export type DeviceId = z.infer<typeof DeviceIdSchema>;
+
+export const IdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : -');
+
+/** Milliseconds since the Unix epoch. */
+export const TimestampSchema = z.number().int().min(0).max(8.64e15);
+
+/** Money is always an integer number of minor units (cents) with an ISO 4217 currency. */
+export const AmountSchema = z.number().int().min(0).max(100_000_000);
+export const CurrencySchema = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code such as EUR');
+
+export const SemverSchema = z
+  .string()
+  .regex(/^\d{1,4}\.\d{1,4}\.\d{1,4}(?:-[0-9A-Za-z.-]{1,32})?$/, 'semantic version such as 1.4.2');
+
+export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex sha256');
+
+export const MaterialSchema = z.enum(['water', 'beans', 'milk', 'cups', 'waste']);
+export type Material = z.infer<typeof MaterialSchema>;
+
+export const MATERIAL_UNITS = { water: 'ml', beans: 'g', milk: 'ml', cups: 'pcs', waste: 'pct' } as const;
+
+export const PaymentMethodSchema = z.enum(['card', 'free_vend']);
+export type PaymentMethod = z.infer<typeof PaymentMethodSchema>;
+
+export const SeveritySchema = z.enum(['info', 'warning', 'critical']);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+export const SignatureSchema = z.object({
+  alg: z.literal('Ed25519'),
+  keyId: z.string().min(1).max(64),
+  /** base64 of the signature over the canonical JSON of the signed object without `signature`. */
+  value: z.string().min(1).max(512),
+});
+export type Signature = z.infer<typeof SignatureSchema>;
+
+/** Semantic version comparison: negative when a < b. Pre-release sorts before its release. */
+export function compareSemver(a: string, b: string): number {
+  const [ca = '', pa] = a.split('-', 2);
+  const [cb = '', pb] = b.split('-', 2);
+  const na = ca.split('.').map(Number);
+  const nb = cb.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (na[i] ?? 0) - (nb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  if (pa === pb) return 0;
+  if (pa === undefined) return 1;
+  if (pb === undefined) return -1;
+  return pa < pb ? -1 : 1;
+}
+
+/** JSON with object keys sorted, the form that signatures and hashes are computed over. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,99 @@
+/**
+ * The error-code catalogue shared by agent, hub and simulator. Codes are stable: clients match on them.
+ * `status` is the HTTP status the hub answers with; devices ignore it.
+ */
+export const ErrorCodes = {
+  // Messages and framing
+  VALIDATION_FAILED: { status: 400, message: 'The input does not match its schema' },
+  MALFORMED_JSON: { status: 400, message: 'The payload is not valid JSON' },
+  MESSAGE_TOO_LARGE: { status: 413, message: 'The message exceeds its size limit' },
+  UNSUPPORTED_VERSION: { status: 400, message: 'The protocol major version is not supported' },
+  UNKNOWN_MESSAGE_TYPE: { status: 400, message: 'The message type is not known to this receiver' },
+  TOPIC_INVALID: { status: 400, message: 'The MQTT topic is not a Crema topic' },
+  TOPIC_FORBIDDEN: { status: 403, message: 'The topic is outside the device prefix' },
+  DEVICE_MISMATCH: { status: 400, message: 'The envelope device id does not match the topic' },
+  LINE_BAD_CHECKSUM: { status: 400, message: 'The line checksum does not match' },
+  LINE_TRUNCATED: { status: 400, message: 'The line is incomplete' },
+  LINE_TOO_LONG: { status: 400, message: 'The line exceeds the maximum length' },
+  LINE_UNKNOWN_VERB: { status: 400, message: 'The line verb is not part of the protocol' },
+  LINE_MALFORMED: { status: 400, message: 'The line is not framed correctly' },
+  // Admin API
+  AUTH_REQUIRED: { status: 401, message: 'Authentication is required' },
+  AUTH_INVALID_CREDENTIALS: { status: 401, message: 'Invalid email or password' },
+  AUTH_TOKEN_INVALID: { status: 401, message: 'The token is invalid or expired' },
+  AUTH_THROTTLED: { status: 429, message: 'Too many attempts; try again later' },
+  FORBIDDEN: { status: 403, message: 'The caller lacks the permission for this action' },
+  NOT_FOUND: { status: 404, message: 'The resource does not exist' },
+  CONFLICT: { status: 409, message: 'The resource already exists or changed concurrently' },
+  INVALID_TRANSITION: { status: 409, message: 'The state transition is not allowed' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body exceeds its size limit' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  REFUND_EXCEEDS_CAPTURE: { status: 422, message: 'The refund exceeds the captured amount' },
+  CSV_INVALID: { status: 422, message: 'The CSV file has invalid rows' },
+  // Devices and commands
+  DEVICE_UNKNOWN: { status: 404, message: 'The device is not registered' },
+  DEVICE_REVOKED: { status: 403, message: 'The device credential was revoked' },
+  COMMAND_EXPIRED: { status: 410, message: 'The command passed its time-to-live' },
+  COMMAND_DUPLICATE: { status: 409, message: 'The command was already received' },
+  COMMAND_FAILED: { status: 500, message: 'The command failed on the device' },
+  // Machine and sales
+  SALES_LOCKED: { status: 423, message: 'Sales are locked on this machine' },
+  RECIPE_UNAVAILABLE: { status: 409, message: 'The drink is not available' },
+  MATERIAL_INSUFFICIENT: { status: 409, message: 'Not enough material for this drink' },
+  BOILER_NOT_READY: { status: 409, message: 'The boiler is not at brewing temperature' },
+  NO_CUP: { status: 409, message: 'No cup is in place' },
+  DOOR_OPEN: { status: 409, message: 'The service door is open' },
+  FAULT_ACTIVE: { status: 409, message: 'A blocking fault is active' },
+  MACHINE_BUSY: { status: 409, message: 'The machine is busy with another order' },
+  BREW_FAILED: { status: 500, message: 'The drink could not be made' },
+  BREWER_TIMEOUT: { status: 504, message: 'The brewer did not answer in time' },
+  BREWER_DISCONNECTED: { status: 503, message: 'The brewer link is down' },
+  BREWER_REJECTED: { status: 502, message: 'The brewer refused the request' },
+  MODBUS_TIMEOUT: { status: 504, message: 'The auxiliary board did not answer in time' },
+  MODBUS_UNAVAILABLE: { status: 503, message: 'The auxiliary board circuit is open' },
+  PAYMENT_DECLINED: { status: 402, message: 'The payment was declined' },
+  PAYMENT_TIMEOUT: { status: 504, message: 'The payment terminal did not answer in time' },
+  PAYMENT_FAILED: { status: 502, message: 'The payment terminal reported an error' },
+  STORAGE_FULL: { status: 507, message: 'The local store is full' },
+  STORAGE_READ_ONLY: { status: 503, message: 'The local store is read-only' },
+  CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
+  // Bundles and firmware
+  BUNDLE_SIGNATURE_INVALID: { status: 422, message: 'The bundle signature is missing or invalid' },
+  BUNDLE_HASH_MISMATCH: { status: 422, message: 'The bundle hash or size does not match its manifest' },
+  BUNDLE_DOWNGRADE: { status: 409, message: 'The bundle is older than the installed version' },
+  BUNDLE_MODEL_MISMATCH: { status: 422, message: 'The bundle is for another machine model' },
+  HEALTH_CHECK_FAILED: { status: 500, message: 'The new version failed its health check' },
+  // Anything else
+  INTERNAL: { status: 500, message: 'Internal error' },
+  UNAVAILABLE: { status: 503, message: 'The service is not ready' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ErrorCodes, value);
+}
+
+/** The protocol package's one coded error. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ErrorCodes[code].message,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Result of decoding untrusted input: never throws. */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ProtocolError };
+
+export const decoded = <T>(value: T): Decoded<T> => ({ ok: true, value });
+export const rejected = <T = never>(code: ErrorCode, message?: string, details?: unknown): Decoded<T> => ({
+  ok: false,
+  error: new ProtocolError(code, message, details),
+});

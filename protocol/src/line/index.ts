@@ -1,0 +1,4 @@
+export * from './brewer';
+export * from './crc16';
+export * from './frame';
+export * from './payment';

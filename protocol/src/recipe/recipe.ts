@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import {
+  AmountSchema,
+  CurrencySchema,
+  IdSchema,
+  type Material,
+  Sha256Schema,
+  SignatureSchema,
+  TimestampSchema,
+} from '../common';
+import { type RecipeStep, RecipeStepSchema } from './steps';
+
+export const SizeIdSchema = z.enum(['S', 'M', 'L']);
+export type SizeId = z.infer<typeof SizeIdSchema>;
+
+export const RecipeSizeSchema = z.object({
+  id: SizeIdSchema,
+  label: z.string().min(1).max(40),
+  /** Multiplies every quantity (grams, ml) of the steps. */
+  scale: z.number().min(0.5).max(3),
+});
+
+export const RecipeSchema = z
+  .object({
+    id: IdSchema,
+    name: z.string().min(1).max(80),
+    description: z.string().max(500).optional(),
+    steps: z.array(RecipeStepSchema).min(1).max(20),
+    sizes: z.array(RecipeSizeSchema).min(1).max(3),
+  })
+  .superRefine((recipe, ctx) => {
+    const ids = recipe.sizes.map((s) => s.id);
+    if (new Set(ids).size !== ids.length)
+      ctx.addIssue({ code: 'custom', message: 'size ids must be unique', path: ['sizes'] });
+    const cups = recipe.steps.filter((s) => s.op === 'cup').length;
+    if (cups !== 1 || recipe.steps[0]?.op !== 'cup') {
+      ctx.addIssue({ code: 'custom', message: 'a recipe starts with exactly one cup step', path: ['steps'] });
+    }
+    if (recipe.steps.at(-1)?.op !== 'dispense') {
+      ctx.addIssue({ code: 'custom', message: 'a recipe ends with a dispense step', path: ['steps'] });
+    }
+  });
+export type Recipe = z.infer<typeof RecipeSchema>;
+
+export const PriceSchema = z.object({ recipeId: IdSchema, size: SizeIdSchema, amount: AmountSchema });
+export type Price = z.infer<typeof PriceSchema>;
+
+export const PriceListSchema = z.object({
+  version: z.number().int().min(1),
+  currency: CurrencySchema,
+  items: z.array(PriceSchema).max(600),
+});
+export type PriceList = z.infer<typeof PriceListSchema>;
+
+/** The signed part of a recipe bundle: everything a machine needs to sell drinks. */
+export const RecipeSetSchema = z.object({
+  recipes: z.array(RecipeSchema).min(1).max(200),
+  prices: PriceListSchema,
+});
+export type RecipeSet = z.infer<typeof RecipeSetSchema>;
+
+export const BundleManifestSchema = z.object({
+  kind: z.literal('recipe_set'),
+  merchantId: IdSchema,
+  version: z.number().int().min(1),
+  createdAt: TimestampSchema,
+  /** sha256 of canonicalJson(payload). */
+  sha256: Sha256Schema,
+  signature: SignatureSchema,
+});
+export type BundleManifest = z.infer<typeof BundleManifestSchema>;
+
+export const RecipeBundleSchema = z.object({ manifest: BundleManifestSchema, payload: RecipeSetSchema });
+export type RecipeBundle = z.infer<typeof RecipeBundleSchema>;
+
+export type Consumption = Record<Exclude<Material, 'waste'>, number>;
+
+/** Materials one drink of a size consumes, from its steps: the agent checks and books these. */
+export function recipeConsumption(recipe: Recipe, size: SizeId): Consumption {
+  const scale = recipe.sizes.find((s) => s.id === size)?.scale ?? 1;
+  const total: Consumption = { water: 0, beans: 0, milk: 0, cups: 0 };
+  for (const step of recipe.steps) addStep(total, step, scale);
+  return total;
+}
+
+function addStep(total: Consumption, step: RecipeStep, scale: number): void {
+  switch (step.op) {
+    case 'cup':
+      total.cups += 1;
+      return;
+    case 'grind':
+      total.beans += step.grams * scale;
+      return;
+    case 'brew':
+    case 'water':
+      total.water += step.ml * scale;
+      return;
+    case 'milk':
+      total.milk += step.ml * scale;
+      return;
+    case 'heat':
+    case 'preinfuse':
+    case 'dispense':
+      return;
+  }
+}

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Installs pnpm and the workspace's dependencies on a machine that has only Node 20+.
+set -e
+cd "$(dirname "$0")/.."
+# node-gyp must build native addons (better-sqlite3) against the local Node headers: there is no download.
+if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
+if ! command -v pnpm >/dev/null 2>&1; then
+  npm install -g pnpm@12 >/dev/null
+fi
+pnpm install --prefer-offline --reporter=silent

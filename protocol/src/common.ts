@@ -44,10 +44,10 @@ export const SignatureSchema = z.object({
 });
 export type Signature = z.infer<typeof SignatureSchema>;
 
-/** Semantic version comparison: negative when a < b. Pre-release sorts before its release. */
+/** Semantic version comparison: negative when a < b. Pre-release sorts before its release (semver §11). */
 export function compareSemver(a: string, b: string): number {
-  const [ca = '', pa] = a.split('-', 2);
-  const [cb = '', pb] = b.split('-', 2);
+  const [ca, pa] = splitPre(a);
+  const [cb, pb] = splitPre(b);
   const na = ca.split('.').map(Number);
   const nb = cb.split('.').map(Number);
   for (let i = 0; i < 3; i++) {
@@ -57,7 +57,29 @@ export function compareSemver(a: string, b: string): number {
   if (pa === pb) return 0;
   if (pa === undefined) return 1;
   if (pb === undefined) return -1;
-  return pa < pb ? -1 : 1;
+  return comparePre(pa.split('.'), pb.split('.'));
+}
+
+function splitPre(v: string): [string, string | undefined] {
+  const dash = v.indexOf('-');
+  return dash < 0 ? [v, undefined] : [v.slice(0, dash), v.slice(dash + 1)];
+}
+
+/** Numeric identifiers compare as numbers and sort before alphanumeric ones; a shorter prefix sorts first. */
+function comparePre(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return Number(x) - Number(y);
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 /** JSON with object keys sorted, the form that signatures and hashes are computed over. */

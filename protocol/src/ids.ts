@@ -18,8 +18,15 @@ export function createUlidGenerator(now: () => number = Date.now, random: Random
   return function ulid(): string {
     let time = now();
     if (time <= lastTime) {
-      time = lastTime;
-      lastRandom = increment(lastRandom);
+      const next = increment(lastRandom);
+      if (next) {
+        time = lastTime;
+        lastRandom = next;
+      } else {
+        // 2^80 ids in one millisecond: borrow the next millisecond rather than break the order.
+        time = ++lastTime;
+        lastRandom = Array.from(random(16), (b) => b & 31);
+      }
     } else {
       lastTime = time;
       lastRandom = Array.from(random(16), (b) => b & 31);
@@ -38,7 +45,8 @@ function encodeTime(time: number): string {
   return out;
 }
 
-function increment(digits: number[]): number[] {
+/** The random part plus one, or undefined when it would overflow. */
+function increment(digits: number[]): number[] | undefined {
   const next = [...digits];
   for (let i = next.length - 1; i >= 0; i--) {
     const d = next[i] ?? 0;
@@ -48,7 +56,7 @@ function increment(digits: number[]): number[] {
     }
     next[i] = 0;
   }
-  throw new Error('ULID random part overflowed within one millisecond');
+  return undefined;
 }
 
 export function ulidTime(id: string): number {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type Decoded, decoded, rejected } from '../errors';
+import { type Decoded, decoded, ProtocolError, rejected } from '../errors';
 import { Limits } from '../limits';
 import { crc16Hex } from './crc16';
 
@@ -10,7 +10,7 @@ import { crc16Hex } from './crc16';
  *
  * prefix `>` request (agent to device), `<` reply (same id as its request), `!` unsolicited event
  * (id counts events); id 4 hex digits; crc is CRC-16/CCITT-FALSE of everything before `*`, 4 hex digits.
- * Values are percent-encoded outside [A-Za-z0-9._:-].
+ * Values are percent-encoded outside [A-Za-z0-9._:-] and may be empty.
  */
 export type FrameKind = 'request' | 'reply' | 'event';
 export type Frame = { kind: FrameKind; id: number; verb: string; args: Record<string, string> };
@@ -19,22 +19,36 @@ const PREFIX: Record<FrameKind, string> = { request: '>', reply: '<', event: '!'
 const KIND_OF: Record<string, FrameKind> = { '>': 'request', '<': 'reply', '!': 'event' };
 
 const BODY_RE =
-  /^([><!])([0-9A-F]{4}) ([A-Z][A-Z_]{0,15})((?: [a-z][a-z0-9_]{0,15}=[A-Za-z0-9._:%-]{1,96})*)$/;
-const ARG_RE = / ([a-z][a-z0-9_]{0,15})=([A-Za-z0-9._:%-]{1,96})/g;
+  /^([><!])([0-9A-F]{4}) ([A-Z][A-Z_]{0,15})((?: [a-z][a-z0-9_]{0,15}=[A-Za-z0-9._:%-]{0,96})*)$/;
+const ARG_RE = / ([a-z][a-z0-9_]{0,15})=([A-Za-z0-9._:%-]{0,96})/g;
+const VERB_RE = /^[A-Z][A-Z_]{0,15}$/;
+const KEY_RE = /^[a-z][a-z0-9_]{0,15}$/;
+const MAX_VALUE = 96;
 
 /** Which verbs a dialect accepts per frame kind, each with the schema of its arguments. */
 export type Dialect = Record<FrameKind, Record<string, z.ZodType<Record<string, unknown>>>>;
 
+/**
+ * Serialises a frame. Throws ProtocolError for a frame no receiver could decode (bad verb or key, a value over
+ * 96 characters once encoded, a line over Limits.lineBytes): bad output is a programming error.
+ */
 export function encodeFrame(frame: Frame): string {
-  const args = Object.entries(frame.args)
-    .map(([k, v]) => ` ${k}=${encodeValue(String(v))}`)
-    .join('');
+  if (!VERB_RE.test(frame.verb)) throw new ProtocolError('LINE_MALFORMED', `verb ${frame.verb.slice(0, 20)}`);
+  let args = '';
+  for (const [k, v] of Object.entries(frame.args)) {
+    const value = encodeValue(String(v));
+    if (!KEY_RE.test(k) || value.length > MAX_VALUE)
+      throw new ProtocolError('LINE_MALFORMED', `argument ${k.slice(0, 20)}`);
+    args += ` ${k}=${value}`;
+  }
   const body = `${PREFIX[frame.kind]}${(frame.id & 0xffff).toString(16).toUpperCase().padStart(4, '0')} ${frame.verb}${args}`;
-  return `${body}*${crc16Hex(body)}\n`;
+  const line = `${body}*${crc16Hex(body)}\n`;
+  if (line.length > Limits.lineBytes) throw new ProtocolError('LINE_TOO_LONG', `${line.length} bytes`);
+  return line;
 }
 
 function encodeValue(v: string): string {
-  return v.replace(/[^A-Za-z0-9._:-]/g, (ch) =>
+  return v.replace(/[^A-Za-z0-9._:-]/gu, (ch) =>
     Array.from(new TextEncoder().encode(ch), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(
       '',
     ),
@@ -43,8 +57,8 @@ function encodeValue(v: string): string {
 
 /** Decodes one line (with or without its terminator) against a dialect; every failure is a coded error. */
 export function decodeFrame<T extends Frame = Frame>(line: string, dialect: Dialect): Decoded<T> {
-  if (line.length + 1 > Limits.lineBytes) return rejected('LINE_TOO_LONG', `${line.length} characters`);
-  const text = line.replace(/\r?\n$/, '');
+  const text = line.replace(/\r?\n$|\r$/, '');
+  if (text.length + 1 > Limits.lineBytes) return rejected('LINE_TOO_LONG', `${text.length} characters`);
   const star = text.lastIndexOf('*');
   if (star < 0 || text.length - star - 1 < 4) return rejected('LINE_TRUNCATED');
   const body = text.slice(0, star);

@@ -138,8 +138,13 @@ export function encodeFaultBits(faults: Iterable<FaultBit>): number {
 
 /** Raw register words to an engineering value. */
 export function decodeRegister(def: RegisterDef, words: readonly number[]): number {
-  let raw = def.words === 2 ? (((words[0] ?? 0) << 16) >>> 0) | (words[1] ?? 0) : (words[0] ?? 0);
-  if (def.signed && def.words === 1 && raw >= 0x8000) raw -= 0x10000;
+  // Arithmetic, not bitwise: `|` would turn counters of 2^31 and above negative.
+  let raw =
+    def.words === 2
+      ? ((words[0] ?? 0) & 0xffff) * 0x10000 + ((words[1] ?? 0) & 0xffff)
+      : (words[0] ?? 0) & 0xffff;
+  const span = def.words === 2 ? 0x1_0000_0000 : 0x10000;
+  if (def.signed && raw >= span / 2) raw -= span;
   return Math.round(raw * def.scale * 1000) / 1000;
 }
 
@@ -147,7 +152,9 @@ export function decodeRegister(def: RegisterDef, words: readonly number[]): numb
 export function encodeRegister(def: RegisterDef, value: number): number[] {
   const raw = Math.round(value / def.scale);
   if (def.words === 2) {
-    const v = Math.min(Math.max(raw, 0), 0xffffffff);
+    const v = def.signed
+      ? (Math.min(Math.max(raw, -0x8000_0000), 0x7fff_ffff) + 0x1_0000_0000) % 0x1_0000_0000
+      : Math.min(Math.max(raw, 0), 0xffffffff);
     return [Math.floor(v / 0x10000), v % 0x10000];
   }
   if (def.signed) return [(Math.min(Math.max(raw, -0x8000), 0x7fff) + 0x10000) % 0x10000];

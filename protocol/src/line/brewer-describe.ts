@@ -1,0 +1,101 @@
+import type { BrewerError, BrewerEventArgs, BrewerFault, BrewerReplyArgs, BrewerVerb } from './brewer';
+import type { DialectDescription } from './describe';
+
+/**
+ * The brewer dialect in words: what each verb does, replies and may fail with. Typed against the dialect, so a
+ * verb added to the codec without a description does not compile; docs/protocol.md is generated from it.
+ */
+export const BrewerDescription: DialectDescription<
+  BrewerVerb,
+  keyof typeof BrewerReplyArgs,
+  keyof typeof BrewerEventArgs,
+  BrewerError
+> = {
+  request: {
+    PING: { args: '', reply: '(none)', errors: '' },
+    INFO: { args: '', reply: '`fw`, `model`, `serial`', errors: '' },
+    STATUS: {
+      args: '',
+      reply:
+        '`state` (idle/busy/fault), `temp_c`, `bar`, `water_ml`, `beans_g`, `milk_ml`, `cups`, `waste_pct`, `cup` (0/1), `door` (open/closed), `faults` (`:`-separated, empty when none)',
+      errors: '',
+    },
+    HEAT: { args: 'temp_c', reply: '`temp_c` (reached)', errors: 'FAULT fault=boiler_overheat, BAD_ARGS' },
+    CUP: {
+      args: '',
+      reply: '(none); a cup is now under the spout',
+      errors: 'EMPTY fault=cups_empty, NO_CUP (dropper failed), DOOR_OPEN',
+    },
+    GRIND: {
+      args: 'g',
+      reply: '`g` (actually ground)',
+      errors: 'EMPTY fault=beans_empty, FAULT fault=grinder_jam, NO_CUP, DOOR_OPEN',
+    },
+    PREINFUSE: { args: 'ms', reply: '`ms`', errors: 'NO_CUP, EMPTY fault=water_empty' },
+    BREW: {
+      args: 'ml temp_c bar',
+      reply: '`ml` (actually pumped), `temp_c`, `bar`',
+      errors:
+        'NOT_HOT, NO_CUP, EMPTY fault=water_empty, FAULT fault=pump_fault, DOOR_OPEN, ABORTED (STOP arrived)',
+    },
+    MILK: {
+      args: 'ml temp_c foam (0/1)',
+      reply: '`ml`',
+      errors: 'EMPTY fault=milk_empty, NO_CUP, ABORTED',
+    },
+    WATER: { args: 'ml', reply: '`ml`', errors: 'EMPTY fault=water_empty, NO_CUP, ABORTED' },
+    DISPENSE: { args: '', reply: '(none); the drink is released to the customer', errors: 'NO_CUP' },
+    STOP: {
+      args: '',
+      reply: '(none); every actuator is off, a running step ends with ERR ABORTED',
+      errors: '',
+    },
+    RINSE: { args: 'cycles', reply: '`ml` (water used)', errors: 'EMPTY fault=water_empty, DOOR_OPEN' },
+    RESET: { args: '', reply: '(none); clears latched faults whose cause is gone', errors: '' },
+  },
+  reply: {
+    OK: {
+      args: 'verb-specific values',
+      reply: 'The request succeeded (a long step: it has finished)',
+      errors: '',
+    },
+    ERR: {
+      args: 'code [fault] [msg]',
+      reply: 'The request failed; `code` is one of the brewer error codes',
+      errors: '',
+    },
+  },
+  event: {
+    READY: { args: 'fw model', reply: 'Sent at power-up and after the link is restored', errors: '' },
+    PROGRESS: { args: 'op pct', reply: 'A long step (`op` is its verb) is `pct` percent done', errors: '' },
+    FAULT: { args: 'code', reply: 'A fault was raised (`code` is a brewer fault)', errors: '' },
+    CLEAR: { args: 'code', reply: 'A fault cleared', errors: '' },
+    CUP: { args: 'state (present/removed)', reply: 'A cup was placed or taken away', errors: '' },
+    DOOR: { args: 'state (open/closed)', reply: 'The service door opened or closed', errors: '' },
+  },
+  errors: {
+    BUSY: 'A long step is running; only PING, STATUS, INFO and STOP are served meanwhile',
+    BAD_ARGS: 'Arguments missing or out of range',
+    NO_CUP: 'No cup under the spout (or the dropper failed)',
+    DOOR_OPEN: 'The service door is open',
+    FAULT: 'A hardware fault stopped the step; `fault` names it',
+    EMPTY: 'A material ran out; `fault` names it',
+    NOT_HOT: 'The boiler is below the requested brewing temperature',
+    ABORTED: 'STOP arrived while the step ran',
+    INTERNAL: 'Controller error',
+  },
+};
+
+/** Faults the brewer reports in FAULT/CLEAR events, ERR replies and STATUS. */
+export const BrewerFaultDescription: Readonly<Record<BrewerFault, string>> = {
+  water_empty: 'Water tank empty',
+  beans_empty: 'Bean hopper empty',
+  milk_empty: 'Milk container empty',
+  cups_empty: 'Cup dispenser empty',
+  waste_full: 'Grounds bin full',
+  grinder_jam: 'Grinder jammed',
+  boiler_overheat: 'Boiler over its safe temperature; heater cut',
+  pump_fault: 'Pump cannot build pressure',
+  door_open: 'Service door open',
+  no_cup: 'No cup under the spout',
+};

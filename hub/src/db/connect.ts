@@ -1,10 +1,17 @@
 import Sqlite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { HubError } from '../errors';
 import type { Database } from './database';
 
 export type DbKind = 'sqlite' | 'postgres';
-export type Db = { kysely: Kysely<Database>; kind: DbKind; close(): Promise<void> };
+export type Db = {
+  kysely: Kysely<Database>;
+  kind: DbKind;
+  /** PostgreSQL: the schema the connections work in, when one was given. */
+  schema?: string;
+  close(): Promise<void>;
+};
 
 // PostgreSQL returns bigint (int8) and numeric as strings; timestamps here are epoch ms and fit a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -15,11 +22,30 @@ pg.types.setTypeParser(1700, (v) => Number(v));
  * SQLite runs in WAL mode with synchronous=FULL, so a committed write survives a power cut before the hub
  * acknowledges it to a device.
  */
-export function openDb(url: string): Db {
+export interface OpenDbOptions {
+  /** PostgreSQL only: the schema every connection works in (via `search_path`), e.g. one per test file. */
+  schema?: string;
+  /** PostgreSQL only: the pool size (default 10). */
+  poolMax?: number;
+}
+
+export function openDb(url: string, options: OpenDbOptions = {}): Db {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new HubError('CONFIG_INVALID', `invalid PostgreSQL schema name ${options.schema}`);
+    }
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolMax ?? 10,
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+    });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, kind: 'postgres', close: () => kysely.destroy() };
+    return {
+      kysely,
+      kind: 'postgres',
+      ...(options.schema === undefined ? {} : { schema: options.schema }),
+      close: () => kysely.destroy(),
+    };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   const sqlite = new Sqlite(file);
@@ -27,6 +53,34 @@ export function openDb(url: string): Db {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return { kysely, kind: 'sqlite', close: () => kysely.destroy() };
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; on hot read paths preparing costs as much as running. Statements are
+ * reused by SQL text (bounded, oldest dropped first). Reuse is safe because Kysely's SQLite driver serialises
+ * all queries, streams included, on its single connection.
+ */
+function withStatementCache(sqlite: Sqlite.Database): SqliteDatabase {
+  const cache = new Map<string, Sqlite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }

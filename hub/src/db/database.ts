@@ -1,5 +1,6 @@
 import type { CoreTables } from './tables/core';
 import type { IngestTables } from './tables/ingest';
+import type { OperationsTables } from './tables/operations';
 
 /** The whole schema as Kysely sees it: one interface per concept, joined here. */
-export interface Database extends CoreTables, IngestTables {}
+export interface Database extends CoreTables, IngestTables, OperationsTables {}

@@ -32,10 +32,55 @@ export interface DevicesTable {
   created_at: number;
 }
 
+export interface UsersTable {
+  id: string;
+  /** null only for the platform superadmin. */
+  merchant_id: string | null;
+  /** lower-cased; unique. */
+  email: string;
+  name: string | null;
+  role: string;
+  password_hash: string;
+  password_changed_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Refresh tokens are stored hashed; rotation marks `used_at`, and a reused token revokes its whole family. */
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Who changed what, when and from where; before/after are JSON snapshots where they matter. */
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  actor_user_id: string | null;
+  actor_role: string | null;
+  /** The tenant the change belongs to (null for platform-level changes), so merchants can read their own. */
+  merchant_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  ip: string | null;
+  before_json: string | null;
+  after_json: string | null;
+}
+
 export interface CoreTables {
   merchants: MerchantsTable;
   locations: LocationsTable;
   devices: DevicesTable;
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  audit_log: AuditLogTable;
 }
 
 export type AutoId = Generated<number>;

@@ -1,0 +1,89 @@
+import type { MachineState } from '@crema/protocol';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AgentError } from '../errors';
+import type { Logger } from '../log/logger';
+import type { AgentMetrics, DriverHealth } from '../metrics/metrics';
+import { buildMenu } from '../orders/menu';
+import { FREE_VEND_KEY, type OrderService, SALES_LOCK_KEY } from '../orders/order-service';
+import type { RecipeRunner } from '../recipe/types';
+import { activeAlarms } from '../store/record-sink';
+import type { Store } from '../store/store';
+import { errorResponse, onApiError, readJson } from './errors';
+import { orderRoutes } from './orders';
+
+export type ApiOptions = {
+  deviceId: string;
+  store: Store;
+  orders: OrderService;
+  runner: RecipeRunner;
+  metrics: AgentMetrics;
+  health: () => DriverHealth;
+  logger: Logger;
+  bodyLimitBytes: number;
+  startedAt: number;
+  now: () => number;
+};
+
+/** The touchscreen's local API (bound to loopback by the caller). Errors: `{ error: { code, message } }`. */
+export function createApi(o: ApiOptions): Hono {
+  const log = o.logger.child({ ns: 'agent:api' });
+  const app = new Hono();
+  app.onError(onApiError(log));
+  app.notFound((c) =>
+    errorResponse(c, new AgentError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
+  );
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: o.bodyLimitBytes,
+      onError: (c) =>
+        errorResponse(c, new AgentError('PAYLOAD_TOO_LARGE', `body over ${o.bodyLimitBytes} bytes`)),
+    }),
+  );
+
+  app.get('/menu', (c) => c.json(buildMenu(o.store.catalog, o.runner)));
+  app.route('/orders', orderRoutes(o.orders));
+
+  app.get('/status', (c) => {
+    const salesLocked = o.store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+    const health = o.health();
+    const alarms = activeAlarms(o.store.db);
+    const state: MachineState = salesLocked
+      ? 'locked'
+      : o.orders.busy
+        ? 'brewing'
+        : !health.brewer || alarms.some((a) => a.severity === 'critical')
+          ? 'fault'
+          : 'idle';
+    return c.json({
+      deviceId: o.deviceId,
+      state,
+      salesLocked,
+      freeVend: o.store.settings.get<boolean>(FREE_VEND_KEY) ?? false,
+      currentOrder: o.orders.currentOrderId ?? null,
+      openOrders: o.orders.openCount(),
+      drivers: health,
+      alarms,
+      outbox: o.store.outbox.stats(),
+      recipeSetVersion: o.store.catalog.recipes().version,
+      uptimeS: Math.floor((o.now() - o.startedAt) / 1000),
+    });
+  });
+
+  // Technician service mode: drinks without payment, recorded as method free_vend with amount 0.
+  app.put('/service/free-vend', async (c) => {
+    const body = (await readJson(c)) as { enabled?: unknown } | null;
+    if (typeof body?.enabled !== 'boolean')
+      throw new AgentError('VALIDATION_FAILED', 'enabled: expected a boolean');
+    o.store.settings.set(FREE_VEND_KEY, body.enabled);
+    log.info({ enabled: body.enabled }, 'free vend mode changed');
+    return c.json({ freeVend: body.enabled });
+  });
+
+  app.get('/metrics', async (c) =>
+    c.body(await o.metrics.text(), 200, { 'Content-Type': o.metrics.contentType }),
+  );
+
+  return app;
+}

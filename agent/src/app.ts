@@ -1,0 +1,205 @@
+import type { AddressInfo } from 'node:net';
+import { createUlidGenerator } from '@crema/protocol';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApi } from './api/app';
+import type { AgentConfig } from './config/schema';
+import { createDrivers } from './drivers';
+import type { Brewer } from './drivers/brewer/types';
+import type { AuxBoards } from './drivers/modbus/types';
+import type { PaymentTerminal } from './drivers/payment/types';
+import { createLogger, type Logger } from './log/logger';
+import { AgentMetrics, type DriverHealth } from './metrics/metrics';
+import { AlarmDetector } from './monitor/alarms';
+import { MaterialsReporter } from './monitor/materials';
+import type { MonitorSink } from './monitor/sink';
+import { TelemetrySampler } from './monitor/telemetry';
+import { defaultRecipeSet } from './orders/default-recipe-set';
+import { OrderLedger } from './orders/ledger';
+import { OrderService, SALES_LOCK_KEY } from './orders/order-service';
+import { RecipeEngine } from './recipe/engine';
+import type { RecipeRunner } from './recipe/types';
+import { Store } from './store/store';
+import { type Clock, systemClock } from './time/clock';
+
+/** The machine's parts; the real drivers from the configuration unless a test hands in its own. */
+export type Hardware = { brewer: Brewer; terminal: PaymentTerminal; boards: AuxBoards };
+
+export type AgentOptions = {
+  config: AgentConfig;
+  clock?: Clock;
+  logger?: Logger;
+  hardware?: Hardware;
+  /** Replaces the recipe engine (unit tests without a brewer). */
+  runner?: RecipeRunner;
+};
+
+type Running = {
+  store: Store;
+  hardware: Hardware;
+  engine: RecipeRunner & { start?(): Promise<void>; stop?(): Promise<void> };
+  monitors: { start(): void; stop(): void }[];
+  orders: OrderService;
+  metrics: AgentMetrics;
+  server: ReturnType<typeof createAdaptorServer>;
+  url: string;
+};
+
+/**
+ * One coffee machine's agent: config → store → drivers → recipe engine → monitor → orders → local API.
+ * The constructor does nothing; `start()` brings the parts up in that order and `stop()` takes them down in
+ * reverse, leaving the ledger consistent.
+ */
+export class Agent {
+  private running: Running | undefined;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  constructor(private readonly options: AgentOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? createLogger()).child({ ns: 'agent' });
+  }
+
+  get url(): string | undefined {
+    return this.running?.url;
+  }
+
+  get store(): Store | undefined {
+    return this.running?.store;
+  }
+
+  get orders(): OrderService | undefined {
+    return this.running?.orders;
+  }
+
+  async start(): Promise<{ api: string }> {
+    if (this.running) return { api: this.running.url };
+    const { config } = this.options;
+    const clock = this.clock;
+    const logger = this.options.logger ?? createLogger();
+    const store = Store.open({
+      dataDir: config.dataDir,
+      deviceId: config.deviceId,
+      outboxMaxBytes: config.outbox.maxBytes,
+      clock,
+      defaults: defaultRecipeSet(config.currency),
+    });
+    try {
+      const hardware = this.options.hardware ?? this.realHardware(logger);
+      await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
+      const salesLocked = () => store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+      const engine =
+        this.options.runner ??
+        new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked });
+      await (engine as { start?(): Promise<void> }).start?.();
+
+      const sink = this.sink(store);
+      const monitors = [
+        new TelemetrySampler({
+          boards: hardware.boards,
+          links: { brewer: hardware.brewer, payment: hardware.terminal },
+          clock,
+          logger,
+          sink,
+        }),
+        new MaterialsReporter({ boards: hardware.boards, clock, sink }),
+        new AlarmDetector({
+          boards: hardware.boards,
+          brewer: hardware.brewer,
+          payment: hardware.terminal,
+          clock,
+          logger,
+          sink,
+          thresholds: config.thresholds,
+        }),
+      ];
+      for (const m of monitors) m.start();
+
+      const ulid = createUlidGenerator(() => clock.now());
+      const orders = new OrderService({
+        ledger: new OrderLedger(store.db, store.outbox, () => clock.now()),
+        catalog: store.catalog,
+        settings: store.settings,
+        terminal: hardware.terminal,
+        runner: engine,
+        clock,
+        logger,
+        ulid,
+        authTimeoutMs: config.orders.authTimeoutMs,
+        reconcileIntervalMs: config.orders.reconcileIntervalMs,
+      });
+      await orders.start();
+
+      const health = (): DriverHealth => ({
+        brewer: hardware.brewer.connected,
+        payment: hardware.terminal.connected,
+        boards: hardware.boards.snapshot().health.map((b) => ({ board: b.board, up: b.state === 'closed' })),
+      });
+      const metrics = new AgentMetrics({ orders, outbox: store.outbox, health, processMetrics: true });
+      const api = createApi({
+        deviceId: config.deviceId,
+        store,
+        orders,
+        runner: engine,
+        metrics,
+        health,
+        logger,
+        bodyLimitBytes: config.api.bodyLimitBytes,
+        startedAt: clock.now(),
+        now: () => clock.now(),
+      });
+      const server = createAdaptorServer({ fetch: api.fetch, hostname: config.api.host });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.api.port, config.api.host, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
+      const url = `http://${host}:${port}`;
+      this.running = { store, hardware, engine, monitors, orders, metrics, server, url };
+      this.log.info({ api: url, deviceId: config.deviceId }, 'agent ready');
+      return { api: url };
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    this.running = undefined;
+    await new Promise<void>((resolve) => {
+      r.server.close(() => resolve());
+      // Open SSE streams would otherwise hold the server.
+      (r.server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    await r.orders.stop();
+    for (const m of r.monitors) m.stop();
+    await r.engine.stop?.();
+    await Promise.allSettled([
+      r.hardware.brewer.stop(),
+      r.hardware.terminal.stop(),
+      r.hardware.boards.stop(),
+    ]);
+    r.metrics.close();
+    r.store.close();
+    this.log.info('agent stopped');
+  }
+
+  private realHardware(logger: Logger): Hardware {
+    const d = createDrivers(this.options.config.drivers, { clock: this.clock, logger });
+    return { brewer: d.brewer, terminal: d.payment, boards: d.boards };
+  }
+
+  /** The monitor's records go to the ledger and outbox; a full disk must not stop the monitor's timers. */
+  private sink(store: Store): MonitorSink {
+    const log = this.log;
+    return ((type: 'telemetry' | 'materials' | 'alarm', body: never) => {
+      try {
+        store.sink.emit(type, body);
+      } catch (err) {
+        log.warn({ type, err: (err as Error).message }, 'monitor record not stored');
+      }
+    }) as MonitorSink;
+  }
+}

@@ -1,0 +1,62 @@
+import { pino } from 'pino';
+import { Agent } from './app';
+import { loadConfig } from './config/load';
+import { AgentError } from './errors';
+import { createLogger } from './log/logger';
+
+const USAGE = `usage: pnpm agent -- --config <file.json>
+
+Starts the agent. Settings come from the file, then from CREMA_AGENT_* variables
+(e.g. CREMA_AGENT_API__PORT=0, CREMA_AGENT_DATA_DIR=/var/lib/crema). Prints one JSON line
+{"event":"ready","api":"http://127.0.0.1:…"} on stdout when it takes orders; logs go to stderr.`;
+
+function parseArgs(argv: string[]): { config?: string; help: boolean } {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  const out: { config?: string; help: boolean } = { help: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help' || a === '-h') out.help = true;
+    else if (a === '--config' || a === '-c') out.config = args[++i];
+    else if (a?.startsWith('--config=')) out.config = a.slice('--config='.length);
+    else if (a !== '--') throw new AgentError('CONFIG_INVALID', `unknown argument ${a}\n${USAGE}`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig({ file: args.config, env: process.env });
+  const logger = createLogger({ destination: pino.destination(2) });
+  const agent = new Agent({ config, logger });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  const { api } = await agent.start();
+  // `startupMs`: from process start (module loading included) to taking orders.
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', api, startupMs: Math.round(performance.now()) })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  // A person reads this: the coded message, never a stack trace.
+  const e = AgentError.from(err);
+  process.stderr.write(`crema agent: ${e.code}: ${e.message}\n`);
+  process.exit(e.code === 'CONFIG_INVALID' ? 2 : 1);
+});

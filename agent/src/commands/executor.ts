@@ -1,0 +1,224 @@
+import type { Command, CommandProgress, CommandResult, ErrorCode } from '@crema/protocol';
+import { AgentError } from '../errors';
+import type { Logger } from '../log/logger';
+import type { Db } from '../store/database';
+import { inTransaction } from '../store/database';
+import type { Inbox } from '../store/inbox';
+import type { Outbox } from '../store/outbox/types';
+import { type Clock, sleep } from '../time/clock';
+import type { CommandHandler, CommandHandlers, HandlerOutcome } from './types';
+
+export type CommandExecutorOptions = {
+  store: { db: Db; inbox: Inbox; outbox: Outbox };
+  clock: Clock;
+  logger: Logger;
+  handlers: CommandHandlers;
+  /** True while a brew or a payment is in progress. */
+  busy: () => boolean;
+  /** `deferred` / `executing` reports (not records: sent once when a path to the hub is up). */
+  progress: (progress: CommandProgress) => void;
+  /** Told after each `command_result` record is queued (e.g. `sync.kick()`). */
+  onResult?: (result: CommandResult) => void;
+  /** How often a deferred command looks whether the machine is idle. */
+  idleCheckMs?: number;
+  /** How long a key is remembered after its command expired. */
+  retentionMs?: number;
+};
+
+const RUN_PREFIX = 'run:';
+
+/**
+ * Executes each command once per idempotency key, however often and in whatever order it arrives (MQTT
+ * redelivery, the HTTP poll, across restarts: the inbox is in the ledger database). A repeat is answered with
+ * the stored result; an expired command is refused; a command that would interrupt a brew or a payment waits.
+ * The result is a `command_result` record committed together with the command's store writes.
+ */
+export class CommandExecutor {
+  private readonly log: Logger;
+  private readonly active = new Map<string, Promise<CommandResult>>();
+  private readonly lanes = {
+    now: Promise.resolve() as Promise<unknown>,
+    idle: Promise.resolve() as Promise<unknown>,
+  };
+  private abort = new AbortController();
+  private readonly idleCheckMs: number;
+  private readonly retentionMs: number;
+
+  constructor(private readonly o: CommandExecutorOptions) {
+    this.log = o.logger.child({ ns: 'agent:commands' });
+    this.idleCheckMs = o.idleCheckMs ?? 250;
+    this.retentionMs = o.retentionMs ?? 7 * 24 * 3600 * 1000;
+  }
+
+  start(): void {
+    if (this.abort.signal.aborted) this.abort = new AbortController();
+  }
+
+  /** Stops waiting for idle; commands not finished are not recorded, so the hub delivers them again. */
+  async stop(): Promise<void> {
+    this.abort.abort(new AgentError('UNAVAILABLE', 'agent stopping'));
+    await Promise.allSettled([...this.active.values()]);
+  }
+
+  /** Takes a command from any path; resolves with its result (the stored one for a repeat). */
+  receive(command: Command): Promise<CommandResult> {
+    const key = command.idempotencyKey;
+    const pending = this.active.get(key);
+    if (pending) return pending;
+    const stored = this.o.store.inbox.get(key)?.result as CommandResult | undefined;
+    if (stored) {
+      this.log.info({ commandId: command.commandId, key }, 'repeat command; reporting the stored result');
+      this.report(stored);
+      return Promise.resolve(stored);
+    }
+    const run = this.enqueue(command).finally(() => this.active.delete(key));
+    this.active.set(key, run);
+    return run;
+  }
+
+  private enqueue(command: Command): Promise<CommandResult> {
+    const handler = this.o.handlers[command.kind] as CommandHandler | undefined;
+    const lane = handler?.defer ? 'idle' : 'now';
+    const run = this.lanes[lane].then(() => this.execute(command, handler));
+    this.lanes[lane] = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execute(command: Command, handler: CommandHandler | undefined): Promise<CommandResult> {
+    if (this.expired(command)) return this.finish(command, this.expiredResult(command));
+    if (!handler) {
+      return this.finish(
+        command,
+        this.failure(command, 'COMMAND_FAILED', `no ${command.kind} on this machine`),
+      );
+    }
+    if (handler.defer && this.o.busy()) {
+      this.sendProgress(command, 'deferred', undefined, 'waiting for the brew or payment to end');
+      while (this.o.busy()) {
+        await sleep(this.o.clock, this.idleCheckMs, this.abort.signal);
+        if (this.expired(command)) return this.finish(command, this.expiredResult(command));
+      }
+    }
+    if (this.abort.signal.aborted) throw this.abort.signal.reason;
+    const runKey = RUN_PREFIX + command.idempotencyKey;
+    if (this.o.store.inbox.get(runKey) && !handler.storeOnly) {
+      const message = 'interrupted by an agent restart; not repeated';
+      return this.finish(command, this.failure(command, 'COMMAND_FAILED', message));
+    }
+    this.o.store.inbox.put(
+      runKey,
+      { commandId: command.commandId, at: this.o.clock.now() },
+      this.keepUntil(command),
+    );
+    this.sendProgress(command, 'executing', 0);
+    let outcome: HandlerOutcome;
+    try {
+      outcome = await handler.run(command as never, {
+        now: () => this.o.clock.now(),
+        progress: (percent, message) => this.sendProgress(command, 'executing', percent, message),
+      });
+    } catch (err) {
+      const e = AgentError.from(err, 'COMMAND_FAILED');
+      return this.finish(command, this.failure(command, e.code, e.message));
+    }
+    const result: CommandResult = {
+      commandId: command.commandId,
+      status: 'succeeded',
+      at: this.o.clock.now(),
+    };
+    if (outcome.output) result.output = outcome.output;
+    if (outcome.message) result.message = outcome.message.slice(0, 500);
+    let done: CommandResult;
+    try {
+      done = this.finish(command, result, outcome.apply);
+    } catch (err) {
+      const e = AgentError.from(err, 'COMMAND_FAILED');
+      return this.finish(command, this.failure(command, e.code, e.message));
+    }
+    try {
+      outcome.after?.();
+    } catch (err) {
+      this.log.error(
+        { commandId: command.commandId, err: (err as Error).message },
+        'post-result step failed',
+      );
+    }
+    return done;
+  }
+
+  /** Commits the command's writes, its inbox entry and its `command_result` record in one transaction. */
+  private finish(command: Command, result: CommandResult, apply?: () => void): CommandResult {
+    const { db, inbox, outbox } = this.o.store;
+    const stored = inTransaction(db, () => {
+      const existing = inbox.get(command.idempotencyKey)?.result as CommandResult | undefined;
+      if (existing) return existing;
+      apply?.();
+      inbox.put(command.idempotencyKey, result, this.keepUntil(command));
+      outbox.append('command_result', result);
+      return result;
+    });
+    this.log.info(
+      { commandId: command.commandId, kind: command.kind, status: stored.status, code: stored.code },
+      'command finished',
+    );
+    this.o.onResult?.(stored);
+    return stored;
+  }
+
+  /** A repeat: the stored result goes to the hub again (as a new record; the hub's status only moves once). */
+  private report(result: CommandResult): void {
+    try {
+      this.o.store.outbox.append('command_result', result);
+      this.o.onResult?.(result);
+    } catch (err) {
+      this.log.error(
+        { commandId: result.commandId, err: (err as Error).message },
+        'repeat result not queued',
+      );
+    }
+  }
+
+  private expired(command: Command): boolean {
+    return command.expiresAt < this.o.clock.now();
+  }
+
+  private expiredResult(command: Command): CommandResult {
+    return {
+      commandId: command.commandId,
+      status: 'expired',
+      code: 'COMMAND_EXPIRED',
+      message: `expired at ${new Date(command.expiresAt).toISOString()}`,
+      at: this.o.clock.now(),
+    };
+  }
+
+  private failure(command: Command, code: ErrorCode, message: string): CommandResult {
+    return {
+      commandId: command.commandId,
+      status: 'failed',
+      code,
+      message: message.slice(0, 500),
+      at: this.o.clock.now(),
+    };
+  }
+
+  private keepUntil(command: Command): number {
+    return Math.max(command.expiresAt, this.o.clock.now()) + this.retentionMs;
+  }
+
+  private sendProgress(
+    command: Command,
+    status: 'deferred' | 'executing',
+    percent?: number,
+    message?: string,
+  ): void {
+    const p: CommandProgress = { commandId: command.commandId, status, at: this.o.clock.now() };
+    if (percent !== undefined) p.percent = Math.max(0, Math.min(100, percent));
+    if (message) p.message = message.slice(0, 200);
+    try {
+      this.o.progress(p);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'progress not sent');
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { Config } from '@crema/protocol';
+import type { Brewer } from '../../drivers/brewer/types';
+import type { AuxBoards } from '../../drivers/modbus/types';
+import type { Store } from '../../store/store';
+import type { BundleKey } from '../bundle';
+
+export type CommandHandlerDeps = {
+  store: Pick<Store, 'db' | 'catalog' | 'settings' | 'outbox'>;
+  /** The hub's release key; without it every recipe bundle is refused (BUNDLE_SIGNATURE_INVALID). */
+  bundleKey?: BundleKey;
+  brewer?: Brewer;
+  boards?: AuxBoards;
+  /** Facts for `diagnostics` beyond the store (versions, sync state, uptime…). */
+  describe?: () => Record<string, unknown>;
+  /** Told after a `set_config` was committed, to apply the new settings live. */
+  onConfig?: (config: Config) => void;
+  /** Restarts the agent process or the brewer link, after the result is recorded. */
+  restart?: (target: 'agent' | 'brewer') => void;
+  /** Per rinse cycle. */
+  rinseTimeoutMs?: number;
+};
+
+/** Settings keys of what commands install. */
+export const REMOTE_CONFIG_KEY = 'remote.config';
+export const LOCK_REASON_KEY = 'sales.lockReason';

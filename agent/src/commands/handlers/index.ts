@@ -1,0 +1,21 @@
+import type { CommandHandlers } from '../types';
+import { installRecipes, setPrices } from './catalog';
+import type { CommandHandlerDeps } from './deps';
+import { diagnostics, lock, restart, rinse, setConfig, unlock } from './machine';
+
+export { type CommandHandlerDeps, LOCK_REASON_KEY, REMOTE_CONFIG_KEY } from './deps';
+export { installedConfig } from './machine';
+
+/** The handler of every command kind this agent executes (firmware upgrades are a separate issue). */
+export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers {
+  return {
+    lock: lock(deps),
+    unlock: unlock(deps),
+    set_prices: setPrices(deps),
+    install_recipes: installRecipes(deps),
+    set_config: setConfig(deps),
+    rinse: rinse(deps),
+    restart: restart(deps),
+    diagnostics: diagnostics(deps),
+  };
+}

@@ -1,0 +1,10 @@
+export { type BundleKey, loadPublicKey, verifyRecipeBundle } from './bundle';
+export { CommandExecutor, type CommandExecutorOptions } from './executor';
+export {
+  type CommandHandlerDeps,
+  createCommandHandlers,
+  installedConfig,
+  LOCK_REASON_KEY,
+  REMOTE_CONFIG_KEY,
+} from './handlers';
+export type { CommandHandler, CommandHandlers, HandlerContext, HandlerOutcome } from './types';

@@ -1,0 +1,80 @@
+import { CurrencySchema, DeviceIdSchema, IdSchema } from '@crema/protocol';
+import { z } from 'zod';
+import { DriversConfigSchema } from '../drivers/config';
+
+const port = z.number().int().min(0).max(65_535);
+const lowThreshold = z.object({ low: z.number().min(0), margin: z.number().min(0) }).strict();
+
+/** The agent's whole configuration: one JSON file plus `CREMA_AGENT_*` overrides, checked once at start-up. */
+export const AgentConfigSchema = z
+  .object({
+    deviceId: DeviceIdSchema,
+    model: IdSchema.default('crema-one'),
+    /** Directory of the SQLite ledger; created if missing. */
+    dataDir: z.string().min(1).max(4096),
+    currency: CurrencySchema.default('EUR'),
+    drivers: DriversConfigSchema,
+    api: z
+      .object({
+        /** Loopback by default: the touchscreen is on the same board. */
+        host: z.string().min(1).max(255).default('127.0.0.1'),
+        /** 0 picks a free port (printed in the ready line). */
+        port: port.default(8080),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(1_048_576)
+          .default(16 * 1024),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 }),
+    /** Where the later sync issue connects; unused by the machine itself. */
+    hub: z
+      .object({
+        mqttUrl: z.url({ protocol: /^mqtts?$/ }),
+        httpUrl: z.url({ protocol: /^https?$/ }),
+        credential: z.string().min(16).max(512),
+      })
+      .strict()
+      .optional(),
+    outbox: z
+      .object({
+        /** Records past this many bytes push out the lowest class first (telemetry, then materials …, never money). */
+        maxBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(8 * 1024 ** 3)
+          .default(64 * 1024 ** 2),
+      })
+      .strict()
+      .default({ maxBytes: 64 * 1024 ** 2 }),
+    /** Material alarms (see monitor/alarms.ts): raise below `low`, clear at `low + margin`; unset keeps the default. */
+    thresholds: z
+      .object({
+        water: lowThreshold,
+        beans: lowThreshold,
+        milk: lowThreshold,
+        cups: lowThreshold,
+        waste: z.object({ high: z.number().min(1).max(100), margin: z.number().min(0).max(50) }).strict(),
+      })
+      .partial()
+      .strict()
+      .default({}),
+    orders: z
+      .object({
+        /** How long the terminal may wait for the card. */
+        authTimeoutMs: z.number().int().min(1000).max(300_000).default(60_000),
+        /** Other payment requests (capture, void, status). */
+        paymentTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+        /** How often open orders and pending voids are retried. */
+        reconcileIntervalMs: z.number().int().min(100).max(600_000).default(5_000),
+      })
+      .strict()
+      .default({ authTimeoutMs: 60_000, paymentTimeoutMs: 5_000, reconcileIntervalMs: 5_000 }),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;

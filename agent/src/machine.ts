@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator } from '@crema/firmware-sim';
+import { pino } from 'pino';
+import { Agent } from './app';
+import { parseConfig } from './config/load';
+import { AgentError } from './errors';
+import { createLogger } from './log/logger';
+
+const USAGE = `usage: pnpm machine [-- --port 8080 --data-dir <dir> --speed 1 --tcp]
+
+Starts a simulated coffee machine (firmware-sim, in this process) with an agent attached, then prints the
+local API URL. --data-dir keeps the ledger (default: a temporary directory removed on exit); --speed runs the
+simulated machine faster than real time; --tcp uses the TCP gateways instead of pseudo-terminals.`;
+
+function parseArgs(argv: string[]) {
+  const args = argv.filter((a) => a !== '--');
+  const out = { port: 0, dataDir: undefined as string | undefined, speed: 1, tcp: false, help: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--port') out.port = Number(args[++i]);
+    else if (a === '--data-dir') out.dataDir = args[++i];
+    else if (a === '--speed') out.speed = Number(args[++i]);
+    else if (a === '--tcp') out.tcp = true;
+    else if (a === '--help' || a === '-h') out.help = true;
+    else throw new AgentError('CONFIG_INVALID', `unknown argument ${a}\n${USAGE}`);
+  }
+  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535)
+    throw new AgentError('CONFIG_INVALID', '--port: expected 0..65535');
+  if (!(out.speed >= 1 && out.speed <= 100))
+    throw new AgentError('CONFIG_INVALID', '--speed: expected 1..100');
+  return out;
+}
+
+const hostPort = (addr: string) => {
+  const i = addr.lastIndexOf(':');
+  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+};
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const temp = args.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'crema-machine-'));
+  const logger = createLogger({
+    destination: pino.destination(2),
+    level: process.env.CREMA_LOG_LEVEL ?? 'warn',
+  });
+  const sim = await startSimulator({ pty: !args.tcp, timeScale: args.speed, initialTempC: 92 });
+  const e = sim.endpoints;
+  const line = (pty: string | undefined, tcp: string) =>
+    pty && !args.tcp
+      ? { transport: 'serial' as const, path: pty }
+      : { transport: 'tcp' as const, ...hostPort(tcp) };
+  const config = parseConfig(
+    {
+      deviceId: 'sim-machine-1',
+      dataDir: args.dataDir ?? temp,
+      drivers: {
+        brewer: line(e.serial.pty, e.serial.tcp),
+        payment: line(e.payment.pty, e.payment.tcp),
+        modbus: { transport: 'tcp', ...hostPort(e.modbus.tcp) },
+      },
+      api: { port: args.port },
+    },
+    'machine configuration',
+  );
+  const agent = new Agent({ config, logger });
+  const stop = async () => {
+    await agent.stop().catch(() => undefined);
+    await sim.stop().catch(() => undefined);
+    if (temp) rmSync(temp, { recursive: true, force: true });
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  const { api } = await agent.start();
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', api, control: e.control, dataDir: config.dataDir })}\n`,
+  );
+  process.stderr.write(
+    `\nA simulated machine is running. Buy a drink:\n` +
+      `  curl -s ${api}/menu\n` +
+      `  curl -s -X POST ${api}/orders -H 'content-type: application/json' -d '{"recipeId":"espresso","size":"M"}'\n` +
+      `  curl -sN ${api}/orders/<id>/events\n` +
+      `Simulator control (faults, refill): ${e.control}\nCtrl-C stops it.\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  const e = AgentError.from(err);
+  process.stderr.write(`crema machine: ${e.code}: ${e.message}\n`);
+  process.exit(1);
+});

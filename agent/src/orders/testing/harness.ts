@@ -1,0 +1,50 @@
+import { createUlidGenerator } from '@crema/protocol';
+import { silentLogger } from '../../log/logger';
+import { Store } from '../../store/store';
+import { FakeClock } from '../../time/fake-clock';
+import { defaultRecipeSet } from '../default-recipe-set';
+import { OrderLedger } from '../ledger';
+import { OrderService } from '../order-service';
+import { FakeRecipeRunner } from './fake-runner';
+import { FakePaymentTerminal } from './fake-terminal';
+
+/** An order service over an in-memory SQLite ledger, a fake terminal and a fake runner, in virtual time. */
+export function orderHarness(options: { store?: Store; clock?: FakeClock; authTimeoutMs?: number } = {}) {
+  const clock = options.clock ?? new FakeClock();
+  const store =
+    options.store ??
+    Store.open({
+      dataDir: ':memory:',
+      deviceId: 'dev-001',
+      outboxMaxBytes: 1 << 24,
+      clock,
+      defaults: defaultRecipeSet('EUR'),
+    });
+  const terminal = new FakePaymentTerminal();
+  const runner = new FakeRecipeRunner();
+  const ledger = new OrderLedger(store.db, store.outbox, () => clock.now());
+  const ulid = createUlidGenerator(() => clock.now());
+  const service = new OrderService({
+    ledger,
+    catalog: store.catalog,
+    settings: store.settings,
+    terminal,
+    runner,
+    clock,
+    logger: silentLogger,
+    ulid,
+    authTimeoutMs: options.authTimeoutMs ?? 10_000,
+    reconcileIntervalMs: 1_000,
+  });
+  return { clock, store, terminal, runner, ledger, service, ulid };
+}
+
+export type OrderHarness = ReturnType<typeof orderHarness>;
+
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

@@ -1,0 +1,39 @@
+import { type BrewerStatus, decodeFaultBits } from '@crema/protocol';
+import type { AuxSnapshot } from '../drivers/modbus/types';
+
+/** What the preconditions look at, merged from the Modbus boards (preferred) and the brewer's STATUS. */
+export type MachineView = {
+  brewerConnected: boolean;
+  tempC?: number;
+  doorOpen?: boolean;
+  levels: { water?: number; beans?: number; milk?: number; cups?: number };
+  faults: Set<string>;
+};
+
+export function machineView(
+  snapshot: AuxSnapshot,
+  status: BrewerStatus | undefined,
+  brewerFaults: Iterable<string>,
+  brewerConnected: boolean,
+): MachineView {
+  const v = snapshot.values;
+  const faults = new Set<string>(brewerFaults);
+  for (const raw of [v.boilerFaults, v.supplyFaults, v.sensorFaults]) {
+    if (raw !== undefined) for (const f of decodeFaultBits(raw)) faults.add(f);
+  }
+  const door = v.doorOpen !== undefined ? v.doorOpen !== 0 : status ? status.door === 'open' : undefined;
+  const view: MachineView = {
+    brewerConnected,
+    levels: {
+      water: v.waterLevel ?? status?.water_ml,
+      beans: v.beansLevel ?? status?.beans_g,
+      milk: v.milkLevel ?? status?.milk_ml,
+      cups: v.cupsLevel ?? status?.cups,
+    },
+    faults,
+  };
+  const temp = v.boilerTemp ?? status?.temp_c;
+  if (temp !== undefined) view.tempC = temp;
+  if (door !== undefined) view.doorOpen = door;
+  return view;
+}

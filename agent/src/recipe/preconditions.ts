@@ -1,0 +1,43 @@
+import { type ErrorCode, type Recipe, recipeConsumption, type SizeId } from '@crema/protocol';
+import type { MachineView } from './machine-view';
+
+/** Faults that stop every drink, whatever it needs. */
+export const BLOCKING_FAULTS = ['grinder_jam', 'boiler_overheat', 'pump_fault', 'waste_full', 'sensor_fault'];
+
+export type PreconditionOptions = { salesLocked: boolean; boilerToleranceC: number };
+
+/**
+ * The first reason this drink cannot be made now, or undefined. Unknown levels count as insufficient: a
+ * drink is never started on a guess.
+ */
+export function checkPreconditions(
+  recipe: Recipe,
+  size: SizeId,
+  view: MachineView,
+  opts: PreconditionOptions,
+): ErrorCode | undefined {
+  if (opts.salesLocked) return 'SALES_LOCKED';
+  if (!view.brewerConnected) return 'BREWER_DISCONNECTED';
+  if (BLOCKING_FAULTS.some((f) => view.faults.has(f))) return 'FAULT_ACTIVE';
+  if (view.doorOpen !== false || view.faults.has('door_open')) return 'DOOR_OPEN';
+
+  const need = recipeConsumption(recipe, size);
+  if (view.faults.has('cups_empty') || (view.levels.cups ?? 0) < need.cups) return 'NO_CUP';
+  const short = (need: number, level: number | undefined, emptyFault: string) =>
+    need > 0 && (view.faults.has(emptyFault) || level === undefined || level < need);
+  if (
+    short(need.water, view.levels.water, 'water_empty') ||
+    short(need.beans, view.levels.beans, 'beans_empty') ||
+    short(need.milk, view.levels.milk, 'milk_empty')
+  ) {
+    return 'MATERIAL_INSUFFICIENT';
+  }
+
+  // A recipe with its own heat step brings the boiler up itself (bounded by that step's timeout).
+  const brewTemp = Math.max(...recipe.steps.map((s) => (s.op === 'brew' ? s.tempC : 0)));
+  const heats = recipe.steps.some((s) => s.op === 'heat');
+  if (brewTemp > 0 && !heats && (view.tempC === undefined || view.tempC < brewTemp - opts.boilerToleranceC)) {
+    return 'BOILER_NOT_READY';
+  }
+  return undefined;
+}

@@ -1,0 +1,68 @@
+import type { BrewerVerb, Consumption, RecipeStep } from '@crema/protocol';
+
+export type StepRequest = { verb: BrewerVerb; args: Record<string, number | boolean> };
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** The brewer request that performs one recipe step, quantities scaled to the size. */
+export function stepRequest(step: RecipeStep, scale: number): StepRequest {
+  switch (step.op) {
+    case 'cup':
+      return { verb: 'CUP', args: {} };
+    case 'grind':
+      return { verb: 'GRIND', args: { g: round(step.grams * scale) } };
+    case 'heat':
+      return { verb: 'HEAT', args: { temp_c: step.targetC } };
+    case 'preinfuse':
+      return { verb: 'PREINFUSE', args: { ms: step.ms } };
+    case 'brew':
+      return {
+        verb: 'BREW',
+        args: { ml: round(step.ml * scale), temp_c: step.tempC, bar: step.pressureBar },
+      };
+    case 'milk':
+      return { verb: 'MILK', args: { ml: round(step.ml * scale), temp_c: step.tempC, foam: step.foam } };
+    case 'water':
+      return { verb: 'WATER', args: { ml: round(step.ml * scale) } };
+    case 'dispense':
+      return { verb: 'DISPENSE', args: {} };
+  }
+}
+
+export const emptyConsumption = (): Consumption => ({ water: 0, beans: 0, milk: 0, cups: 0 });
+
+/**
+ * What a step used, from the brewer's reply (`fraction` 1) or, when it failed part-way, the share its last
+ * progress report said was done.
+ */
+export function stepConsumption(
+  step: RecipeStep,
+  request: StepRequest,
+  reply: Record<string, string> | undefined,
+  fraction: number,
+): Partial<Consumption> {
+  const reported = (key: string, requested: number) => {
+    const v = reply ? Number(reply[key]) : Number.NaN;
+    return Number.isFinite(v) ? v : round(requested * fraction);
+  };
+  const requested = (key: string) => Number(request.args[key] ?? 0);
+  switch (step.op) {
+    case 'cup':
+      return { cups: reply ? 1 : 0 };
+    case 'grind':
+      return { beans: reported('g', requested('g')) };
+    case 'brew':
+    case 'water':
+      return { water: reported('ml', requested('ml')) };
+    case 'milk':
+      return { milk: reported('ml', requested('ml')) };
+    case 'heat':
+    case 'preinfuse':
+    case 'dispense':
+      return {};
+  }
+}
+
+export function addConsumption(total: Consumption, part: Partial<Consumption>): void {
+  for (const k of Object.keys(part) as Array<keyof Consumption>) total[k] = round(total[k] + (part[k] ?? 0));
+}

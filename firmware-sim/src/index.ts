@@ -1,0 +1,11 @@
+export { SimError } from './errors';
+export { FAULT_NAMES, type FaultName, FaultRegistry } from './model/faults';
+export type { Levels, MachineEvent } from './model/machine';
+export { Machine } from './model/machine';
+export { type MachineSpec, MachineSpecs } from './model/specs';
+export type { DispenseRecord } from './model/steps';
+export type { OrderPayments, Transaction } from './payment/ledger';
+export type { Simulator, SimulatorEndpoints, SimulatorOptions } from './simulator';
+export { startSimulator } from './simulator';
+export { type Clock, scaledClock, systemClock } from './time/clock';
+export { ManualClock } from './time/manual-clock';

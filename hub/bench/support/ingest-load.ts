@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { ulid } from '@crema/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { BenchDevice } from './setup';
+
+/**
+ * Load generator for bench/ingest.ts, run as a child process so it does not share the hub's event loop.
+ * Reads commands as JSON lines on stdin and reports JSON lines on stdout.
+ */
+type Command =
+  | { cmd: 'connect'; url: string; devicesFile: string }
+  | { cmd: 'throughput'; seconds: number; warmupSeconds: number; window: number }
+  | { cmd: 'latency'; seconds: number; rate: number }
+  | { cmd: 'exit' };
+
+type Device = { id: string; client: MqttClient; seq: number; topic: string };
+
+const devices: Device[] = [];
+const sentAt = new Map<string, number>();
+let onAck: (device: Device, id: string) => void = () => undefined;
+
+const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
+
+function record(device: Device): { id: string; payload: string } {
+  device.seq += 1;
+  const id = ulid();
+  const ts = Date.now();
+  const envelope = {
+    v: '1.0',
+    id,
+    deviceId: device.id,
+    seq: device.seq,
+    ts,
+    type: 'telemetry',
+    body: { samples: [{ ts, metric: 'boiler_temp_c', value: 90 + (device.seq % 10) }] },
+  };
+  return { id, payload: JSON.stringify(envelope) };
+}
+
+function publish(device: Device): void {
+  const { id, payload } = record(device);
+  sentAt.set(id, performance.now());
+  device.client.publish(device.topic, payload, { qos: 1 });
+}
+
+async function connect(url: string, file: string): Promise<void> {
+  const list = JSON.parse(readFileSync(file, 'utf8')) as BenchDevice[];
+  const started = performance.now();
+  for (let i = 0; i < list.length; i += 50) {
+    await Promise.all(
+      list.slice(i, i + 50).map(async ({ id, secret }) => {
+        const client = await mqtt.connectAsync(url, {
+          clientId: id,
+          username: id,
+          password: secret,
+          reconnectPeriod: 0,
+          connectTimeout: 30_000,
+          keepalive: 60,
+        });
+        const device: Device = { id, client, seq: 0, topic: `crema/v1/${id}/telemetry` };
+        client.on('message', (_topic, payload) => {
+          const ack = JSON.parse(payload.toString('utf8')) as { type: string; body: { ids: string[] } };
+          if (ack.type !== 'ack') return;
+          for (const ackId of ack.body.ids) onAck(device, ackId);
+        });
+        await client.subscribeAsync(`crema/v1/${id}/ack`, { qos: 1 });
+        devices.push(device);
+      }),
+    );
+  }
+  report({ event: 'connected', devices: devices.length, ms: Math.round(performance.now() - started) });
+}
+
+/** Every device keeps `window` records unacknowledged; an ack releases the next one. Saturates the hub. */
+async function throughput(seconds: number, warmupSeconds: number, window: number): Promise<void> {
+  let running = true;
+  let counting = false;
+  let acked = 0;
+  onAck = (device, id) => {
+    if (!sentAt.delete(id)) return;
+    if (counting) acked++;
+    if (running) publish(device);
+  };
+  for (const device of devices) for (let i = 0; i < window; i++) publish(device);
+  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
+  counting = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  counting = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  running = false;
+  await drain(10_000);
+  report({ event: 'throughput', acked, seconds: elapsed, rate: acked / elapsed, unacked: sentAt.size });
+  sentAt.clear();
+}
+
+/** A fixed publish rate spread over all devices; latency = publish call → ack received. */
+async function latency(seconds: number, rate: number): Promise<void> {
+  const latencies: number[] = [];
+  onAck = (_device, id) => {
+    const t = sentAt.get(id);
+    if (t === undefined) return;
+    sentAt.delete(id);
+    latencies.push(performance.now() - t);
+  };
+  const tickMs = 5;
+  let next = 0;
+  let sent = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - t0;
+      if (elapsed >= seconds * 1000) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      // Catch up to the schedule even if a tick was late.
+      const n = Math.floor((elapsed / 1000) * rate - sent);
+      for (let i = 0; i < n; i++) {
+        const device = devices[next++ % devices.length];
+        if (device) publish(device);
+        sent++;
+      }
+    }, tickMs);
+  });
+  const sendSeconds = (performance.now() - t0) / 1000;
+  await drain(10_000);
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
+  report({
+    event: 'latency',
+    sent,
+    acked: latencies.length,
+    lost: sentAt.size,
+    offeredRate: sent / sendSeconds,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: latencies[latencies.length - 1],
+  });
+  sentAt.clear();
+}
+
+async function drain(timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (sentAt.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  const command = JSON.parse(line) as Command;
+  if (command.cmd === 'connect') await connect(command.url, command.devicesFile);
+  else if (command.cmd === 'throughput')
+    await throughput(command.seconds, command.warmupSeconds, command.window);
+  else if (command.cmd === 'latency') await latency(command.seconds, command.rate);
+  else {
+    await Promise.all(devices.map((d) => d.client.endAsync(true)));
+    report({ event: 'bye' });
+    process.exit(0);
+  }
+}

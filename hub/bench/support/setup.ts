@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { type Db, openDb } from '../../src/db/connect';
+import { migrateToLatest } from '../../src/db/migrate';
+import { hashDeviceSecret, verifyDeviceCredential } from '../../src/devices/credentials';
+import { MqttGateway, type MqttGatewayOptions } from '../../src/mqtt/gateway';
+
+export type BenchDevice = { id: string; secret: string };
+
+/** Prints the machine the figures come from. */
+export function machineInfo(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const cpu = cpus();
+  return {
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model,
+    memTotalMiB: Math.round(totalmem() / 2 ** 20),
+    memFreeMiB: Math.round(freemem() / 2 ** 20),
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    // Other work on the machine competes for the same cores; figures are only comparable at low load.
+    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    ...extra,
+  };
+}
+
+/** Command-line flags after `--`, as parseArgs would give them. */
+export function argv(): string[] {
+  return process.argv.slice(2).filter((a) => a !== '--');
+}
+
+/** A migrated store (a fresh SQLite file unless a PostgreSQL URL is given) with `count` registered devices. */
+export async function benchStore(
+  count: number,
+  databaseUrl: string | undefined,
+): Promise<{ db: Db; devices: BenchDevice[]; dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'crema-bench-'));
+  const db = openDb(databaseUrl ?? join(dir, 'hub.sqlite'));
+  await migrateToLatest(db.kysely);
+  const run = randomBytes(3).toString('hex');
+  const merchantId = `bench-${run}`;
+  const now = Date.now();
+  await db.kysely
+    .insertInto('merchants')
+    .values({ id: merchantId, name: 'Bench', created_at: now })
+    .execute();
+  const devices: BenchDevice[] = [];
+  for (let i = 0; i < count; i += 200) {
+    const chunk = await Promise.all(
+      Array.from({ length: Math.min(200, count - i) }, async (_, j) => {
+        const secret = randomBytes(24).toString('base64url');
+        return { id: `bench-${run}-${i + j}`, secret, hash: await hashDeviceSecret(secret) };
+      }),
+    );
+    await db.kysely
+      .insertInto('devices')
+      .values(
+        chunk.map((d) => ({
+          id: d.id,
+          merchant_id: merchantId,
+          location_id: null,
+          model: 'bench',
+          name: null,
+          credential_hash: d.hash,
+          credential_rotated_at: now,
+          revoked_at: null,
+          created_at: now,
+        })),
+      )
+      .execute();
+    devices.push(...chunk.map(({ id, secret }) => ({ id, secret })));
+  }
+  return {
+    db,
+    devices,
+    dispose: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startBenchGateway(db: Db, extra: Partial<MqttGatewayOptions> = {}) {
+  const registry = new Registry();
+  const gateway = new MqttGateway({
+    db,
+    logger: pino({ level: process.env.CREMA_BENCH_LOG ?? 'error' }),
+    port: 0,
+    authenticate: (id, secret) => verifyDeviceCredential(db, id, secret),
+    metricsRegistry: registry,
+    ...extra,
+  });
+  await gateway.start();
+  return { gateway, registry };
+}
+
+/** Writes the device list for the load generator (a child process) and returns the file. */
+export function deviceFile(devices: BenchDevice[]): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'crema-bench-devices-'));
+  const path = join(dir, 'devices.json');
+  writeFileSync(path, JSON.stringify(devices), { mode: 0o600 });
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -1,0 +1,71 @@
+import { Limits } from '@crema/protocol';
+import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { authenticate } from '../auth/authenticate';
+import { HubError } from '../errors';
+import type { ApiDeps } from './deps';
+import type { HubEnv } from './env';
+import { errorHandler } from './error-handler';
+import { problemOf, problemResponse } from './problem';
+import { routeModules } from './routes/index';
+
+export const API_PREFIX = '/api/v1';
+
+/** Endpoints under the API prefix reachable without an admin access token. */
+export const PUBLIC_API_PATHS: ReadonlySet<string> = new Set([
+  `${API_PREFIX}/auth/login`,
+  `${API_PREFIX}/auth/refresh`,
+  `${API_PREFIX}/auth/logout`,
+]);
+/** Device endpoints authenticate with the device credential themselves, not with an admin token. */
+export const DEVICE_API_PREFIX = `${API_PREFIX}/device/`;
+
+export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
+  const app = new OpenAPIHono<HubEnv>({
+    defaultHook: (result) => {
+      if (!result.success)
+        throw new HubError('VALIDATION_FAILED', 'The input does not match its schema', {
+          details: result.error,
+        });
+    },
+  });
+  app.onError(errorHandler(deps.logger.child({ ns: 'hub:api' })));
+  app.notFound((c) =>
+    problemResponse(problemOf('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`, c.req.path)),
+  );
+  app.use('*', deps.metrics.middleware());
+  const adminBodyLimit = bodyLimit({
+    maxSize: Limits.messageBytes,
+    onError: () => {
+      throw new HubError('PAYLOAD_TOO_LARGE', `the body exceeds ${Limits.messageBytes} bytes`);
+    },
+  });
+  // Device endpoints set their own limits per message type (a batch may be 1 MiB). Reads carry no body;
+  // skipping them keeps the node adapter from building a full Request on hot GETs.
+  app.use('/api/*', (c, next) =>
+    c.req.path.startsWith(DEVICE_API_PREFIX) || c.req.method === 'GET' || c.req.method === 'HEAD'
+      ? next()
+      : adminBodyLimit(c, next),
+  );
+  const requireBearer = authenticate(deps.tokens);
+  app.use(`${API_PREFIX}/*`, async (c, next) => {
+    if (PUBLIC_API_PATHS.has(c.req.path) || c.req.path.startsWith(DEVICE_API_PREFIX)) return next();
+    return requireBearer(c, next);
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+
+  for (const module of routeModules) module.register(app, deps);
+
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Crema hub API', version: '1.0.0', description: 'Admin API of the Crema fleet hub.' },
+    security: [{ bearer: [] }],
+  });
+  app.get('/api/docs', swaggerUI({ url: '/api/openapi.json' }));
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * The hub's Prometheus registry. HTTP request count and latency are recorded here by route pattern (not raw
+ * path, which would explode cardinality) and status; other parts (broker, ingest) add their own metrics
+ * to `registry`.
+ */
+export class HubMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'crema_http_requests_total',
+    help: 'HTTP requests answered, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'crema_http_request_duration_seconds',
+    help: 'HTTP request latency, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  middleware(): MiddlewareHandler {
+    const { requests, duration } = this;
+    return async function recordRequest(c, next) {
+      const start = process.hrtime.bigint();
+      try {
+        await next();
+      } finally {
+        const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? 'unmatched';
+        const labels = { method: c.req.method, route, status: String(c.res.status) };
+        requests.inc(labels);
+        duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+      }
+    };
+  }
+}

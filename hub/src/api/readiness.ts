@@ -1,0 +1,25 @@
+/**
+ * Named readiness checks behind `/readyz`. The hub registers the database; the broker and ingest register
+ * their own when they start. A check resolves true when ready; a throw counts as not ready.
+ */
+export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+export class Readiness {
+  private readonly checks = new Map<string, ReadinessCheck>();
+
+  add(name: string, check: ReadinessCheck): void {
+    this.checks.set(name, check);
+  }
+
+  async evaluate(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+    const checks: Record<string, boolean> = {};
+    for (const [name, check] of this.checks) {
+      try {
+        checks[name] = (await check()) === true;
+      } catch {
+        checks[name] = false;
+      }
+    }
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+}

@@ -1,0 +1,293 @@
+import { DeviceIdSchema, IdSchema } from '@crema/protocol';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database';
+import { generateDeviceSecret, hashDeviceSecret } from '../../devices/credentials';
+import { deviceCsvStream } from '../../devices/csv';
+import { LocationRepository } from '../../devices/locations';
+import { DEVICE_SORTS, type DeviceFilter, DeviceRepository, toDeviceView } from '../../devices/repository';
+import { HubError } from '../../errors';
+import { requirePermission } from '../../rbac/require-permission';
+import { TenantScope } from '../../rbac/scope';
+import { auditActor } from '../audit-context';
+import type { ApiDeps } from '../deps';
+import type { HubApp, HubEnv } from '../env';
+import { problemResponses } from '../problem';
+import { DeviceIdParamSchema, jsonBody, jsonContent, NameSchema, PageQuerySchema, pageOf } from '../schemas';
+
+export const DeviceSchema = z
+  .object({
+    id: z.string(),
+    merchantId: z.string(),
+    locationId: z.string().nullable(),
+    model: z.string(),
+    name: z.string().nullable(),
+    status: z.enum(['active', 'revoked']),
+    credentialRotatedAt: z.number().int(),
+    revokedAt: z.number().int().nullable(),
+    createdAt: z.number().int(),
+  })
+  .openapi('Device');
+const DeviceDetailSchema = DeviceSchema.extend({
+  state: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .openapi({ description: 'Latest fleet state, when known' }),
+}).openapi('DeviceDetail');
+const CredentialSchema = z
+  .object({
+    deviceId: z.string(),
+    secret: z.string().openapi({ description: 'Shown once; the hub keeps only a hash' }),
+  })
+  .openapi('DeviceCredential');
+
+const ModelSchema = z.string().trim().min(1).max(64);
+const FilterSchema = z.object({
+  merchantId: IdSchema.optional(),
+  locationId: IdSchema.optional(),
+  model: ModelSchema.optional(),
+  status: z.enum(['active', 'revoked']).optional(),
+  q: z.string().trim().max(100).optional(),
+});
+const ListQuerySchema = PageQuerySchema.extend(FilterSchema.shape).extend({
+  sort: z.enum(DEVICE_SORTS).default('id'),
+  order: z.enum(['asc', 'desc']).default('asc'),
+});
+const RegisterSchema = z.object({
+  id: DeviceIdSchema.optional(),
+  merchantId: IdSchema.optional(),
+  locationId: IdSchema.nullable().optional(),
+  model: ModelSchema,
+  name: NameSchema.nullable().optional(),
+});
+const UpdateSchema = z
+  .object({
+    locationId: IdSchema.nullable().optional(),
+    model: ModelSchema.optional(),
+    name: NameSchema.nullable().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+
+const tags = ['devices'];
+const errors = problemResponses(400, 401, 403, 404, 409);
+const list = createRoute({
+  method: 'get',
+  path: '/api/v1/devices',
+  tags,
+  summary: 'List devices with filters, search, sorting and pagination',
+  middleware: requirePermission('device:read'),
+  request: { query: ListQuerySchema },
+  responses: { 200: jsonContent(pageOf(DeviceSchema, 'DevicePage'), 'Devices'), ...errors },
+});
+const exportCsv = createRoute({
+  method: 'get',
+  path: '/api/v1/devices/export.csv',
+  tags,
+  summary: 'Export the filtered devices as CSV (streamed)',
+  middleware: requirePermission('device:read'),
+  request: { query: FilterSchema },
+  responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...errors },
+});
+const registerDevice = createRoute({
+  method: 'post',
+  path: '/api/v1/devices',
+  tags,
+  summary: 'Register a device; the answer holds its credential, shown only this once',
+  middleware: requirePermission('device:write'),
+  request: { body: jsonBody(RegisterSchema) },
+  responses: {
+    201: jsonContent(z.object({ device: DeviceSchema, credential: CredentialSchema }), 'Registered'),
+    ...errors,
+  },
+});
+const detail = createRoute({
+  method: 'get',
+  path: '/api/v1/devices/{id}',
+  tags,
+  summary: 'One device with its latest state',
+  middleware: requirePermission('device:read'),
+  request: { params: DeviceIdParamSchema },
+  responses: { 200: jsonContent(DeviceDetailSchema, 'The device'), ...errors },
+});
+const update = createRoute({
+  method: 'patch',
+  path: '/api/v1/devices/{id}',
+  tags,
+  summary: "Change a device's name, model or location",
+  middleware: requirePermission('device:write'),
+  request: { params: DeviceIdParamSchema, body: jsonBody(UpdateSchema) },
+  responses: { 200: jsonContent(DeviceSchema, 'Updated'), ...errors },
+});
+const rotate = createRoute({
+  method: 'post',
+  path: '/api/v1/devices/{id}/credential',
+  tags,
+  summary: 'Rotate the credential (the old one stops working; a revoked device is reinstated)',
+  middleware: requirePermission('device:write'),
+  request: { params: DeviceIdParamSchema },
+  responses: { 200: jsonContent(CredentialSchema, 'The new credential, shown once'), ...errors },
+});
+const revoke = createRoute({
+  method: 'post',
+  path: '/api/v1/devices/{id}/revoke',
+  tags,
+  summary: 'Revoke the credential; the device is disconnected and refused',
+  middleware: requirePermission('device:write'),
+  request: { params: DeviceIdParamSchema },
+  responses: { 200: jsonContent(DeviceSchema, 'Revoked'), ...errors },
+});
+
+function filterOf(q: z.infer<typeof FilterSchema>): DeviceFilter {
+  const out: DeviceFilter = {};
+  if (q.merchantId !== undefined) out.merchantId = q.merchantId;
+  if (q.locationId !== undefined) out.locationId = q.locationId;
+  if (q.model !== undefined) out.model = q.model;
+  if (q.status !== undefined) out.status = q.status;
+  if (q.q !== undefined && q.q !== '') out.q = q.q;
+  return out;
+}
+
+export function register(app: HubApp, deps: ApiDeps): void {
+  const db = deps.db.kysely;
+  const scopeOf = (c: Context<HubEnv>) => new TenantScope(c.get('principal'));
+  const repo = (c: Context<HubEnv>) => new DeviceRepository(db, scopeOf(c), deps.clock);
+
+  /** A location must exist, be visible, and belong to the device's merchant. */
+  async function checkLocation(
+    c: Context<HubEnv>,
+    trx: Kysely<Database>,
+    locationId: string | null | undefined,
+    merchantId: string,
+  ) {
+    if (locationId === null || locationId === undefined) return;
+    // Inside the caller's transaction: SQLite has one connection, a query outside it would wait forever.
+    const location = await new LocationRepository(db, scopeOf(c), deps.clock).get(locationId, trx);
+    if (location.merchant_id !== merchantId) throw new HubError('NOT_FOUND', 'location not found');
+  }
+
+  app.openapi(list, async (c) => {
+    const { limit, offset, sort, order, ...filter } = c.req.valid('query');
+    const { items, total } = await repo(c).list(filterOf(filter), { limit, offset, sort, order });
+    return c.json({ items: items.map(toDeviceView), total, limit, offset }, 200);
+  });
+
+  app.openapi(exportCsv, async (c) => {
+    const stream = deviceCsvStream(repo(c).iterate(filterOf(c.req.valid('query'))));
+    return c.body(stream, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="devices.csv"',
+    });
+  });
+
+  app.openapi(registerDevice, async (c) => {
+    const body = c.req.valid('json');
+    const merchantId = scopeOf(c).merchantForCreate(body.merchantId);
+    const secret = generateDeviceSecret();
+    const credentialHash = await hashDeviceSecret(secret);
+    const row = await db.transaction().execute(async (trx) => {
+      const merchant = await trx
+        .selectFrom('merchants')
+        .select('id')
+        .where('id', '=', merchantId)
+        .executeTakeFirst();
+      if (!merchant) throw new HubError('NOT_FOUND', 'merchant not found');
+      await checkLocation(c, trx, body.locationId, merchantId);
+      const created = await repo(c).create(trx, {
+        ...(body.id === undefined ? {} : { id: body.id }),
+        merchantId,
+        locationId: body.locationId ?? null,
+        model: body.model,
+        name: body.name ?? null,
+        credentialHash,
+      });
+      await deps.audit.record(trx, {
+        ...auditActor(c),
+        action: 'device.register',
+        targetType: 'device',
+        targetId: created.id,
+        merchantId,
+        after: toDeviceView(created),
+      });
+      return created;
+    });
+    return c.json({ device: toDeviceView(row), credential: { deviceId: row.id, secret } }, 201);
+  });
+
+  app.openapi(detail, async (c) => {
+    const row = await repo(c).get(c.req.valid('param').id);
+    const state = deps.deviceState ? await deps.deviceState(row.id) : null;
+    return c.json({ ...toDeviceView(row), state }, 200);
+  });
+
+  app.openapi(update, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const { after } = await db.transaction().execute(async (trx) => {
+      const current = await repo(c).get(id, trx);
+      await checkLocation(c, trx, body.locationId, current.merchant_id);
+      const changed = await repo(c).update(trx, id, {
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.model === undefined ? {} : { model: body.model }),
+        ...(body.locationId === undefined ? {} : { location_id: body.locationId }),
+      });
+      await deps.audit.record(trx, {
+        ...auditActor(c),
+        action: 'device.update',
+        targetType: 'device',
+        targetId: id,
+        merchantId: current.merchant_id,
+        before: toDeviceView(changed.before),
+        after: toDeviceView(changed.after),
+      });
+      return changed;
+    });
+    return c.json(toDeviceView(after), 200);
+  });
+
+  app.openapi(rotate, async (c) => {
+    const { id } = c.req.valid('param');
+    const secret = generateDeviceSecret();
+    const credentialHash = await hashDeviceSecret(secret);
+    await db.transaction().execute(async (trx) => {
+      const changed = await repo(c).update(trx, id, {
+        credential_hash: credentialHash,
+        revoked_at: null,
+        rotated: true,
+      });
+      await deps.audit.record(trx, {
+        ...auditActor(c),
+        action: 'device.rotate_credential',
+        targetType: 'device',
+        targetId: id,
+        merchantId: changed.before.merchant_id,
+        before: toDeviceView(changed.before),
+        after: toDeviceView(changed.after),
+      });
+    });
+    deps.deviceSessions.disconnect(id);
+    return c.json({ deviceId: id, secret }, 200);
+  });
+
+  app.openapi(revoke, async (c) => {
+    const { id } = c.req.valid('param');
+    const { after } = await db.transaction().execute(async (trx) => {
+      const current = await repo(c).get(id, trx);
+      if (current.revoked_at !== null)
+        throw new HubError('INVALID_TRANSITION', 'the device is already revoked');
+      const changed = await repo(c).update(trx, id, { revoked_at: deps.clock.now() });
+      await deps.audit.record(trx, {
+        ...auditActor(c),
+        action: 'device.revoke',
+        targetType: 'device',
+        targetId: id,
+        merchantId: current.merchant_id,
+        before: toDeviceView(changed.before),
+        after: toDeviceView(changed.after),
+      });
+      return changed;
+    });
+    deps.deviceSessions.disconnect(id);
+    return c.json(toDeviceView(after), 200);
+  });
+}

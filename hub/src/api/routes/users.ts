@@ -1,0 +1,204 @@
+import { IdSchema } from '@crema/protocol';
+import { createRoute, z } from '@hono/zod-openapi';
+import { PasswordSchema } from '../../auth/passwords';
+import { toUserView, UserRepository } from '../../auth/users';
+import { HubError } from '../../errors';
+import { ROLES } from '../../rbac/permissions';
+import { requirePermission } from '../../rbac/require-permission';
+import { TenantScope } from '../../rbac/scope';
+import { auditActor } from '../audit-context';
+import type { ApiDeps } from '../deps';
+import type { HubApp } from '../env';
+import { problemResponses } from '../problem';
+import { IdParamSchema, jsonBody, jsonContent, NameSchema, PageQuerySchema, pageOf } from '../schemas';
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    role: z.enum(ROLES),
+    merchantId: z.string().nullable(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  })
+  .openapi('User');
+
+const CreateUserSchema = z.object({
+  email: z.email().max(254),
+  name: NameSchema.nullable().optional(),
+  role: z.enum(ROLES),
+  merchantId: IdSchema.optional(),
+  password: PasswordSchema,
+});
+const UpdateUserSchema = z
+  .object({
+    name: NameSchema.nullable().optional(),
+    role: z.enum(ROLES).optional(),
+    password: PasswordSchema.optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+
+const tags = ['users'];
+const errors = problemResponses(400, 401, 403, 404, 409);
+const list = createRoute({
+  method: 'get',
+  path: '/api/v1/users',
+  tags,
+  summary: "List users (the caller's merchant; all for the superadmin)",
+  middleware: requirePermission('user:read'),
+  request: { query: PageQuerySchema },
+  responses: { 200: jsonContent(pageOf(UserSchema, 'UserPage'), 'Users'), ...errors },
+});
+const create = createRoute({
+  method: 'post',
+  path: '/api/v1/users',
+  tags,
+  summary: 'Create a user',
+  middleware: requirePermission('user:write'),
+  request: { body: jsonBody(CreateUserSchema) },
+  responses: { 201: jsonContent(UserSchema, 'Created'), ...errors },
+});
+const get = createRoute({
+  method: 'get',
+  path: '/api/v1/users/{id}',
+  tags,
+  summary: 'One user',
+  middleware: requirePermission('user:read'),
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(UserSchema, 'The user'), ...errors },
+});
+const update = createRoute({
+  method: 'patch',
+  path: '/api/v1/users/{id}',
+  tags,
+  summary: "Change a user's name, role or password",
+  middleware: requirePermission('user:write'),
+  request: { params: IdParamSchema, body: jsonBody(UpdateUserSchema) },
+  responses: { 200: jsonContent(UserSchema, 'Updated'), ...errors },
+});
+const remove = createRoute({
+  method: 'delete',
+  path: '/api/v1/users/{id}',
+  tags,
+  summary: 'Delete a user (their sessions end)',
+  middleware: requirePermission('user:write'),
+  request: { params: IdParamSchema },
+  responses: { 204: { description: 'Deleted' }, ...errors },
+});
+
+export function register(app: HubApp, deps: ApiDeps): void {
+  const db = deps.db.kysely;
+  const repo = (scope: TenantScope) => new UserRepository(db, scope, deps.clock);
+
+  app.openapi(list, async (c) => {
+    const page = c.req.valid('query');
+    const { items, total } = await repo(new TenantScope(c.get('principal'))).list(page);
+    return c.json({ items: items.map(toUserView), total, ...page }, 200);
+  });
+
+  app.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    const scope = new TenantScope(c.get('principal'));
+    let merchantId: string | null = null;
+    if (body.role === 'superadmin') {
+      if (!scope.isPlatform) throw new HubError('FORBIDDEN', 'only the superadmin creates superadmins');
+      if (body.merchantId !== undefined)
+        throw new HubError('VALIDATION_FAILED', 'a superadmin has no merchant');
+    } else {
+      merchantId = scope.merchantForCreate(body.merchantId);
+      const merchant = await db
+        .selectFrom('merchants')
+        .select('id')
+        .where('id', '=', merchantId)
+        .executeTakeFirst();
+      if (!merchant) throw new HubError('NOT_FOUND', 'merchant not found');
+    }
+    const passwordHash = await deps.passwords.hash(body.password);
+    const row = await db.transaction().execute(async (trx) => {
+      const created = await repo(scope).create(trx, {
+        email: body.email,
+        name: body.name ?? null,
+        role: body.role,
+        merchantId,
+        passwordHash,
+      });
+      await deps.audit.record(trx, {
+        ...auditActor(c),
+        action: 'user.create',
+        targetType: 'user',
+        targetId: created.id,
+        merchantId,
+        after: toUserView(created),
+      });
+      return created;
+    });
+    return c.json(toUserView(row), 201);
+  });
+
+  app.openapi(get, async (c) => {
+    const row = await repo(new TenantScope(c.get('principal'))).get(c.req.valid('param').id);
+    return c.json(toUserView(row), 200);
+  });
+
+  app.openapi(update, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const scope = new TenantScope(c.get('principal'));
+    const passwordHash = body.password === undefined ? undefined : await deps.passwords.hash(body.password);
+    const { after } = await db.transaction().execute(async (trx) => {
+      const current = await repo(scope).get(id, trx);
+      if (body.role !== undefined && body.role !== current.role) {
+        if (body.role === 'superadmin' && !scope.isPlatform)
+          throw new HubError('FORBIDDEN', 'cannot grant superadmin');
+        if ((body.role === 'superadmin') !== (current.role === 'superadmin')) {
+          throw new HubError(
+            'INVALID_TRANSITION',
+            'a superadmin cannot become a merchant user or the reverse',
+          );
+        }
+      }
+      const changed = await repo(scope).update(trx, id, {
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.role === undefined ? {} : { role: body.role }),
+        ...(passwordHash === undefined ? {} : { passwordHash }),
+      });
+      if (passwordHash !== undefined) {
+        await trx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: deps.clock.now() })
+          .where('user_id', '=', id)
+          .execute();
+      }
+      await deps.audit.record(trx, {
+        ...auditActor(c),
+        action: passwordHash === undefined ? 'user.update' : 'user.update_password',
+        targetType: 'user',
+        targetId: id,
+        merchantId: changed.after.merchant_id,
+        before: toUserView(changed.before),
+        after: toUserView(changed.after),
+      });
+      return changed;
+    });
+    return c.json(toUserView(after), 200);
+  });
+
+  app.openapi(remove, async (c) => {
+    const { id } = c.req.valid('param');
+    const principal = c.get('principal');
+    if (id === principal.userId) throw new HubError('INVALID_TRANSITION', 'a user cannot delete themselves');
+    await db.transaction().execute(async (trx) => {
+      const before = await repo(new TenantScope(principal)).delete(trx, id);
+      await deps.audit.record(trx, {
+        ...auditActor(c),
+        action: 'user.delete',
+        targetType: 'user',
+        targetId: id,
+        merchantId: before.merchant_id,
+        before: toUserView(before),
+      });
+    });
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HubError } from '../errors';
+import { loadHubConfig } from './hub-config';
+
+describe('hub configuration', () => {
+  it('needs nothing: SQLite and an embedded broker in ./.crema/hub', () => {
+    const config = loadHubConfig([], {});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      mqttPort: 1884,
+      dataDir: resolve('.crema/hub'),
+    });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.mqttUrl).toBeUndefined();
+  });
+
+  it('takes flags over environment variables, and ignores a leading --', () => {
+    const env = { CREMA_HUB_PORT: '9000', CREMA_MQTT_PORT: '9001', CREMA_DATABASE_URL: 'postgres://x@h/db' };
+    const config = loadHubConfig(['--', '--port', '0', '--data-dir', '/tmp/hubdata'], env);
+    expect(config).toMatchObject({
+      port: 0,
+      mqttPort: 9001,
+      dataDir: '/tmp/hubdata',
+      databaseUrl: 'postgres://x@h/db',
+    });
+  });
+
+  it('refuses unknown flags and bad values with CONFIG_INVALID', () => {
+    const refused = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      try {
+        loadHubConfig(argv, env);
+        return undefined;
+      } catch (err) {
+        return err instanceof HubError ? err.code : 'other';
+      }
+    };
+    expect(refused(['--nope'])).toBe('CONFIG_INVALID');
+    expect(refused(['--port', 'eighty'])).toBe('CONFIG_INVALID');
+    expect(refused([], { CREMA_MQTT_URL: 'http://broker' })).toBe('CONFIG_INVALID');
+    expect(refused(['--mqtt-url', 'mqtt://127.0.0.1:1883'])).toBeUndefined();
+  });
+});

@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { HubError } from '../errors';
+
+/**
+ * Hub configuration: command-line flags win over environment variables, which win over defaults. With
+ * nothing set, the hub runs on SQLite and an embedded broker in `./.crema/hub`.
+ */
+const PortSchema = z.coerce.number().int().min(0).max(65535);
+const ConfigSchema = z.object({
+  host: z.string().min(1),
+  port: PortSchema,
+  mqttPort: PortSchema,
+  dataDir: z.string().min(1),
+  databaseUrl: z.string().min(1).optional(),
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
+    .optional(),
+  mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  jwtSecret: z.string().optional(),
+  adminEmail: z.string().optional(),
+  adminPassword: z.string().optional(),
+});
+export type HubConfig = z.infer<typeof ConfigSchema>;
+
+/** Flag → environment variable; documented in hub/README.md. */
+export const ENV_NAMES = {
+  host: 'CREMA_HUB_HOST',
+  port: 'CREMA_HUB_PORT',
+  mqttPort: 'CREMA_MQTT_PORT',
+  dataDir: 'CREMA_HUB_DATA_DIR',
+  databaseUrl: 'CREMA_DATABASE_URL',
+  databaseSchema: 'CREMA_DATABASE_SCHEMA',
+  mqttUrl: 'CREMA_MQTT_URL',
+  logLevel: 'CREMA_LOG_LEVEL',
+} as const;
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: '8080',
+  // 1883 is often taken by a system Mosquitto; the embedded broker defaults next to it.
+  mqttPort: '1884',
+  dataDir: './.crema/hub',
+  logLevel: 'info',
+} as const;
+
+export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'database-url': { type: 'string' },
+        'database-schema': { type: 'string' },
+        'mqtt-url': { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+    }).values as Record<string, string | undefined>;
+  } catch (cause) {
+    throw new HubError('CONFIG_INVALID', (cause as Error).message, { cause });
+  }
+  const pick = (flag: string, key: keyof typeof ENV_NAMES): string | undefined => {
+    const fromEnv = env[ENV_NAMES[key]];
+    return values[flag] ?? (fromEnv === '' ? undefined : fromEnv);
+  };
+  const parsed = ConfigSchema.safeParse({
+    host: pick('host', 'host') ?? DEFAULTS.host,
+    port: pick('port', 'port') ?? DEFAULTS.port,
+    mqttPort: pick('mqtt-port', 'mqttPort') ?? DEFAULTS.mqttPort,
+    dataDir: resolve(pick('data-dir', 'dataDir') ?? DEFAULTS.dataDir),
+    databaseUrl: pick('database-url', 'databaseUrl'),
+    databaseSchema: pick('database-schema', 'databaseSchema'),
+    mqttUrl: pick('mqtt-url', 'mqttUrl'),
+    logLevel: pick('log-level', 'logLevel') ?? DEFAULTS.logLevel,
+    jwtSecret: env.CREMA_JWT_SECRET || undefined,
+    adminEmail: env.CREMA_ADMIN_EMAIL || undefined,
+    adminPassword: env.CREMA_ADMIN_PASSWORD || undefined,
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new HubError('CONFIG_INVALID', `invalid hub configuration: ${issues}`, { details: parsed.error });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,244 @@
+import type { Envelope } from '@crema/protocol';
+import { sql, type Updateable } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db } from '../db/connect';
+import type { DeviceStateTable } from '../db/tables/ingest';
+import type { TimerClock, TimerHandle } from '../mqtt/clock';
+import type { MqttMetrics } from '../mqtt/metrics';
+import type { FleetEvents, OfflineReason } from './events';
+
+export interface FleetTrackerOptions {
+  db: Db;
+  clock: TimerClock;
+  logger: Logger;
+  metrics: MqttMetrics;
+  events: FleetEvents;
+  /** A device silent (no message at all) this long is offline (default 30 s: three missed heartbeats). */
+  timeoutMs?: number;
+  /** How often state changes are written (default 250 ms); events are emitted at once. */
+  flushMs?: number;
+}
+
+type Patch = Omit<Updateable<DeviceStateTable>, 'device_id' | 'merchant_id'>;
+type Live = { merchantId: string; online: boolean; lastSeen: number };
+
+/**
+ * Online/offline and the latest device facts. Online on birth (or any message), offline on death (the
+ * last will or a clean goodbye) or after `timeoutMs` of silence. State lives in memory and is written in
+ * one transaction every `flushMs`, so thousands of heartbeats cost a few statements, not thousands of fsyncs.
+ */
+export class FleetTracker {
+  private readonly live = new Map<string, Live>();
+  private online = 0;
+  private stopped = true;
+  private dirty = new Map<string, { merchantId: string; patch: Patch }>();
+  private sweepTimer: TimerHandle | undefined;
+  private flushTimer: TimerHandle | undefined;
+  private flushing: Promise<void> | undefined;
+  private readonly log: Logger;
+  readonly timeoutMs: number;
+  private readonly flushMs: number;
+
+  constructor(private readonly options: FleetTrackerOptions) {
+    this.log = options.logger.child({ ns: 'hub:fleet' });
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.flushMs = options.flushMs ?? 250;
+  }
+
+  async start(): Promise<void> {
+    // Connections did not survive a hub restart; devices reappear with their next birth or message.
+    await this.options.db.kysely
+      .updateTable('device_state')
+      .set({ online: 0, offline_reason: 'lost', online_changed_at: this.options.clock.now() })
+      .where('online', '=', 1)
+      .execute();
+    this.stopped = false;
+    this.scheduleSweep();
+  }
+
+  async stop(): Promise<void> {
+    const { clock } = this.options;
+    this.stopped = true;
+    if (this.sweepTimer) clock.clearTimeout(this.sweepTimer);
+    if (this.flushTimer) clock.clearTimeout(this.flushTimer);
+    this.sweepTimer = undefined;
+    this.flushTimer = undefined;
+    await this.flush();
+  }
+
+  isOnline(deviceId: string): boolean {
+    return this.live.get(deviceId)?.online === true;
+  }
+
+  get onlineCount(): number {
+    return this.online;
+  }
+
+  /** Any valid message from a device proves it is there. */
+  seen(deviceId: string, merchantId: string): void {
+    const at = this.options.clock.now();
+    const device = this.device(deviceId, merchantId);
+    device.lastSeen = at;
+    this.patch(deviceId, merchantId, { last_seen_at: at });
+    if (!device.online) this.setOnline(deviceId, device, true, at);
+  }
+
+  birth(deviceId: string, merchantId: string, envelope: Envelope<'birth'>): void {
+    const at = this.options.clock.now();
+    const b = envelope.body;
+    this.patch(deviceId, merchantId, {
+      model: b.model,
+      firmware_version: b.firmwareVersion,
+      agent_version: b.agentVersion,
+      capabilities: JSON.stringify(b.capabilities),
+      boot_id: b.bootId,
+      recipe_set_version: b.recipeSetVersion,
+      price_list_version: b.priceListVersion,
+      config_version: b.configVersion,
+      reported_last_seq: b.lastSeq,
+    });
+    this.seen(deviceId, merchantId);
+    this.options.events.emit('birth', { deviceId, merchantId, at, birth: b });
+  }
+
+  death(deviceId: string, merchantId: string, envelope: Envelope<'death'>): void {
+    // A will from an older connection that fires after a reconnect is corrected by the next message.
+    this.device(deviceId, merchantId);
+    this.markOffline(deviceId, envelope.body.reason);
+  }
+
+  heartbeat(deviceId: string, merchantId: string, envelope: Envelope<'heartbeat'>): void {
+    const at = this.options.clock.now();
+    const h = envelope.body;
+    this.patch(deviceId, merchantId, {
+      machine_state: h.state,
+      uptime_s: h.uptimeS,
+      outbox_depth: h.outboxDepth,
+      reported_last_seq: h.lastSeq,
+      sales_locked: h.salesLocked ? 1 : 0,
+      last_heartbeat_at: at,
+    });
+    this.seen(deviceId, merchantId);
+    this.options.events.emit('heartbeat', { deviceId, merchantId, at, heartbeat: h });
+  }
+
+  markOffline(deviceId: string, reason: OfflineReason): void {
+    const device = this.live.get(deviceId);
+    // Only devices seen online by this process can be online: start() marked every other one offline.
+    if (device?.online) this.setOnline(deviceId, device, false, this.options.clock.now(), reason);
+  }
+
+  /** Marks devices silent for longer than the timeout offline. Runs on the clock; callable from tests. */
+  sweep(): void {
+    const now = this.options.clock.now();
+    for (const [deviceId, device] of this.live) {
+      if (device.online && now - device.lastSeen > this.timeoutMs) {
+        this.setOnline(deviceId, device, false, now, 'timeout');
+      }
+    }
+  }
+
+  /** Writes pending state changes in one transaction. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.dirty.size === 0) return;
+    const pending = this.dirty;
+    this.dirty = new Map();
+    this.flushing = this.write(pending).finally(() => {
+      this.flushing = undefined;
+    });
+    await this.flushing;
+  }
+
+  private async write(pending: Map<string, { merchantId: string; patch: Patch }>): Promise<void> {
+    // Rows with the same changed columns go in one multi-row upsert.
+    const byShape = new Map<string, ({ device_id: string; merchant_id: string } & Patch)[]>();
+    for (const [deviceId, { merchantId, patch }] of pending) {
+      const shape = Object.keys(patch).sort().join(',');
+      const rows = byShape.get(shape) ?? [];
+      rows.push({ device_id: deviceId, merchant_id: merchantId, ...patch });
+      byShape.set(shape, rows);
+    }
+    try {
+      await this.options.db.kysely.transaction().execute(async (trx) => {
+        for (const [shape, rows] of byShape) {
+          const columns = shape.split(',').filter(Boolean) as (keyof Patch)[];
+          for (let i = 0; i < rows.length; i += 500) {
+            const query = trx.insertInto('device_state').values(rows.slice(i, i + 500));
+            await (columns.length === 0
+              ? query.onConflict((oc) => oc.column('device_id').doNothing())
+              : query.onConflict((oc) =>
+                  oc
+                    .column('device_id')
+                    .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]))),
+                )
+            ).execute();
+          }
+        }
+      });
+    } catch (err) {
+      this.log.error({ err, devices: pending.size }, 'fleet state write failed; will retry');
+      // Put the changes back under any newer ones, so the next flush writes them.
+      for (const [deviceId, entry] of pending) {
+        const newer = this.dirty.get(deviceId);
+        this.dirty.set(deviceId, {
+          merchantId: entry.merchantId,
+          patch: { ...entry.patch, ...newer?.patch },
+        });
+      }
+      this.scheduleFlush();
+    }
+  }
+
+  private device(deviceId: string, merchantId: string): Live {
+    let device = this.live.get(deviceId);
+    if (!device) {
+      device = { merchantId, online: false, lastSeen: 0 };
+      this.live.set(deviceId, device);
+    }
+    return device;
+  }
+
+  private setOnline(deviceId: string, device: Live, online: boolean, at: number, reason?: OfflineReason) {
+    device.online = online;
+    this.online += online ? 1 : -1;
+    const { merchantId } = device;
+    this.patch(deviceId, merchantId, {
+      online: online ? 1 : 0,
+      online_changed_at: at,
+      offline_reason: online ? null : (reason ?? null),
+    });
+    this.options.metrics.devicesOnline.set(this.online);
+    if (online) {
+      this.log.info({ deviceId }, 'device online');
+      this.options.events.emit('online', { deviceId, merchantId, at });
+    } else {
+      const why = reason ?? 'lost';
+      this.log.info({ deviceId, reason: why }, 'device offline');
+      this.options.events.emit('offline', { deviceId, merchantId, at, reason: why });
+    }
+  }
+
+  private patch(deviceId: string, merchantId: string, patch: Patch): void {
+    const entry = this.dirty.get(deviceId);
+    if (entry) Object.assign(entry.patch, patch);
+    else this.dirty.set(deviceId, { merchantId, patch: { ...patch } });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = this.options.clock.setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.flushMs);
+  }
+
+  private scheduleSweep(): void {
+    const every = Math.max(100, Math.min(5000, Math.floor(this.timeoutMs / 3)));
+    this.sweepTimer = this.options.clock.setTimeout(() => {
+      this.sweep();
+      this.scheduleSweep();
+    }, every);
+  }
+}

@@ -1,0 +1,158 @@
+import {
+  decodeEnvelope,
+  type Envelope,
+  type ErrorCode,
+  Limits,
+  MessageCatalog,
+  type ProtocolError,
+  parseTopic,
+  type RecordEnvelope,
+  splitBatch,
+  UlidSchema,
+} from '@crema/protocol';
+import type { Logger } from 'pino';
+import type { FleetEvents } from '../fleet/events';
+import type { FleetTracker } from '../fleet/tracker';
+import type { MqttMetrics } from '../mqtt/metrics';
+import type { DeviceDirectory } from './directory';
+import type { IngestWriter } from './writer';
+
+export interface IngestOptions {
+  logger: Logger;
+  metrics: MqttMetrics;
+  directory: DeviceDirectory;
+  writer: IngestWriter;
+  fleet: FleetTracker;
+  events: FleetEvents;
+}
+
+/**
+ * The hub's handling of every uplink message: size, topic, envelope, device id = topic device, type on its
+ * channel, a registered device. Records go to the batch writer; status messages to the fleet tracker.
+ * Anything refused is counted and logged; a record with a readable id is acknowledged as rejected so the
+ * device stops resending it. Nothing here throws.
+ */
+export class Ingest {
+  private readonly log: Logger;
+
+  constructor(private readonly options: IngestOptions) {
+    this.log = options.logger.child({ ns: 'hub:ingest' });
+  }
+
+  handle(topic: string, payload: Buffer): void {
+    try {
+      this.route(topic, payload);
+    } catch (err) {
+      this.options.metrics.rejected.inc({ code: 'INTERNAL' });
+      this.log.error({ err, topic: topic.slice(0, 120) }, 'ingest failed on a message');
+    }
+  }
+
+  private route(topic: string, payload: Buffer): void {
+    const { metrics } = this.options;
+    const parsedTopic = parseTopic(topic);
+    if (!parsedTopic.ok) {
+      this.refuse(parsedTopic.error, topic);
+      return;
+    }
+    const { deviceId, channel, direction } = parsedTopic.value;
+    if (direction !== 'up') return; // downlink traffic is the hub's own
+    if (payload.byteLength > Limits.largeMessageBytes) {
+      metrics.received.inc({ type: 'unknown' });
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message: `${payload.byteLength} bytes` }, topic);
+      return;
+    }
+    const decoded = decodeEnvelope(payload);
+    if (!decoded.ok) {
+      metrics.received.inc({ type: 'unknown' });
+      this.refuse(decoded.error, topic, deviceId, readableId(payload));
+      return;
+    }
+    const envelope = decoded.value;
+    metrics.received.inc({ type: envelope.type });
+    if (envelope.deviceId !== deviceId) {
+      const message = `envelope device ${envelope.deviceId} on topic of ${deviceId}`;
+      this.refuse({ code: 'DEVICE_MISMATCH', message }, topic, deviceId, envelope.id);
+      return;
+    }
+    const rule = MessageCatalog[envelope.type];
+    if (rule.channel !== channel || rule.dir !== 'up') {
+      const message = `${envelope.type} does not belong on channel ${channel}`;
+      this.refuse({ code: 'VALIDATION_FAILED', message }, topic, deviceId, envelope.id);
+      return;
+    }
+    this.options.directory.resolve(deviceId, (device) => {
+      if (device) this.accept(deviceId, device.merchantId, envelope);
+      // Not acknowledged, not even as rejected: the device may be registered a moment later.
+      else this.refuse({ code: 'DEVICE_UNKNOWN', message: deviceId }, topic);
+    });
+  }
+
+  private accept(deviceId: string, merchantId: string, envelope: Envelope): void {
+    const { fleet } = this.options;
+    switch (envelope.type) {
+      case 'birth':
+        fleet.birth(deviceId, merchantId, envelope);
+        break;
+      case 'death':
+        fleet.death(deviceId, merchantId, envelope);
+        break;
+      case 'heartbeat':
+        fleet.heartbeat(deviceId, merchantId, envelope);
+        break;
+      case 'command_progress':
+        fleet.seen(deviceId, merchantId);
+        this.options.events.emit('commandProgress', { deviceId, merchantId, envelope });
+        break;
+      case 'batch': {
+        fleet.seen(deviceId, merchantId);
+        const { good, bad } = splitBatch(envelope.body.records);
+        for (const record of good) this.enqueueRecord(deviceId, merchantId, record, `batch ${envelope.id}`);
+        for (const { id, error } of bad) this.refuse(error, `batch ${envelope.id}`, deviceId, id);
+        break;
+      }
+      case 'ack':
+      case 'command':
+        break; // downlink types never get here: the channel check refused them
+      default:
+        fleet.seen(deviceId, merchantId);
+        this.enqueueRecord(deviceId, merchantId, envelope, envelope.type);
+    }
+  }
+
+  private enqueueRecord(deviceId: string, merchantId: string, record: RecordEnvelope, where: string): void {
+    if (record.deviceId === deviceId) {
+      this.options.writer.enqueue({ deviceId, merchantId, envelope: record });
+      return;
+    }
+    const message = `record of ${record.deviceId} from ${deviceId}`;
+    this.refuse({ code: 'DEVICE_MISMATCH', message }, where, deviceId, record.id);
+  }
+
+  private refuse(
+    error: Pick<ProtocolError, 'code' | 'message'>,
+    where: string,
+    deviceId?: string,
+    id?: string,
+  ): void {
+    const code: ErrorCode = error.code;
+    this.options.metrics.rejected.inc({ code });
+    this.log.warn(
+      { code, message: error.message.slice(0, 200), where: where.slice(0, 120), deviceId, id },
+      'refused',
+    );
+    if (deviceId && id && UlidSchema.safeParse(id).success) {
+      this.options.writer.reject(deviceId, id, code, error.message);
+    }
+  }
+}
+
+/** The id of an undecodable message, when it has one, so it can be acknowledged as rejected. */
+function readableId(payload: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(payload.toString('utf8')) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && UlidSchema.safeParse(id).success ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

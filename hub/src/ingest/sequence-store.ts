@@ -1,0 +1,133 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database';
+import type { QueuedRecord } from './rows';
+import { applySequences, type Gap, type SequenceState } from './sequence';
+
+type Trx = Transaction<Database>;
+
+export interface SequenceUpdate {
+  deviceId: string;
+  merchantId: string;
+  state: SequenceState;
+  opened: Gap[];
+  reused: number[];
+}
+
+/**
+ * Persists per-device sequence state (device_state.last_seq + sequence_gaps) inside the ingest transaction.
+ * The hub is the only writer, so states are cached; the cache is only updated after a commit (`commit`) and
+ * dropped for the devices of a failed transaction (`discard`), so it never runs ahead of the database.
+ */
+export class SequenceBook {
+  private readonly cache = new Map<string, SequenceState>();
+
+  async apply(trx: Trx, records: readonly QueuedRecord[], now: number): Promise<SequenceUpdate[]> {
+    const byDevice = new Map<string, { merchantId: string; seqs: number[]; telemetry: boolean }>();
+    for (const r of records) {
+      const entry = byDevice.get(r.deviceId) ?? { merchantId: r.merchantId, seqs: [], telemetry: false };
+      entry.seqs.push(r.envelope.seq);
+      entry.telemetry ||= r.envelope.type === 'telemetry';
+      byDevice.set(r.deviceId, entry);
+    }
+    if (byDevice.size === 0) return [];
+    await this.load(
+      trx,
+      [...byDevice.keys()].filter((id) => !this.cache.has(id)),
+    );
+
+    const updates: SequenceUpdate[] = [];
+    const gapsChanged: SequenceUpdate[] = [];
+    for (const [deviceId, { merchantId, seqs }] of byDevice) {
+      const before = this.cache.get(deviceId) ?? { lastSeq: 0, gaps: [] };
+      const change = applySequences(before, seqs);
+      for (const gap of change.opened) gap.detectedAt = now;
+      for (const gap of change.state.gaps) gap.detectedAt ??= now;
+      const update = {
+        deviceId,
+        merchantId,
+        state: change.state,
+        opened: change.opened,
+        reused: change.reused,
+      };
+      updates.push(update);
+      if (change.opened.length > 0 || change.filled.length > 0) {
+        gapsChanged.push(update);
+      }
+    }
+
+    const changedIds = gapsChanged.map((u) => u.deviceId);
+    for (let i = 0; i < changedIds.length; i += 500) {
+      await trx
+        .deleteFrom('sequence_gaps')
+        .where('device_id', 'in', changedIds.slice(i, i + 500))
+        .execute();
+    }
+    const gapRows = gapsChanged.flatMap((u) =>
+      u.state.gaps.map((g) => ({
+        device_id: u.deviceId,
+        merchant_id: u.merchantId,
+        from_seq: g.from,
+        to_seq: g.to,
+        detected_at: g.detectedAt ?? now,
+      })),
+    );
+    for (let i = 0; i < gapRows.length; i += 1000) {
+      await trx
+        .insertInto('sequence_gaps')
+        .values(gapRows.slice(i, i + 1000))
+        .execute();
+    }
+
+    const stateRows = updates.map((u) => ({
+      device_id: u.deviceId,
+      merchant_id: u.merchantId,
+      last_seq: u.state.lastSeq,
+      last_record_at: now,
+      last_telemetry_at: byDevice.get(u.deviceId)?.telemetry ? now : null,
+    }));
+    for (let i = 0; i < stateRows.length; i += 1000) {
+      await trx
+        .insertInto('device_state')
+        .values(stateRows.slice(i, i + 1000))
+        .onConflict((oc) =>
+          oc.column('device_id').doUpdateSet((eb) => ({
+            last_seq: eb.ref('excluded.last_seq'),
+            last_record_at: eb.ref('excluded.last_record_at'),
+            last_telemetry_at: eb.fn.coalesce('excluded.last_telemetry_at', 'device_state.last_telemetry_at'),
+          })),
+        )
+        .execute();
+    }
+    return updates;
+  }
+
+  commit(updates: readonly SequenceUpdate[]): void {
+    for (const u of updates) this.cache.set(u.deviceId, u.state);
+  }
+
+  discard(deviceIds: Iterable<string>): void {
+    for (const id of deviceIds) this.cache.delete(id);
+  }
+
+  private async load(trx: Trx, deviceIds: string[]): Promise<void> {
+    for (let i = 0; i < deviceIds.length; i += 500) {
+      const ids = deviceIds.slice(i, i + 500);
+      const states = await trx
+        .selectFrom('device_state')
+        .select(['device_id', 'last_seq'])
+        .where('device_id', 'in', ids)
+        .execute();
+      const gaps = await trx
+        .selectFrom('sequence_gaps')
+        .select(['device_id', 'from_seq', 'to_seq', 'detected_at'])
+        .where('device_id', 'in', ids)
+        .orderBy('from_seq')
+        .execute();
+      for (const id of ids) this.cache.set(id, { lastSeq: 0, gaps: [] });
+      for (const s of states) this.cache.set(s.device_id, { lastSeq: Number(s.last_seq), gaps: [] });
+      for (const g of gaps) {
+        this.cache.get(g.device_id)?.gaps.push({ from: g.from_seq, to: g.to_seq, detectedAt: g.detected_at });
+      }
+    }
+  }
+}

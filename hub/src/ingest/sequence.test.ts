@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { applySequences, missingCount } from './sequence';
+
+describe('applySequences', () => {
+  const empty = { lastSeq: 0, gaps: [] };
+
+  it('keeps contiguous sequences gap-free', () => {
+    const { state, opened } = applySequences(empty, [1, 2, 3]);
+    expect(state).toEqual({ lastSeq: 3, gaps: [] });
+    expect(opened).toEqual([]);
+  });
+
+  it('opens a gap when a sequence is skipped and closes it when the missing ones arrive', () => {
+    const first = applySequences(empty, [1, 2, 5]);
+    expect(first.state).toEqual({ lastSeq: 5, gaps: [{ from: 3, to: 4 }] });
+    expect(first.opened).toEqual([{ from: 3, to: 4 }]);
+    const second = applySequences(first.state, [4]);
+    expect(second.state.gaps).toEqual([{ from: 3, to: 3 }]);
+    expect(second.filled).toEqual([4]);
+    const third = applySequences(second.state, [3]);
+    expect(third.state).toEqual({ lastSeq: 5, gaps: [] });
+  });
+
+  it('splits a gap when a record in its middle arrives first', () => {
+    const { state } = applySequences({ lastSeq: 10, gaps: [{ from: 2, to: 9 }] }, [5]);
+    expect(state.gaps).toEqual([
+      { from: 2, to: 4 },
+      { from: 6, to: 9 },
+    ]);
+    expect(missingCount(state.gaps)).toBe(7);
+  });
+
+  it('orders out-of-order arrivals within one batch before judging them', () => {
+    const { state, opened } = applySequences(empty, [3, 1, 2]);
+    expect(state).toEqual({ lastSeq: 3, gaps: [] });
+    expect(opened).toEqual([]);
+  });
+
+  it('reports a sequence number that was already used, without changing the gaps', () => {
+    const change = applySequences({ lastSeq: 4, gaps: [] }, [2]);
+    expect(change.reused).toEqual([2]);
+    expect(change.state).toEqual({ lastSeq: 4, gaps: [] });
+  });
+
+  it('does not modify its input', () => {
+    const input = { lastSeq: 5, gaps: [{ from: 2, to: 3 }] };
+    applySequences(input, [2, 3, 9]);
+    expect(input).toEqual({ lastSeq: 5, gaps: [{ from: 2, to: 3 }] });
+  });
+});

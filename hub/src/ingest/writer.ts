@@ -1,0 +1,184 @@
+import { type Ack, type ErrorCode, Limits } from '@crema/protocol';
+import type { Logger } from 'pino';
+import type { Db } from '../db/connect';
+import type { FleetEvents } from '../fleet/events';
+import type { TimerClock, TimerHandle } from '../mqtt/clock';
+import type { MqttMetrics } from '../mqtt/metrics';
+import type { QueuedRecord } from './rows';
+import { SequenceBook } from './sequence-store';
+import { claimMessageIds, storeRecords } from './store';
+
+export interface IngestWriterOptions {
+  db: Db;
+  clock: TimerClock;
+  logger: Logger;
+  metrics: MqttMetrics;
+  events: FleetEvents;
+  /** Publishes an ack to a device; called only after the records it names are committed. */
+  sendAck: (deviceId: string, ack: Ack) => void;
+  /** Records per transaction (default 2000). */
+  maxBatch?: number;
+  /** Longest wait before a partial batch is written (default 5 ms). */
+  maxDelayMs?: number;
+  /** Queue bound; beyond it new records are dropped unacknowledged and the devices resend (default 50,000). */
+  maxQueue?: number;
+}
+
+type Rejection = { deviceId: string; id: string; code: ErrorCode; message?: string };
+
+/**
+ * Queues records and writes them in batches: one transaction per `maxBatch` records or per `maxDelayMs`,
+ * whichever comes first. Only after the commit are the ids acknowledged to their devices (stored and
+ * duplicate ids alike), so a device never deletes a record the hub could still lose. A failed transaction
+ * acknowledges nothing: the device resends and the record is stored then.
+ */
+export class IngestWriter {
+  private queue: QueuedRecord[] = [];
+  private rejections: Rejection[] = [];
+  private timer: TimerHandle | undefined;
+  private flushing: Promise<void> | undefined;
+  private readonly sequences = new SequenceBook();
+  private readonly log: Logger;
+  private readonly maxBatch: number;
+  private readonly maxDelayMs: number;
+  private readonly maxQueue: number;
+  private lastFlushOk = true;
+  private stopped = true;
+
+  constructor(private readonly options: IngestWriterOptions) {
+    this.log = options.logger.child({ ns: 'hub:ingest:writer' });
+    this.maxBatch = options.maxBatch ?? 2000;
+    this.maxDelayMs = options.maxDelayMs ?? 5;
+    this.maxQueue = options.maxQueue ?? 50_000;
+  }
+
+  /** False after a failed transaction, until one succeeds. */
+  get healthy(): boolean {
+    return this.lastFlushOk;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    this.stopped = false;
+  }
+
+  enqueue(record: QueuedRecord): void {
+    if (this.queue.length >= this.maxQueue) {
+      this.options.metrics.dropped.inc();
+      return;
+    }
+    this.queue.push(record);
+    this.schedule();
+  }
+
+  /** A record refused for good; acknowledged as rejected with the next batch so the device drops it. */
+  reject(deviceId: string, id: string, code: ErrorCode, message?: string): void {
+    this.rejections.push({ deviceId, id, code, message: message?.slice(0, 200) });
+    this.schedule();
+  }
+
+  /** Writes everything queued so far (waits for a running write first). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0 && this.rejections.length === 0) return;
+    this.flushing = this.writeBatch().finally(() => {
+      this.flushing = undefined;
+      if (!this.stopped) this.schedule();
+    });
+    await this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    while (this.queue.length > 0 || this.rejections.length > 0) await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.flushing) return;
+    if (this.queue.length >= this.maxBatch) {
+      if (this.timer) this.options.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.flush();
+    } else if (!this.timer && (this.queue.length > 0 || this.rejections.length > 0)) {
+      this.timer = this.options.clock.setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.maxDelayMs);
+    }
+  }
+
+  private async writeBatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch);
+    const rejections = this.rejections.splice(0);
+    const { clock, db, metrics } = this.options;
+    const now = clock.now();
+    // The same id may sit in the queue twice (a quick resend): store it once, acknowledge it for both.
+    const unique = new Map<string, QueuedRecord>();
+    for (const r of batch) if (!unique.has(r.envelope.id)) unique.set(r.envelope.id, r);
+
+    let committed = false;
+    const end = metrics.batchSeconds.startTimer();
+    try {
+      const { fresh, updates } = await db.kysely.transaction().execute(async (trx) => {
+        const fresh = await claimMessageIds(trx, [...unique.values()], now);
+        await storeRecords(trx, fresh, now);
+        const updates = await this.sequences.apply(trx, fresh, now);
+        return { fresh, updates };
+      });
+      committed = true;
+      this.sequences.commit(updates);
+      this.lastFlushOk = true;
+      for (const r of fresh) metrics.stored.inc({ type: r.envelope.type });
+      metrics.duplicates.inc(batch.length - fresh.length);
+      for (const u of updates) {
+        for (const gap of u.opened) {
+          metrics.gaps.inc();
+          this.log.warn({ deviceId: u.deviceId, from: gap.from, to: gap.to }, 'sequence gap');
+          this.options.events.emit('gap', { deviceId: u.deviceId, merchantId: u.merchantId, ...gap });
+        }
+        if (u.reused.length > 0) this.log.warn({ deviceId: u.deviceId, seqs: u.reused }, 'sequence reused');
+      }
+      if (fresh.length > 0) this.options.events.emit('stored', { records: fresh });
+    } catch (err) {
+      this.lastFlushOk = false;
+      metrics.writeFailures.inc();
+      this.sequences.discard(new Set(batch.map((r) => r.deviceId)));
+      this.log.error({ err, records: batch.length }, 'ingest write failed; nothing acknowledged');
+    } finally {
+      end();
+    }
+    this.acknowledge(committed ? batch : [], rejections);
+  }
+
+  private acknowledge(stored: readonly QueuedRecord[], rejections: readonly Rejection[]): void {
+    const perDevice = new Map<string, { ids: Set<string>; rejected: Ack['rejected'] }>();
+    const ackFor = (deviceId: string) => {
+      const ack = perDevice.get(deviceId) ?? { ids: new Set<string>(), rejected: [] };
+      perDevice.set(deviceId, ack);
+      return ack;
+    };
+    for (const r of stored) ackFor(r.deviceId).ids.add(r.envelope.id);
+    for (const r of rejections) {
+      ackFor(r.deviceId).rejected.push({
+        id: r.id,
+        code: r.code,
+        ...(r.message ? { message: r.message } : {}),
+      });
+    }
+    for (const [deviceId, { ids, rejected }] of perDevice) {
+      const all = [...ids];
+      for (let i = 0; i < Math.max(all.length, rejected.length); i += Limits.ackIds) {
+        this.options.sendAck(deviceId, {
+          ids: all.slice(i, i + Limits.ackIds),
+          rejected: rejected.slice(i, i + Limits.ackIds),
+        });
+      }
+    }
+  }
+}

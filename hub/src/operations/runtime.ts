@@ -1,0 +1,151 @@
+import type { CommandProgress, CommandResult } from '@crema/protocol';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DbKind } from '../db/connect';
+import type { Database } from '../db/database';
+import type { FleetEvents } from '../fleet/events';
+import type { TimerClock, TimerHandle } from '../mqtt/clock';
+import { syncDeviceAlarms } from './alarms/device-sync';
+import { CommandDelivery } from './commands/delivery';
+import { expireDueCommands } from './commands/expiry';
+import { createOpsContext, type OpsContext } from './context';
+import { OpsEventBus } from './events/bus';
+import { bridgeFleetEvents } from './events/fleet-bridge';
+import { syncMaterialLevels } from './materials/levels-sync';
+import type { SigningKey } from './recipes/signing-key';
+
+export interface OperationsOptions {
+  db: Kysely<Database>;
+  kind: DbKind;
+  clock: TimerClock;
+  logger: Logger;
+  signingKey: SigningKey;
+  /** The ingest side's events; without them only the timer drives alarm/stock sync. */
+  fleetEvents?: FleetEvents;
+  /** Period of the sweep: command expiry, device alarms, reported material levels. */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The long-lived part of the operations API: the sweep that expires commands and turns machine reports
+ * into operator alarms and bin levels, the bridge from ingest to command status, and the live-event bus.
+ */
+export class Operations {
+  readonly ctx: OpsContext;
+  readonly bus = new OpsEventBus();
+  readonly signingKey: SigningKey;
+  private readonly log: Logger;
+  private timer: TimerHandle | null = null;
+  private soon: TimerHandle | null = null;
+  private running = false;
+  private sweeping: Promise<void> | null = null;
+  private offs: (() => void)[] = [];
+
+  constructor(private readonly options: OperationsOptions) {
+    this.ctx = createOpsContext(options.db, options.kind, options.clock);
+    this.signingKey = options.signingKey;
+    this.log = options.logger.child({ ns: 'hub:operations' });
+  }
+
+  /** The clock with timers the runtime schedules on (live streams use it for keep-alives). */
+  get timers(): TimerClock {
+    return this.options.clock;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const fleet = this.options.fleetEvents;
+    if (fleet) {
+      this.offs.push(bridgeFleetEvents(fleet, this.bus));
+      this.offs.push(
+        fleet.on('stored', ({ records }) => {
+          const results = records.filter((r) => r.envelope.type === 'command_result');
+          for (const r of results) void this.applyResult(r.deviceId, r.envelope.body as CommandResult);
+          if (records.some((r) => r.envelope.type === 'alarm' || r.envelope.type === 'materials'))
+            this.sweepSoon();
+        }),
+      );
+      this.offs.push(
+        fleet.on(
+          'commandProgress',
+          (e) => void this.applyProgress(e.deviceId, e.envelope.body as CommandProgress),
+        ),
+      );
+    }
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const off of this.offs) off();
+    this.offs = [];
+    if (this.timer) this.options.clock.clearTimeout(this.timer);
+    if (this.soon) this.options.clock.clearTimeout(this.soon);
+    this.timer = null;
+    this.soon = null;
+    await this.sweeping;
+  }
+
+  /** One pass: expire commands, mirror device alarms, apply reported levels. Runs one at a time. */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.runSweep().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<void> {
+    const at = this.ctx.now();
+    try {
+      const expired = await expireDueCommands(this.ctx);
+      if (expired > 0) {
+        this.log.info({ expired }, 'commands expired');
+        this.bus.publish({ type: 'commands.expired', merchantId: null, at, data: { count: expired } });
+      }
+      const alarms = await syncDeviceAlarms(this.ctx);
+      for (const a of alarms.raised) this.publishAlarm('alarm.raised', a);
+      for (const a of alarms.cleared) this.publishAlarm('alarm.cleared', a);
+      const levels = await syncMaterialLevels(this.ctx);
+      if (levels.updated > 0) this.log.debug({ updated: levels.updated }, 'material levels applied');
+    } catch (err) {
+      this.log.error({ err }, 'operations sweep failed');
+    }
+  }
+
+  private publishAlarm(type: string, a: { merchantId: string; deviceId: string; raisedAt: number }) {
+    this.bus.publish({ type, merchantId: a.merchantId, deviceId: a.deviceId, at: this.ctx.now(), data: a });
+  }
+
+  private async applyResult(deviceId: string, result: CommandResult) {
+    try {
+      await new CommandDelivery(this.ctx).applyResult(deviceId, result);
+    } catch (err) {
+      this.log.error({ err, deviceId, commandId: result.commandId }, 'command result not applied');
+    }
+  }
+
+  private async applyProgress(deviceId: string, progress: CommandProgress) {
+    try {
+      await new CommandDelivery(this.ctx).applyProgress(deviceId, progress);
+    } catch (err) {
+      this.log.error({ err, deviceId, commandId: progress.commandId }, 'command progress not applied');
+    }
+  }
+
+  private sweepSoon(): void {
+    if (this.soon || !this.running) return;
+    this.soon = this.options.clock.setTimeout(() => {
+      this.soon = null;
+      void this.sweep();
+    }, 100);
+  }
+
+  private schedule(): void {
+    this.timer = this.options.clock.setTimeout(() => {
+      void this.sweep().finally(() => {
+        if (this.running) this.schedule();
+      });
+    }, this.options.sweepIntervalMs ?? 5000);
+  }
+}

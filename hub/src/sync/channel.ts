@@ -1,0 +1,114 @@
+import type { Ack, Command, Envelope } from '@crema/protocol';
+import type { Logger } from 'pino';
+import type { ApiDeps } from '../api/deps';
+import type { Db } from '../db/connect';
+import { verifyDeviceCredential } from '../devices/credentials';
+import { HubError } from '../errors';
+import type { FleetEvents } from '../fleet/events';
+import type { TimerClock } from '../mqtt/clock';
+import { CredentialCache } from '../mqtt/credential-cache';
+import { CommandDelivery } from '../operations/commands/delivery';
+import type { Operations } from '../operations/runtime';
+import { CommandDispatcher } from './command-dispatcher';
+import { ingestBatch, type UplinkPort } from './http-ingest';
+import { POLLABLE, pendingCommands } from './pending-commands';
+
+/** The MQTT side the channel works with (the hub's MqttGateway satisfies it). */
+export interface ChannelGateway extends UplinkPort {
+  readonly events: FleetEvents;
+  readonly fleet: { isOnline(deviceId: string): boolean };
+  publishToDevice(deviceId: string, type: 'command', body: Command): Promise<string>;
+}
+
+export interface DeviceChannelOptions {
+  db: Db;
+  gateway: ChannelGateway;
+  ops: Operations;
+  clock: TimerClock;
+  logger: Logger;
+  /** Dispatcher catch-up period (default 5 s). */
+  sweepIntervalMs?: number;
+  /** Longest an HTTP batch waits for its commit (default 5 s). */
+  ackTimeoutMs?: number;
+}
+
+/** Commands in one poll answer (protocol CommandPollSchema). */
+export const POLL_LIMIT = 100;
+
+/**
+ * The hub's device channel: commands out over MQTT (the dispatcher), and the HTTP fallback's three
+ * operations, which go through the same ingest and command bookkeeping as MQTT.
+ */
+export class DeviceChannel {
+  readonly dispatcher: CommandDispatcher;
+  /** Credential check for HTTP: scrypt once, then a cheap fingerprint while the stored hash is unchanged. */
+  readonly credentials: CredentialCache;
+  private readonly delivery: CommandDelivery;
+
+  constructor(private readonly options: DeviceChannelOptions) {
+    const { db, gateway, ops, clock, logger } = options;
+    this.credentials = new CredentialCache(db, (id, secret) => verifyDeviceCredential(db, id, secret));
+    this.delivery = new CommandDelivery(ops.ctx);
+    this.dispatcher = new CommandDispatcher({
+      ctx: ops.ctx,
+      bus: ops.bus,
+      fleet: gateway.events,
+      isOnline: (id) => gateway.fleet.isOnline(id),
+      send: (id, command) => gateway.publishToDevice(id, 'command', command),
+      clock,
+      logger,
+      ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
+    });
+  }
+
+  get db(): Db {
+    return this.options.db;
+  }
+
+  start(): void {
+    this.dispatcher.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.dispatcher.stop();
+  }
+
+  /** POST records: the batch through ingest; the ack once its records are committed. */
+  pushRecords(batch: Envelope<'batch'>, payload: Buffer): Promise<Ack> {
+    const { gateway, clock, ackTimeoutMs } = this.options;
+    return ingestBatch(gateway, clock, batch, payload, ackTimeoutMs ?? 5000);
+  }
+
+  /** POST messages: birth, death, heartbeat, command_progress, handled as if they came over MQTT. */
+  pushMessage(topic: string, payload: Buffer): void {
+    this.options.gateway.handleUplink(topic, payload);
+  }
+
+  /** GET commands: what the device has not reported on yet; queued ones become `delivered`. */
+  async poll(deviceId: string): Promise<Command[]> {
+    const commands = await pendingCommands(this.options.ops.ctx, deviceId, POLLABLE, POLL_LIMIT);
+    await this.delivery.markDelivered(
+      deviceId,
+      commands.map((c) => c.commandId),
+    );
+    return commands;
+  }
+}
+
+const attached = new WeakMap<ApiDeps, DeviceChannel>();
+
+/** Makes `channel` the one the device routes of `deps` use (the hub does this once at start). */
+export function attachDeviceChannel(deps: ApiDeps, channel: DeviceChannel): void {
+  attached.set(deps, channel);
+}
+
+export function detachDeviceChannel(deps: ApiDeps): void {
+  attached.delete(deps);
+}
+
+/** The channel of `deps`; device routes answer 503 UNAVAILABLE while there is none (no MQTT side). */
+export function deviceChannelFor(deps: ApiDeps): DeviceChannel {
+  const channel = attached.get(deps);
+  if (!channel) throw new HubError('UNAVAILABLE', 'the device channel is not running');
+  return channel;
+}

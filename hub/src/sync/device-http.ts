@@ -1,0 +1,97 @@
+import {
+  type CommandPoll,
+  DEVICE_HTTP_PATHS,
+  decodeEnvelope,
+  type Envelope,
+  Limits,
+  MessageCatalog,
+  topicFor,
+} from '@crema/protocol';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ApiDeps } from '../api/deps';
+import type { HubApp } from '../api/env';
+import { HubError } from '../errors';
+import { deviceChannelFor } from './channel';
+import { type DeviceEnv, deviceAuth } from './device-auth';
+
+/** Every device endpoint sits under this prefix; the admin token check skips it (app.ts). */
+const DEVICE_ROUTES = '/api/v1/device/*';
+
+/** Non-record uplink messages accepted on the messages endpoint; records travel in a batch to `records`. */
+const MESSAGE_TYPES = new Set(['birth', 'death', 'heartbeat', 'command_progress']);
+
+/**
+ * The device HTTP fallback (docs/protocol.md §8), for machines that cannot reach the broker. Authenticated
+ * with the device credential (HTTP Basic), not the admin token; bodies are protocol envelopes whose
+ * `deviceId` must be the authenticated device. Records go through the same ingest as MQTT and are answered
+ * with the ack after commit. Not in the OpenAPI document (the admin API): the protocol document is their
+ * contract, and the access matrix covers admin routes only.
+ */
+export function register(app: HubApp, deps: ApiDeps): void {
+  const device = new Hono<DeviceEnv>();
+  device.use(DEVICE_ROUTES, (c, next) => {
+    const channel = deviceChannelFor(deps);
+    return deviceAuth(channel.db, channel.credentials.check)(c, next);
+  });
+
+  device.post(DEVICE_HTTP_PATHS.records, sizeLimit(Limits.largeMessageBytes), async (c) => {
+    const { payload, envelope } = await readEnvelope(c.req.raw, c.get('device').deviceId);
+    if (envelope.type !== 'batch') {
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `records are posted as one batch envelope, not ${envelope.type}`,
+      );
+    }
+    const ack = await deviceChannelFor(deps).pushRecords(envelope, payload);
+    return c.json(ack, 200);
+  });
+
+  device.post(DEVICE_HTTP_PATHS.messages, sizeLimit(Limits.messageBytes), async (c) => {
+    const { payload, envelope } = await readEnvelope(c.req.raw, c.get('device').deviceId);
+    if (!MESSAGE_TYPES.has(envelope.type)) {
+      const hint =
+        envelope.type === 'batch' || MessageCatalog[envelope.type].record ? ` (post to records)` : '';
+      throw new HubError('VALIDATION_FAILED', `${envelope.type} is not accepted here${hint}`);
+    }
+    const channel = MessageCatalog[envelope.type].channel;
+    deviceChannelFor(deps).pushMessage(topicFor(envelope.deviceId, channel), payload);
+    return c.body(null, 202);
+  });
+
+  device.get(DEVICE_HTTP_PATHS.commands, async (c) => {
+    const commands = await deviceChannelFor(deps).poll(c.get('device').deviceId);
+    const answer: CommandPoll = { commands };
+    return c.json(answer, 200);
+  });
+
+  app.route('/', device);
+}
+
+function sizeLimit(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HubError('MESSAGE_TOO_LARGE', `the body exceeds ${maxSize} bytes`);
+    },
+  });
+}
+
+/**
+ * The body as an envelope, checked in the protocol's decoding order (size, JSON, version, header, type,
+ * body, size of the type) and then against the authenticated device: a device speaks only for itself.
+ */
+async function readEnvelope(
+  req: Request,
+  deviceId: string,
+): Promise<{ payload: Buffer; envelope: Envelope }> {
+  const payload = Buffer.from(await req.arrayBuffer());
+  const decoded = decodeEnvelope(payload);
+  if (!decoded.ok) {
+    throw new HubError(decoded.error.code, decoded.error.message.slice(0, 500));
+  }
+  if (decoded.value.deviceId !== deviceId) {
+    throw new HubError('DEVICE_MISMATCH', `envelope of ${decoded.value.deviceId} sent by ${deviceId}`);
+  }
+  return { payload, envelope: decoded.value };
+}

@@ -1,0 +1,59 @@
+/**
+ * A trickle of customers: every few seconds someone walks up to a random machine, reads its menu and buys an
+ * available drink through the machine's local touchscreen API.
+ */
+type MenuItem = { id: string; available: boolean; sizes: { id: string; available: boolean }[] };
+
+export type Machine = { deviceId: string; api: string };
+
+export class CustomerTrickle {
+  private timer: NodeJS.Timeout | undefined;
+  private sold = 0;
+  private refused = 0;
+
+  constructor(
+    private readonly machines: Machine[],
+    private readonly intervalMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.visit(), this.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  get counts(): { sold: number; refused: number } {
+    return { sold: this.sold, refused: this.refused };
+  }
+
+  private async visit(): Promise<void> {
+    const machine = this.machines[Math.floor(Math.random() * this.machines.length)];
+    if (!machine) return;
+    try {
+      const menu = (await (await fetch(`${machine.api}/menu`)).json()) as { items: MenuItem[] };
+      const item = pick(menu.items.filter((i) => i.available));
+      const size = pick(item?.sizes.filter((s) => s.available) ?? [])?.id;
+      if (!item || !size) return;
+      const res = await fetch(`${machine.api}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ recipeId: item.id, size, method: 'card' }),
+      });
+      if (res.ok) {
+        this.sold++;
+        this.log(`customer bought ${item.id} ${size} at ${machine.deviceId}`);
+      } else {
+        this.refused++;
+      }
+    } catch {
+      this.refused++;
+    }
+  }
+}
+
+function pick<T>(list: T[]): T | undefined {
+  return list[Math.floor(Math.random() * list.length)];
+}

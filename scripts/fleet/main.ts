@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent, parseConfig } from '@crema/agent';
+import { type Simulator, startSimulator } from '@crema/firmware-sim';
+import { Hub, type HubAddresses, loadHubConfig } from '@crema/hub';
+import { pino } from 'pino';
+import { AdminClient } from './admin-client';
+import { CustomerTrickle, type Machine } from './customers';
+
+const USAGE = `usage: npm run fleet [-- --machines 3 --port 8080 --mqtt-port 1884 --speed 5 --order-every 4 --data-dir .crema/fleet]
+
+Starts a whole local fleet in one process: the hub (SQLite + embedded MQTT broker), simulated coffee machines
+each with its own agent connected to the hub, and a trickle of customers buying drinks. Ctrl-C stops it all.`;
+
+function options() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      machines: { type: 'string', default: '3' },
+      port: { type: 'string', default: '8080' },
+      'mqtt-port': { type: 'string', default: '1884' },
+      speed: { type: 'string', default: '5' },
+      'order-every': { type: 'string', default: '4' },
+      'data-dir': { type: 'string', default: '.crema/fleet' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const num = (name: string, v: string | undefined, min: number, max: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) fail(`--${name}: expected a number from ${min} to ${max}`);
+    return n;
+  };
+  return {
+    help: values.help ?? false,
+    machines: num('machines', values.machines, 1, 50),
+    port: num('port', values.port, 0, 65535),
+    mqttPort: num('mqtt-port', values['mqtt-port'], 0, 65535),
+    speed: num('speed', values.speed, 1, 100),
+    orderEveryS: num('order-every', values['order-every'], 0.2, 3600),
+    dataDir: resolve(values['data-dir'] ?? '.crema/fleet'),
+  };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`crema fleet: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Starts the hub, falling back to free ports when the defaults are taken (a newcomer's laptop). */
+async function startHub(
+  dataDir: string,
+  port: number,
+  mqttPort: number,
+  admin: { email: string; password: string },
+  logger: pino.Logger,
+): Promise<{ hub: Hub; addresses: HubAddresses }> {
+  const attempt = async (p: number, m: number) => {
+    const config = loadHubConfig(
+      ['--port', String(p), '--mqtt-port', String(m), '--data-dir', join(dataDir, 'hub')],
+      {
+        ...process.env,
+        CREMA_ADMIN_EMAIL: admin.email,
+        CREMA_ADMIN_PASSWORD: admin.password,
+      },
+    );
+    const hub = new Hub({ config, logger, announce: () => undefined });
+    try {
+      return { hub, addresses: await hub.start() };
+    } catch (err) {
+      await hub.stop().catch(() => undefined);
+      throw err;
+    }
+  };
+  try {
+    return await attempt(port, mqttPort);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    say(`port ${port} or ${mqttPort} is taken; using free ports instead`);
+    return attempt(0, 0);
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  if (opts.help) {
+    say(USAGE);
+    return;
+  }
+  // A fresh fleet each run: the simulated machines and their credentials do not outlive it.
+  rmSync(opts.dataDir, { recursive: true, force: true });
+  mkdirSync(opts.dataDir, { recursive: true });
+  const logger = pino({ level: process.env.CREMA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const admin = {
+    email: process.env.CREMA_ADMIN_EMAIL ?? 'admin@crema.local',
+    password: process.env.CREMA_ADMIN_PASSWORD ?? randomBytes(12).toString('base64url'),
+  };
+
+  const { hub, addresses } = await startHub(opts.dataDir, opts.port, opts.mqttPort, admin, logger);
+  const client = new AdminClient(addresses.http);
+  await client.login(admin.email, admin.password);
+  const merchant = await client.call<{ id: string }>('POST', '/api/v1/merchants', { name: 'Demo Coffee Co' });
+  const location = await client.call<{ id: string }>('POST', '/api/v1/locations', {
+    merchantId: merchant.id,
+    name: 'Central Station',
+    address: '1 Station Square',
+  });
+
+  const sims: Simulator[] = [];
+  const agents: Agent[] = [];
+  const machines: Machine[] = [];
+  for (let i = 1; i <= opts.machines; i++) {
+    const deviceId = `demo-machine-${i}`;
+    const { credential } = await client.call<{ credential: { secret: string } }>('POST', '/api/v1/devices', {
+      id: deviceId,
+      merchantId: merchant.id,
+      locationId: location.id,
+      model: 'crema-one',
+      name: `Machine ${i}`,
+    });
+    // TCP gateways rather than pseudo-terminals: a fresh machine may not have socat.
+    const sim = await startSimulator({
+      pty: false,
+      timeScale: opts.speed,
+      seed: i,
+      initialTempC: 92,
+      logger,
+    });
+    sims.push(sim);
+    const e = sim.endpoints;
+    const hostPort = (a: string) => ({
+      host: a.slice(0, a.lastIndexOf(':')),
+      port: Number(a.slice(a.lastIndexOf(':') + 1)),
+    });
+    const config = parseConfig(
+      {
+        deviceId,
+        dataDir: join(opts.dataDir, deviceId),
+        drivers: {
+          brewer: { transport: 'tcp', ...hostPort(e.serial.tcp) },
+          payment: { transport: 'tcp', ...hostPort(e.payment.tcp) },
+          modbus: { transport: 'tcp', ...hostPort(e.modbus.tcp) },
+        },
+        api: { port: 0 },
+        hub: { mqttUrl: addresses.mqtt, httpUrl: addresses.http, credential: credential.secret },
+      },
+      `${deviceId} configuration`,
+    );
+    const agent = new Agent({ config, logger });
+    agents.push(agent);
+    const { api } = await agent.start();
+    machines.push({ deviceId, api });
+  }
+
+  const trickle = new CustomerTrickle(machines, opts.orderEveryS * 1000, say);
+  trickle.start();
+
+  say('');
+  say('Crema fleet is running.');
+  say(`  admin API   ${addresses.http}/api/v1`);
+  say(`  API docs    ${addresses.docs}`);
+  say(`  MQTT        ${addresses.mqtt}`);
+  say(
+    `  log in      POST ${addresses.http}/api/v1/auth/login {"email":"${admin.email}","password":"${admin.password}"}`,
+  );
+  if (!process.env.CREMA_ADMIN_PASSWORD)
+    say('              (password generated for this run; set CREMA_ADMIN_PASSWORD to choose it)');
+  for (const m of machines) say(`  machine     ${m.deviceId}  touchscreen API ${m.api}`);
+  say('Customers arrive every few seconds. Ctrl-C stops everything.');
+  say('');
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping the fleet…');
+    trickle.stop();
+    await Promise.allSettled(agents.map((a) => a.stop()));
+    await Promise.allSettled(sims.map((s) => s.stop()));
+    await hub.stop().catch(() => undefined);
+    const { sold, refused } = trickle.counts;
+    say(`stopped: ${sold} drinks sold, ${refused} orders refused`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`crema fleet: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+import { expect } from 'vitest';
+import type { TestHub } from './hub';
+import type { TestMachine } from './machine';
+
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function hubRecords(hub: TestHub, deviceId: string) {
+  return hub.db
+    .selectFrom('received_messages')
+    .select(['id', 'seq', 'type'])
+    .where('device_id', '=', deviceId)
+    .orderBy('seq')
+    .execute();
+}
+
+/**
+ * The hub holds exactly what the agent produced: every record of seq 1..lastSeq once (nothing lost, nothing
+ * doubled, no gap), and every order of the agent's ledger with its amount and final state.
+ */
+export async function expectHubMatchesLedger(hub: TestHub, machine: TestMachine): Promise<void> {
+  const ledger = machine.ledger();
+  expect(ledger.depth).toBe(0);
+  const records = await hubRecords(hub, machine.deviceId);
+  expect(records.map((r) => r.seq)).toEqual(Array.from({ length: ledger.lastSeq }, (_, i) => i + 1));
+  expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+  const hubOrders = await hub.db
+    .selectFrom('orders')
+    .select(['order_id', 'status', 'amount'])
+    .where('device_id', '=', machine.deviceId)
+    .execute();
+  const byId = new Map(hubOrders.map((o) => [o.order_id, o]));
+  expect(hubOrders).toHaveLength(ledger.orders.length);
+  for (const order of ledger.orders) {
+    expect(byId.get(order.id), `order ${order.id} at the hub`).toMatchObject({
+      amount: order.amount,
+      status: order.state,
+    });
+  }
+}

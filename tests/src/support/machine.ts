@@ -1,0 +1,191 @@
+import { join } from 'node:path';
+import {
+  Agent,
+  CommandExecutor,
+  type CommandHandlers,
+  createCommandHandlers,
+  parseConfig,
+  Sync,
+  type SyncTuning,
+  systemClock,
+} from '@crema/agent';
+import { type Simulator, startSimulator } from '@crema/firmware-sim';
+import type { Command, CommandProgress, CommandResult } from '@crema/protocol';
+import { silent } from './hub';
+
+const TUNING: Partial<SyncTuning> = {
+  heartbeatIntervalS: 2,
+  keepaliveS: 5,
+  connectTimeoutMs: 2_000,
+  reconnect: { initialMs: 200, maxMs: 1_000 },
+  retry: { initialMs: 200, maxMs: 1_000 },
+  ackTimeoutMs: 3_000,
+  pollMs: 50,
+};
+
+const hostPort = (endpoint: string) => {
+  const i = endpoint.lastIndexOf(':');
+  return { host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) };
+};
+
+/**
+ * One coffee machine as it runs in the field: firmware-sim (brewer, payment terminal, Modbus boards over TCP),
+ * the agent with its SQLite ledger, and the sync link plus command executor wired onto the agent's store.
+ * The agent process can be restarted on the same data directory; the simulated hardware stays.
+ */
+export class TestMachine {
+  sim: Simulator | undefined;
+  agent: Agent | undefined;
+  sync: Sync | undefined;
+  executor: CommandExecutor | undefined;
+  /** Every command delivered (MQTT or HTTP poll, duplicates included), across restarts. */
+  readonly delivered: Command[] = [];
+  /** Command ids whose handler actually ran, across restarts. */
+  readonly executed: string[] = [];
+  readonly results: Promise<CommandResult>[] = [];
+  /** Progress reports sent, and command ids whose handler ran while a sale was in progress. */
+  readonly progress: CommandProgress[] = [];
+  readonly ranWhileBusy: string[] = [];
+
+  constructor(
+    readonly deviceId: string,
+    readonly dataDir: string,
+    readonly hub: { mqttUrl: string; httpUrl: string },
+    public credential: string,
+  ) {}
+
+  get store() {
+    const store = this.agent?.store;
+    if (!store) throw new Error('agent not running');
+    return store;
+  }
+
+  async start(tuning: Partial<SyncTuning> = {}): Promise<void> {
+    this.sim ??= await startSimulator({
+      pty: false,
+      timeScale: 20,
+      initialTempC: 93,
+      controlPort: false,
+      seed: 11,
+    });
+    const e = this.sim.endpoints;
+    const config = parseConfig({
+      deviceId: this.deviceId,
+      dataDir: join(this.dataDir, 'agent'),
+      drivers: {
+        brewer: { transport: 'tcp', ...hostPort(e.serial.tcp) },
+        payment: { transport: 'tcp', ...hostPort(e.payment.tcp) },
+        modbus: { transport: 'tcp', ...hostPort(e.modbus.tcp) },
+      },
+      api: { port: 0 },
+      orders: { reconcileIntervalMs: 500 },
+    });
+    const agent = new Agent({ config, logger: silent });
+    await agent.start();
+    this.agent = agent;
+    const store = this.store;
+    const orders = agent.orders;
+    const handlers = this.counted(createCommandHandlers({ store }));
+    const executor = new CommandExecutor({
+      store,
+      clock: systemClock,
+      logger: silent,
+      handlers,
+      busy: () => orders?.busy ?? false,
+      progress: (p) => {
+        this.progress.push(p);
+        this.sync?.publishProgress(p);
+      },
+      onResult: () => this.sync?.kick(),
+      idleCheckMs: 50,
+    });
+    executor.start();
+    this.executor = executor;
+    this.sync = new Sync({
+      deviceId: this.deviceId,
+      credential: this.credential,
+      mqttUrl: this.hub.mqttUrl,
+      httpUrl: this.hub.httpUrl,
+      outbox: store.outbox,
+      clock: systemClock,
+      logger: silent,
+      identity: () => ({
+        model: 'cm-1',
+        firmwareVersion: '1.0.0',
+        agentVersion: '0.1.0',
+        capabilities: ['card_payment', 'http_fallback'],
+        recipeSetVersion: store.catalog.recipes().version,
+        priceListVersion: store.catalog.prices().installed ? store.catalog.prices().version : 0,
+        configVersion: 0,
+      }),
+      status: () => ({
+        state: orders?.busy ? 'brewing' : 'idle',
+        salesLocked: store.settings.get<boolean>('sales.locked') ?? false,
+      }),
+      onCommand: (command) => {
+        this.delivered.push(command);
+        this.results.push(executor.receive(command));
+      },
+      tuning: { ...TUNING, ...tuning },
+    });
+    this.sync.start();
+  }
+
+  /** Stops the agent process (sync first, so nothing is sent from a closed store). */
+  async stopAgent(): Promise<void> {
+    await this.executor?.stop();
+    await this.sync?.stop();
+    await this.agent?.stop();
+    this.sync = undefined;
+    this.executor = undefined;
+    this.agent = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopAgent();
+    await this.sim?.stop();
+    this.sim = undefined;
+  }
+
+  /** Sells `n` espressos one after the other through the agent's order service (card payments). */
+  async sell(n: number): Promise<string[]> {
+    const orders = this.agent?.orders;
+    if (!orders) throw new Error('agent not running');
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const order = orders.create({ recipeId: 'espresso', size: 'M' });
+      ids.push(order.id);
+      await orders.idle();
+      this.sync?.kick();
+    }
+    return ids;
+  }
+
+  /** The agent's ledger: orders with their final state, and the record sequence it produced. */
+  ledger(): { orders: { id: string; state: string; amount: number }[]; lastSeq: number; depth: number } {
+    const store = this.store;
+    const orders = store.db.prepare('SELECT id, state, amount FROM orders ORDER BY created_at').all() as {
+      id: string;
+      state: string;
+      amount: number;
+    }[];
+    const stats = store.outbox.stats();
+    return { orders, lastSeq: stats.lastSeq, depth: stats.depth };
+  }
+
+  private counted(handlers: CommandHandlers): CommandHandlers {
+    const out: Record<string, unknown> = {};
+    for (const [kind, handler] of Object.entries(handlers)) {
+      if (!handler) continue;
+      out[kind] = {
+        ...handler,
+        run: (command: Command, ctx: unknown) => {
+          this.executed.push(command.commandId);
+          if (this.agent?.orders?.busy) this.ranWhileBusy.push(command.commandId);
+          return (handler.run as (c: Command, x: unknown) => Promise<unknown>)(command, ctx);
+        },
+      };
+    }
+    return out as CommandHandlers;
+  }
+}

@@ -148,3 +148,28 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promi
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('hub start failure', () => {
+  it('reports a taken port and releases what it had opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crema-hub-fail-'));
+    const first = new Hub({
+      config: loadHubConfig(['--port', '0', '--mqtt-port', '0', '--data-dir', dir], {}),
+      logger: pino({ level: 'silent' }),
+      announce: () => {},
+    });
+    const at = await first.start();
+    try {
+      const port = new URL(at.http).port;
+      const second = new Hub({
+        config: loadHubConfig(['--port', port, '--mqtt-port', '0', '--data-dir', dir], {}),
+        logger: pino({ level: 'silent' }),
+        announce: () => {},
+      });
+      await expect(second.start()).rejects.toThrow(/EADDRINUSE/);
+      await second.stop();
+    } finally {
+      await first.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

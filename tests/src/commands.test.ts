@@ -134,4 +134,44 @@ describe('commands end to end', () => {
     expect(order?.amount).not.toBe(260);
     await expectHubMatchesLedger(hub, machine);
   });
+
+  it('a recipe set published on the hub is installed atomically and shows in the touchscreen menu', async () => {
+    const key = await hub.call<{ publicKeyPem: string }>('GET', '/api/v1/recipe-sets/signing-key');
+    machine.bundleKey = key.publicKeyPem;
+    await machine.start();
+    await waitFor(() => machine.sync?.state === 'mqtt', 15_000, 'machine online');
+    const menuBefore = await (await fetch(`${machine.agent?.url}/menu`)).json();
+    const device = await hub.call<{ merchantId: string }>('GET', `/api/v1/devices/${deviceId}`);
+    const recipe = {
+      id: 'house_espresso',
+      name: 'House espresso',
+      steps: [
+        { op: 'cup' },
+        { op: 'heat', targetC: 93 },
+        { op: 'grind', grams: 9 },
+        { op: 'brew', ml: 30, tempC: 93, pressureBar: 9 },
+        { op: 'dispense' },
+      ],
+      sizes: [{ id: 'M', label: 'Regular', scale: 1 }],
+    };
+    const set = await hub.call<{ id: string; version: number }>('POST', '/api/v1/recipe-sets', {
+      merchantId: device.merchantId,
+      recipes: [recipe],
+      prices: { currency: 'EUR', items: [{ recipeId: 'house_espresso', size: 'M', amount: 180 }] },
+    });
+    await hub.call('POST', `/api/v1/recipe-sets/${set.id}/assign`, { target: { deviceId } });
+    await waitFor(() => machine.executed.length === 1, 20_000, 'install_recipes executed');
+    const commandId = machine.executed[0] ?? '';
+    await finished(commandId);
+    const menu = (await (await fetch(`${machine.agent?.url}/menu`)).json()) as {
+      recipeSetVersion: number;
+      items: { id: string; sizes: { id: string; price?: number }[] }[];
+    };
+    expect(menu.recipeSetVersion).toBe(set.version);
+    expect(menu.recipeSetVersion).not.toBe((menuBefore as { recipeSetVersion: number }).recipeSetVersion);
+    expect(menu.items.map((i) => i.id)).toEqual(['house_espresso']);
+    expect(menu.items[0]?.sizes[0]?.price).toBe(180);
+    await waitFor(() => machine.ledger().depth === 0, 15_000, 'result acknowledged');
+    await expectHubMatchesLedger(hub, machine);
+  });
 });

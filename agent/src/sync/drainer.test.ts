@@ -144,9 +144,9 @@ describe('OutboxDrainer', () => {
     const order = t.outbox.append('order', sampleBodies.order(1));
     const payment = t.outbox.append('payment', sampleBodies.payment(1));
     // The window is full: nothing moves until the hub acknowledges something (the order is seen at the next
-    // poll tick or kick, re-reading the outbox at most every refreshMs = 250 ms)...
+    // poll tick or kick, re-reading the outbox head at most every refreshMs = 500 ms)...
     t.drainer.kick();
-    await t.clock.advance(300);
+    await t.clock.advance(600);
     expect(t.sender.sent).toHaveLength(50);
     t.drainer.handleAck({ ids: t.sender.sent.slice(0, 25).map((r) => r.id), rejected: [] });
     await t.clock.advance(1);

@@ -1,4 +1,4 @@
-import type { Ack, RecordEnvelope } from '@crema/protocol';
+import { type Ack, MessageCatalog, type RecordEnvelope } from '@crema/protocol';
 import type { Logger } from '../log/logger';
 import type { Outbox } from '../store/outbox/types';
 import type { Clock, ClockTimer } from '../time/clock';
@@ -26,8 +26,8 @@ export type DrainerOptions = {
   /** How often the outbox is looked at when nothing else wakes the drainer. */
   pollMs: number;
   /**
-   * During a drain the outbox is re-read (to see records appended since, e.g. a live order) at most this often;
-   * in between, chunks come from what was read ahead. Default 250 ms.
+   * During a drain the head of the outbox is re-read (to see records appended since, e.g. a live order) at
+   * most this often; in between, chunks come from what was read ahead. Default 500 ms.
    */
   refreshMs?: number;
   /** Records per second; undefined for no limit. */
@@ -198,19 +198,26 @@ export class OutboxDrainer {
 
   /**
    * The next records to send. The outbox is read a few windows ahead, so a backlog is not re-read (in-flight
-   * records included) for every chunk; a re-read that only looks for new records happens at most every
-   * `refreshMs`, which bounds how long a live record waits behind the read-ahead.
+   * records included) for every chunk. When records may have been appended since (a kick, a poll tick), the
+   * head of the outbox is looked at again, at most every `refreshMs`, and merged in by (priority, seq): that
+   * bounds how long a live record waits behind the read-ahead.
    */
   private nextRecords(wanted: number): RecordEnvelope[] {
     const now = this.o.clock.now();
-    const refreshDue = this.stale && now - this.lastRefresh >= (this.o.refreshMs ?? 250);
-    if (refreshDue || this.ahead.length < wanted) {
-      const head = this.o.outbox.peek(this.inFlight.size + Math.max(wanted, 2 * this.o.window));
-      this.ahead = head.filter((r) => !this.inFlight.has(r.id));
+    if (this.ahead.length < wanted) {
+      this.ahead = this.unsent(this.inFlight.size + Math.max(wanted, 4 * this.o.window));
+      this.stale = false;
+      this.lastRefresh = now;
+    } else if (this.stale && now - this.lastRefresh >= (this.o.refreshMs ?? 500)) {
+      this.ahead = mergeByOrder(this.unsent(this.inFlight.size + this.o.chunk), this.ahead);
       this.stale = false;
       this.lastRefresh = now;
     }
     return this.ahead.splice(0, wanted);
+  }
+
+  private unsent(limit: number): RecordEnvelope[] {
+    return this.o.outbox.peek(limit).filter((r) => !this.inFlight.has(r.id));
   }
 
   private settled(sender: RecordSender): void {
@@ -249,4 +256,27 @@ export class OutboxDrainer {
     if (this.wake) this.o.clock.clearTimeout(this.wake);
     this.wake = undefined;
   }
+}
+
+const rank = (r: RecordEnvelope) => MessageCatalog[r.type].priority;
+
+/** Two lists in outbox order (priority, then seq) merged into one, each id once. */
+function mergeByOrder(a: RecordEnvelope[], b: RecordEnvelope[]): RecordEnvelope[] {
+  const out: RecordEnvelope[] = [];
+  const seen = new Set<string>();
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    const takeA = y === undefined || (x !== undefined && (rank(x) - rank(y) || x.seq - y.seq) <= 0);
+    const next = takeA ? x : y;
+    if (takeA) i += 1;
+    else j += 1;
+    if (next && !seen.has(next.id)) {
+      seen.add(next.id);
+      out.push(next);
+    }
+  }
+  return out;
 }

@@ -105,6 +105,12 @@ async function connect(url: string, file: string): Promise<void> {
           retain: true,
         });
         devices.push(device);
+        // A heartbeat every 10 s keeps the device online at the hub (it times out silent devices).
+        const heartbeat = () => {
+          const body = { state: 'idle', uptimeS: 0, outboxDepth: 0, lastSeq: device.seq, salesLocked: false };
+          client.publish(`crema/v1/${id}/heartbeat`, envelope(device, 'heartbeat', body), { qos: 0 });
+        };
+        setInterval(heartbeat, 10_000).unref();
       }),
     );
   }

@@ -46,6 +46,8 @@ export class TestMachine {
   /** Progress reports sent, and command ids whose handler ran while a sale was in progress. */
   readonly progress: CommandProgress[] = [];
   readonly ranWhileBusy: string[] = [];
+  /** The hub's recipe-bundle key (SPKI PEM), when the machine is configured with one. */
+  bundleKey: string | undefined;
 
   constructor(
     readonly deviceId: string,
@@ -85,7 +87,12 @@ export class TestMachine {
     this.agent = agent;
     const store = this.store;
     const orders = agent.orders;
-    const handlers = this.counted(createCommandHandlers({ store }));
+    const handlers = this.counted(
+      createCommandHandlers({
+        store,
+        ...(this.bundleKey ? { bundleKey: { publicKey: this.bundleKey } } : {}),
+      }),
+    );
     const executor = new CommandExecutor({
       store,
       clock: systemClock,

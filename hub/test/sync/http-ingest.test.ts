@@ -1,0 +1,68 @@
+import { type Ack, type Envelope, makeEnvelope, ulid } from '@crema/protocol';
+import { describe, expect, it } from 'vitest';
+import { HubError } from '../../src/errors';
+import { systemTimerClock } from '../../src/mqtt/clock';
+import { ingestBatch, type UplinkPort } from '../../src/sync/http-ingest';
+
+/** A port that answers with the acks a test scripts, as the writer would after its commits. */
+class ScriptedPort implements UplinkPort {
+  readonly topics: string[] = [];
+  private listener: ((deviceId: string, ack: Ack) => void) | undefined;
+  constructor(private readonly script: (port: ScriptedPort) => void) {}
+  handleUplink(topic: string): void {
+    this.topics.push(topic);
+    setTimeout(() => this.script(this), 5);
+  }
+  onAck(listener: (deviceId: string, ack: Ack) => void) {
+    this.listener = listener;
+    return () => {
+      this.listener = undefined;
+    };
+  }
+  ack(deviceId: string, ack: Ack): void {
+    this.listener?.(deviceId, ack);
+  }
+}
+
+const batch = (records: unknown[]): Envelope<'batch'> =>
+  makeEnvelope('batch', { id: ulid(), deviceId: 'dev-1', ts: 1 }, { records });
+
+describe('HTTP batch ingest', () => {
+  it('answers once every readable record id is acknowledged, ignoring other devices and ids', async () => {
+    const a = ulid();
+    const b = ulid();
+    const port = new ScriptedPort((p) => {
+      p.ack('dev-2', { ids: [a], rejected: [] });
+      p.ack('dev-1', { ids: [a, ulid()], rejected: [] });
+      p.ack('dev-1', { ids: [], rejected: [{ id: b, code: 'VALIDATION_FAILED' }] });
+    });
+    const ack = await ingestBatch(
+      port,
+      systemTimerClock,
+      batch([{ id: a }, { id: b }, { id: 'not-a-ulid' }]),
+      Buffer.from('{}'),
+      2000,
+    );
+    expect(ack).toEqual({ ids: [a], rejected: [{ id: b, code: 'VALIDATION_FAILED' }] });
+    expect(port.topics).toEqual(['crema/v1/dev-1/batch']);
+  });
+
+  it('answers with what was committed when the deadline passes, and UNAVAILABLE when nothing was', async () => {
+    const a = ulid();
+    const b = ulid();
+    const partial = new ScriptedPort((p) => p.ack('dev-1', { ids: [a], rejected: [] }));
+    const ack = await ingestBatch(
+      partial,
+      systemTimerClock,
+      batch([{ id: a }, { id: b }]),
+      Buffer.from('{}'),
+      200,
+    );
+    expect(ack).toEqual({ ids: [a], rejected: [] });
+
+    const silent = new ScriptedPort(() => undefined);
+    const failed = ingestBatch(silent, systemTimerClock, batch([{ id: a }]), Buffer.from('{}'), 100);
+    await expect(failed).rejects.toBeInstanceOf(HubError);
+    await expect(failed).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});

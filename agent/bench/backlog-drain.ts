@@ -21,7 +21,7 @@ import { Store } from '../src/store/store';
 import type { BatchMode } from '../src/sync/senders';
 import { Sync } from '../src/sync/sync';
 import { systemClock } from '../src/time/clock';
-import type { FromHub, ToHub } from './hub-process';
+import type { FromHub, ToHub } from './support/hub-process';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,7 +42,7 @@ const pct = (sorted: number[], p: number) =>
 async function run(mode: BatchMode) {
   const dir = mkdtempSync(join(tmpdir(), 'crema-bench-drain-'));
   const hubDb = join(dir, 'hub.sqlite');
-  const child: ChildProcess = fork(new URL('./hub-process.ts', import.meta.url).pathname, [hubDb]);
+  const child: ChildProcess = fork(new URL('./support/hub-process.ts', import.meta.url).pathname, [hubDb]);
   const toHub = (m: ToHub) => child.send(m);
   const fromHub = <T extends FromHub['type']>(type: T) =>
     new Promise<Extract<FromHub, { type: T }>>((resolve) => {

@@ -19,6 +19,7 @@ import { OrderService, SALES_LOCK_KEY } from './orders/order-service';
 import { RecipeEngine } from './recipe/engine';
 import type { RecipeRunner } from './recipe/types';
 import { Store } from './store/store';
+import { HubLink, type HubLinkHooks } from './sync/hub-link';
 import { type Clock, systemClock } from './time/clock';
 
 /** The machine's parts; the real drivers from the configuration unless a test hands in its own. */
@@ -31,6 +32,13 @@ export type AgentOptions = {
   hardware?: Hardware;
   /** Replaces the recipe engine (unit tests without a brewer). */
   runner?: RecipeRunner;
+  /**
+   * What a `restart` command with target `agent` does once its result is recorded. Default: `restart()` in
+   * this process; the CLI exits instead so its supervisor starts a fresh process.
+   */
+  onRestart?: () => void;
+  /** Observation points on the hub link (used when `config.hub` is set). */
+  hubHooks?: HubLinkHooks;
 };
 
 type Running = {
@@ -40,6 +48,7 @@ type Running = {
   monitors: { start(): void; stop(): void }[];
   orders: OrderService;
   metrics: AgentMetrics;
+  hubLink: HubLink | undefined;
   server: ReturnType<typeof createAdaptorServer>;
   url: string;
 };
@@ -71,6 +80,11 @@ export class Agent {
     return this.running?.orders;
   }
 
+  /** The sync link and command executor, while running with a `hub` section. */
+  get hubLink(): HubLink | undefined {
+    return this.running?.hubLink;
+  }
+
   async start(): Promise<{ api: string }> {
     if (this.running) return { api: this.running.url };
     const { config } = this.options;
@@ -83,6 +97,7 @@ export class Agent {
       clock,
       defaults: defaultRecipeSet(config.currency),
     });
+    let hubLink: HubLink | undefined;
     try {
       const hardware = this.options.hardware ?? this.realHardware(logger);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
@@ -128,6 +143,22 @@ export class Agent {
         reconcileIntervalMs: config.orders.reconcileIntervalMs,
       });
       await orders.start();
+      hubLink = config.hub
+        ? new HubLink({
+            hub: config.hub,
+            deviceId: config.deviceId,
+            model: config.model,
+            store,
+            orders,
+            brewer: hardware.brewer,
+            boards: hardware.boards,
+            clock,
+            logger,
+            restartAgent: () => this.restartRequested(),
+            hooks: this.options.hubHooks,
+          })
+        : undefined;
+      await hubLink?.start();
 
       const health = (): DriverHealth => ({
         brewer: hardware.brewer.connected,
@@ -155,10 +186,11 @@ export class Agent {
       const { port } = server.address() as AddressInfo;
       const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
       const url = `http://${host}:${port}`;
-      this.running = { store, hardware, engine, monitors, orders, metrics, server, url };
+      this.running = { store, hardware, engine, monitors, orders, metrics, hubLink, server, url };
       this.log.info({ api: url, deviceId: config.deviceId }, 'agent ready');
       return { api: url };
     } catch (err) {
+      await hubLink?.stop();
       store.close();
       throw err;
     }
@@ -168,6 +200,8 @@ export class Agent {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
+    // Nothing is sent from, or executed against, a store about to close.
+    await r.hubLink?.stop();
     await new Promise<void>((resolve) => {
       r.server.close(() => resolve());
       // Open SSE streams would otherwise hold the server.
@@ -184,6 +218,22 @@ export class Agent {
     r.metrics.close();
     r.store.close();
     this.log.info('agent stopped');
+  }
+
+  /** Stops and starts again on the same data directory (a `restart` command when no supervisor is in charge). */
+  async restart(): Promise<{ api: string }> {
+    await this.stop();
+    return this.start();
+  }
+
+  private restartRequested(): void {
+    if (this.options.onRestart) {
+      this.options.onRestart();
+      return;
+    }
+    this.restart().catch((err: unknown) =>
+      this.log.error({ err: (err as Error).message }, 'agent restart failed'),
+    );
   }
 
   private realHardware(logger: Logger): Hardware {

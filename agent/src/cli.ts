@@ -4,11 +4,18 @@ import { loadConfig } from './config/load';
 import { AgentError } from './errors';
 import { createLogger } from './log/logger';
 
+/**
+ * Exit code after a `restart` command (target `agent`): the agent stopped cleanly and asks its supervisor for a
+ * fresh process (systemd `Restart=always`, or `Restart=on-failure` with `RestartForceExitStatus=3`).
+ */
+export const RESTART_EXIT_CODE = 3;
+
 const USAGE = `usage: pnpm agent -- --config <file.json>
 
 Starts the agent. Settings come from the file, then from CREMA_AGENT_* variables
 (e.g. CREMA_AGENT_API__PORT=0, CREMA_AGENT_DATA_DIR=/var/lib/crema). Prints one JSON line
-{"event":"ready","api":"http://127.0.0.1:…"} on stdout when it takes orders; logs go to stderr.`;
+{"event":"ready","api":"http://127.0.0.1:…"} on stdout when it takes orders; logs go to stderr.
+Exit codes: 0 stopped by a signal, 1 failure, 2 invalid configuration, ${RESTART_EXIT_CODE} restart requested by the hub.`;
 
 function parseArgs(argv: string[]): { config?: string; help: boolean } {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
@@ -31,20 +38,20 @@ async function main(): Promise<void> {
   }
   const config = loadConfig({ file: args.config, env: process.env });
   const logger = createLogger({ destination: pino.destination(2) });
-  const agent = new Agent({ config, logger });
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
     agent.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (err: unknown) => {
         logger.error({ err }, 'stop failed');
         process.exit(1);
       },
     );
   };
+  const agent = new Agent({ config, logger, onRestart: () => stop('restart command', RESTART_EXIT_CODE) });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   const { api } = await agent.start();

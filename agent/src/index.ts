@@ -18,5 +18,14 @@ export { AgentError } from './errors';
 export type { Order, OrderState } from './orders/types';
 export { MemoryOutbox, type Outbox, type OutboxStats, SqliteOutbox } from './store/outbox';
 export { Store } from './store/store';
-export { DEFAULT_SYNC_TUNING, Sync, type SyncOptions, type SyncState, type SyncTuning } from './sync';
+export {
+  AGENT_VERSION,
+  DEFAULT_SYNC_TUNING,
+  HubLink,
+  type HubLinkHooks,
+  Sync,
+  type SyncOptions,
+  type SyncState,
+  type SyncTuning,
+} from './sync';
 export { type Clock, systemClock } from './time/clock';

@@ -15,5 +15,7 @@ export * from './messages/http';
 export * from './messages/records';
 export * from './modbus';
 export * from './recipe';
+export * from './time/clock';
+export * from './time/fake-clock';
 export * from './topics';
 export * from './version';

@@ -110,6 +110,8 @@ async function main(): Promise<void> {
     name: 'Central Station',
     address: '1 Station Square',
   });
+  // The key that verifies recipe bundles: each agent installs what the hub signs and refuses anything else.
+  const signingKey = await client.call<{ publicKeyPem: string }>('GET', '/api/v1/recipe-sets/signing-key');
 
   const sims: Simulator[] = [];
   const agents: Agent[] = [];
@@ -147,14 +149,32 @@ async function main(): Promise<void> {
           modbus: { transport: 'tcp', ...hostPort(e.modbus.tcp) },
         },
         api: { port: 0 },
-        hub: { mqttUrl: addresses.mqtt, httpUrl: addresses.http, credential: credential.secret },
+        hub: {
+          mqttUrl: addresses.mqtt,
+          httpUrl: addresses.http,
+          credential: credential.secret,
+          publicKey: signingKey.publicKeyPem,
+        },
       },
       `${deviceId} configuration`,
     );
-    const agent = new Agent({ config, logger });
+    const machine: Machine = { deviceId, api: '' };
+    // A `restart` command restarts the agent in this process; the customers then use its new API address.
+    const agent: Agent = new Agent({
+      config,
+      logger,
+      onRestart: () => {
+        agent.restart().then(
+          ({ api }) => {
+            machine.api = api;
+          },
+          (err: unknown) => logger.error({ deviceId, err: (err as Error).message }, 'agent restart failed'),
+        );
+      },
+    });
     agents.push(agent);
-    const { api } = await agent.start();
-    machines.push({ deviceId, api });
+    machine.api = (await agent.start()).api;
+    machines.push(machine);
   }
 
   const trickle = new CustomerTrickle(machines, opts.orderEveryS * 1000, say);

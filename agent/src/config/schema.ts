@@ -1,6 +1,7 @@
 import { CurrencySchema, DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { z } from 'zod';
 import { DriversConfigSchema } from '../drivers/config';
+import { HubConfigSchema } from './hub';
 
 const port = z.number().int().min(0).max(65_535);
 const lowThreshold = z.object({ low: z.number().min(0), margin: z.number().min(0) }).strict();
@@ -29,15 +30,8 @@ export const AgentConfigSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 }),
-    /** Where the later sync issue connects; unused by the machine itself. */
-    hub: z
-      .object({
-        mqttUrl: z.url({ protocol: /^mqtts?$/ }),
-        httpUrl: z.url({ protocol: /^https?$/ }),
-        credential: z.string().min(16).max(512),
-      })
-      .strict()
-      .optional(),
+    /** The hub this machine syncs with; without it the machine sells offline only (records wait in the outbox). */
+    hub: HubConfigSchema.optional(),
     outbox: z
       .object({
         /** Records past this many bytes push out the lowest class first (telemetry, then materials …, never money). */

@@ -1,21 +1,6 @@
-/** All simulated time comes through this, so the machine can run faster than real time and in tests. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): ClockTimer;
-  clearTimeout(timer: ClockTimer): void;
-  setInterval(fn: () => void, ms: number): ClockTimer;
-  clearInterval(timer: ClockTimer): void;
-}
+import { type Clock, systemClock } from '@crema/protocol';
 
-export type ClockTimer = { readonly id: unknown };
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => ({ id: setTimeout(fn, ms) }),
-  clearTimeout: (t) => clearTimeout(t.id as NodeJS.Timeout),
-  setInterval: (fn, ms) => ({ id: setInterval(fn, ms) }),
-  clearInterval: (t) => clearInterval(t.id as NodeJS.Timeout),
-};
+export { type Clock, type ClockTimer, sleep, systemClock } from '@crema/protocol';
 
 /**
  * Simulated time running `scale` times faster than `base`: one simulated second takes 1/scale real seconds.
@@ -32,20 +17,4 @@ export function scaledClock(scale: number, base: Clock = systemClock): Clock {
     setInterval: (fn, ms) => base.setInterval(fn, Math.max(1, ms / scale)),
     clearInterval: (t) => base.clearInterval(t),
   };
-}
-
-/** Resolves after `ms` of the clock's time; rejects with the signal's reason when aborted. */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clock.clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,14 +1,5 @@
 import { join } from 'node:path';
-import {
-  Agent,
-  CommandExecutor,
-  type CommandHandlers,
-  createCommandHandlers,
-  parseConfig,
-  Sync,
-  type SyncTuning,
-  systemClock,
-} from '@crema/agent';
+import { Agent, type CommandHandlers, parseConfig, type SyncTuning } from '@crema/agent';
 import { type Simulator, startSimulator } from '@crema/firmware-sim';
 import type { Command, CommandProgress, CommandResult } from '@crema/protocol';
 import { silent } from './hub';
@@ -29,15 +20,14 @@ const hostPort = (endpoint: string) => {
 };
 
 /**
- * One coffee machine as it runs in the field: firmware-sim (brewer, payment terminal, Modbus boards over TCP),
- * the agent with its SQLite ledger, and the sync link plus command executor wired onto the agent's store.
+ * One coffee machine as it runs in the field: firmware-sim (brewer, payment terminal, Modbus boards over TCP)
+ * and the agent with its SQLite ledger, configured with a `hub` section so it links to the hub with its own
+ * wiring; this harness only observes it (delivered commands, progress, handler runs) through the agent's hooks.
  * The agent process can be restarted on the same data directory; the simulated hardware stays.
  */
 export class TestMachine {
   sim: Simulator | undefined;
   agent: Agent | undefined;
-  sync: Sync | undefined;
-  executor: CommandExecutor | undefined;
   /** Every command delivered (MQTT or HTTP poll, duplicates included), across restarts. */
   readonly delivered: Command[] = [];
   /** Command ids whose handler actually ran, across restarts. */
@@ -62,6 +52,16 @@ export class TestMachine {
     return store;
   }
 
+  /** The agent's own sync link, while it runs. */
+  get sync() {
+    return this.agent?.hubLink?.sync;
+  }
+
+  /** The agent's own command executor, while it runs. */
+  get executor() {
+    return this.agent?.hubLink?.executor;
+  }
+
   async start(tuning: Partial<SyncTuning> = {}): Promise<void> {
     this.sim ??= await startSimulator({
       pty: false,
@@ -73,6 +73,7 @@ export class TestMachine {
     const e = this.sim.endpoints;
     const config = parseConfig({
       deviceId: this.deviceId,
+      model: 'cm-1',
       dataDir: join(this.dataDir, 'agent'),
       drivers: {
         brewer: { transport: 'tcp', ...hostPort(e.serial.tcp) },
@@ -81,70 +82,34 @@ export class TestMachine {
       },
       api: { port: 0 },
       orders: { reconcileIntervalMs: 500 },
+      hub: {
+        mqttUrl: this.hub.mqttUrl,
+        httpUrl: this.hub.httpUrl,
+        credential: this.credential,
+        ...(this.bundleKey ? { publicKey: this.bundleKey } : {}),
+        sync: { ...TUNING, ...tuning },
+      },
     });
-    const agent = new Agent({ config, logger: silent });
+    const agent = new Agent({
+      config,
+      logger: silent,
+      hubHooks: {
+        onCommand: (command, result) => {
+          this.delivered.push(command);
+          this.results.push(result);
+        },
+        onProgress: (p) => this.progress.push(p),
+        wrapHandlers: (handlers) => this.counted(handlers),
+        idleCheckMs: 50,
+      },
+    });
     await agent.start();
     this.agent = agent;
-    const store = this.store;
-    const orders = agent.orders;
-    const handlers = this.counted(
-      createCommandHandlers({
-        store,
-        ...(this.bundleKey ? { bundleKey: { publicKey: this.bundleKey } } : {}),
-      }),
-    );
-    const executor = new CommandExecutor({
-      store,
-      clock: systemClock,
-      logger: silent,
-      handlers,
-      busy: () => orders?.busy ?? false,
-      progress: (p) => {
-        this.progress.push(p);
-        this.sync?.publishProgress(p);
-      },
-      onResult: () => this.sync?.kick(),
-      idleCheckMs: 50,
-    });
-    executor.start();
-    this.executor = executor;
-    this.sync = new Sync({
-      deviceId: this.deviceId,
-      credential: this.credential,
-      mqttUrl: this.hub.mqttUrl,
-      httpUrl: this.hub.httpUrl,
-      outbox: store.outbox,
-      clock: systemClock,
-      logger: silent,
-      identity: () => ({
-        model: 'cm-1',
-        firmwareVersion: '1.0.0',
-        agentVersion: '0.1.0',
-        capabilities: ['card_payment', 'http_fallback'],
-        recipeSetVersion: store.catalog.recipes().version,
-        priceListVersion: store.catalog.prices().installed ? store.catalog.prices().version : 0,
-        configVersion: 0,
-      }),
-      status: () => ({
-        state: orders?.busy ? 'brewing' : 'idle',
-        salesLocked: store.settings.get<boolean>('sales.locked') ?? false,
-      }),
-      onCommand: (command) => {
-        this.delivered.push(command);
-        this.results.push(executor.receive(command));
-      },
-      tuning: { ...TUNING, ...tuning },
-    });
-    this.sync.start();
   }
 
-  /** Stops the agent process (sync first, so nothing is sent from a closed store). */
+  /** Stops the agent process (its hub link first, so nothing is sent from a closed store). */
   async stopAgent(): Promise<void> {
-    await this.executor?.stop();
-    await this.sync?.stop();
     await this.agent?.stop();
-    this.sync = undefined;
-    this.executor = undefined;
     this.agent = undefined;
   }
 

@@ -2,7 +2,7 @@
  * The hub side of the drain benchmark in its own process (as it is in production: another machine), so the
  * agent and the hub do not share one core. Started by backlog-drain.ts with `fork`; talks over IPC.
  */
-import { HubDouble } from '../test/helpers/hub-double';
+import { HubDouble } from '../../test/helpers/hub-double';
 
 export type ToHub =
   | { type: 'credential'; deviceId: string; secret: string }

@@ -1,0 +1,180 @@
+import type { Command, CommandProgress, CommandResult } from '@crema/protocol';
+import { CommandExecutor, type CommandHandlers, createCommandHandlers, installedConfig } from '../commands';
+import type { HubConfig } from '../config/hub';
+import type { Brewer } from '../drivers/brewer/types';
+import type { AuxBoards } from '../drivers/modbus/types';
+import type { Logger } from '../log/logger';
+import type { OrderService } from '../orders/order-service';
+import { SALES_LOCK_KEY } from '../orders/order-service';
+import type { Store } from '../store/store';
+import type { Clock, ClockTimer } from '../time/clock';
+import { MachineIdentity } from './identity';
+import { Sync } from './sync';
+import type { SyncTuning } from './types';
+
+/** Lets the `restart` command's result reach the hub before the agent goes down (it is in the outbox anyway). */
+const RESTART_GRACE_MS = 1_000;
+
+/** Small observation points for an embedding program (the scenario tests); none changes what the link does. */
+export type HubLinkHooks = {
+  /** Every command delivered (MQTT or HTTP poll, duplicates included) with the executor's answer. */
+  onCommand?: (command: Command, result: Promise<CommandResult>, via: 'mqtt' | 'http') => void;
+  /** Every progress report, whether or not a path to the hub is up. */
+  onProgress?: (progress: CommandProgress) => void;
+  /** Wraps the command handlers (e.g. to count executions). */
+  wrapHandlers?: (handlers: CommandHandlers) => CommandHandlers;
+  /** Overrides the configured sync tuning. */
+  tuning?: Partial<SyncTuning>;
+  /** How often a deferred command looks whether the machine is idle. */
+  idleCheckMs?: number;
+};
+
+export type HubLinkOptions = {
+  hub: HubConfig;
+  deviceId: string;
+  model: string;
+  store: Store;
+  orders: OrderService;
+  brewer?: Brewer;
+  boards?: AuxBoards;
+  clock: Clock;
+  logger: Logger;
+  /** Restarts the agent (a `restart` command with target `agent`), after its result is recorded. */
+  restartAgent: () => void;
+  hooks?: HubLinkHooks;
+};
+
+type Parts = {
+  identity: MachineIdentity;
+  executor: CommandExecutor;
+  sync: Sync;
+  unsubscribe: () => void;
+  startedAt: number;
+};
+
+/**
+ * The agent's side of the hub: the sync link (records up, commands down) and the command executor, built
+ * from the agent's store, order service and drivers. Commands wait while the order service is busy; results
+ * and order updates are sent at once; `set_config` changes the link's settings live.
+ */
+export class HubLink {
+  private parts: Parts | undefined;
+  private restartTimer: ClockTimer | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly o: HubLinkOptions) {
+    this.log = o.logger.child({ ns: 'agent:hub-link' });
+  }
+
+  get sync(): Sync | undefined {
+    return this.parts?.sync;
+  }
+
+  get executor(): CommandExecutor | undefined {
+    return this.parts?.executor;
+  }
+
+  async start(): Promise<void> {
+    if (this.parts) return;
+    const { o } = this;
+    const hooks = o.hooks ?? {};
+    const { store, orders } = o;
+    const identity = new MachineIdentity({
+      model: o.model,
+      store,
+      brewer: o.brewer,
+      fallbackFirmware: o.hub.firmwareVersion,
+    });
+    await identity.start();
+    const startedAt = o.clock.now();
+    let sync: Sync | undefined;
+    const created = createCommandHandlers({
+      store,
+      ...(o.hub.publicKey ? { bundleKey: { publicKey: o.hub.publicKey } } : {}),
+      brewer: o.brewer,
+      boards: o.boards,
+      describe: () => ({
+        deviceId: o.deviceId,
+        ...identity.describe(),
+        sync: sync?.stats,
+        uptimeS: Math.floor((o.clock.now() - startedAt) / 1000),
+      }),
+      onConfig: (config) => sync?.applySettings(config.settings),
+      restart: (target) => this.restart(target),
+    });
+    const executor = new CommandExecutor({
+      store,
+      clock: o.clock,
+      logger: o.logger,
+      handlers: hooks.wrapHandlers ? hooks.wrapHandlers(created) : created,
+      busy: () => orders.busy,
+      progress: (p) => {
+        hooks.onProgress?.(p);
+        sync?.publishProgress(p);
+      },
+      onResult: () => sync?.kick(),
+      ...(hooks.idleCheckMs !== undefined ? { idleCheckMs: hooks.idleCheckMs } : {}),
+    });
+    sync = new Sync({
+      deviceId: o.deviceId,
+      credential: o.hub.credential,
+      mqttUrl: o.hub.mqttUrl,
+      httpUrl: o.hub.httpUrl,
+      outbox: store.outbox,
+      clock: o.clock,
+      logger: o.logger,
+      identity: () => identity.describe(),
+      status: () => {
+        const salesLocked = store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+        const state = orders.busy ? 'brewing' : salesLocked ? 'locked' : 'idle';
+        return { state, salesLocked };
+      },
+      onCommand: (command, via) => {
+        const result = executor.receive(command);
+        hooks.onCommand?.(command, result, via);
+      },
+      tuning: { ...o.hub.sync, ...hooks.tuning },
+    });
+    // Settings a `set_config` installed before this start apply from the first message on.
+    sync.applySettings(installedConfig({ store }).settings);
+    // A finished order is a live record: send it now rather than at the next outbox look.
+    const link = sync;
+    const unsubscribe = orders.onUpdate(() => link.kick());
+    executor.start();
+    sync.start();
+    this.parts = { identity, executor, sync, unsubscribe, startedAt };
+    this.log.info({ mqtt: o.hub.mqttUrl, http: o.hub.httpUrl }, 'hub link started');
+  }
+
+  /** The executor first (unfinished commands are not recorded, so the hub sends them again), then the link. */
+  async stop(): Promise<void> {
+    const p = this.parts;
+    if (!p) return;
+    this.parts = undefined;
+    if (this.restartTimer) this.o.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    p.unsubscribe();
+    await p.executor.stop();
+    await p.sync.stop();
+    p.identity.stop();
+  }
+
+  private restart(target: 'agent' | 'brewer'): void {
+    if (target === 'brewer') {
+      const brewer = this.o.brewer;
+      if (!brewer) return;
+      this.log.warn('restarting the brewer link (restart command)');
+      void brewer
+        .stop()
+        .then(() => brewer.start())
+        .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'brewer restart failed'));
+      return;
+    }
+    if (this.restartTimer) return;
+    this.log.warn({ inMs: RESTART_GRACE_MS }, 'restarting the agent (restart command)');
+    this.restartTimer = this.o.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      this.o.restartAgent();
+    }, RESTART_GRACE_MS);
+  }
+}

@@ -6,10 +6,9 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadHubConfig } from '../src/config/hub-config';
-import { hashDeviceSecret } from '../src/devices/credentials';
 import { Hub } from '../src/hub';
 import { LoadProcess } from './support/child';
-import { argv, type BenchDevice, deviceFile, machineInfo, percentile, round } from './support/setup';
+import { addBenchDevices, argv, deviceFile, machineInfo, percentile, round } from './support/setup';
 
 /**
  * P2: command round trip with ≥ 1,000 connected devices. A whole hub (HTTP API, embedded broker, store,
@@ -72,38 +71,7 @@ try {
   const deps = hub.api;
   if (!deps) throw new Error('hub has no API deps');
   const db = deps.db.kysely;
-  const merchantId = 'bench-merchant';
-  await db
-    .insertInto('merchants')
-    .values({ id: merchantId, name: 'Bench', created_at: Date.now() })
-    .execute();
-  const devices: BenchDevice[] = [];
-  for (let i = 0; i < count; i += 200) {
-    const chunk = await Promise.all(
-      Array.from({ length: Math.min(200, count - i) }, async (_, j) => {
-        const secret = randomBytes(24).toString('base64url');
-        return { id: `rt-${i + j}`, secret, hash: await hashDeviceSecret(secret) };
-      }),
-    );
-    const now = Date.now();
-    await db
-      .insertInto('devices')
-      .values(
-        chunk.map((d) => ({
-          id: d.id,
-          merchant_id: merchantId,
-          location_id: null,
-          model: 'bench',
-          name: null,
-          credential_hash: d.hash,
-          credential_rotated_at: now,
-          revoked_at: null,
-          created_at: now,
-        })),
-      )
-      .execute();
-    devices.push(...chunk.map(({ id, secret }) => ({ id, secret })));
-  }
+  const devices = await addBenchDevices(db, { merchantId: 'bench-merchant', idPrefix: 'rt-', count });
 
   const api = async (method: string, path: string, token?: string, body?: unknown) => {
     const res = await fetch(`${at.http}${path}`, {

@@ -67,6 +67,8 @@ describe('commands end to end', () => {
       ).toHaveLength(1);
       const view = await hub.getCommand(id);
       expect(view.status).toBe('succeeded');
+      // Executed means delivered, whichever of the broker's accept or the device's report the hub saw first.
+      expect(view.deliveredAt, `${id} deliveredAt`).not.toBeNull();
     }
     expect(machine.store.catalog.prices().items).toEqual([{ recipeId: 'espresso', size: 'M', amount: 275 }]);
     expect(machine.store.settings.get('sales.locked')).toBe(false);

@@ -5,6 +5,7 @@ import {
   AlarmSchema,
   type BoardName,
   decodeFaultBits,
+  FaultBits,
   type RegisterKey,
   type Severity,
 } from '@crema/protocol';
@@ -46,6 +47,9 @@ const FAULT_REGISTERS: ReadonlyArray<[BoardName, RegisterKey]> = [
   ['supply', 'supplyFaults'],
   ['sensors', 'sensorFaults'],
 ];
+
+/** Alarm codes a board's fault register can carry: those named after one of its fault bits. */
+const FAULT_BIT_ALARMS: readonly AlarmCode[] = AlarmCodeSchema.options.filter((code) => code in FaultBits);
 
 const WARNING: ReadonlySet<AlarmCode> = new Set([
   'water_low',
@@ -132,9 +136,7 @@ export class AlarmDetector {
       const raw = v[key];
       if (raw === undefined) continue; // board unreachable: its faults are unknown, keep what we had
       const active = new Set<string>(decodeFaultBits(raw));
-      for (const code of AlarmCodeSchema.options) {
-        if (code === 'door_open' || isFaultCode(code)) this.set(code, `modbus:${board}`, active.has(code));
-      }
+      for (const code of FAULT_BIT_ALARMS) this.set(code, `modbus:${board}`, active.has(code));
     }
     if (v.doorOpen !== undefined) this.set('door_open', 'sensor', v.doorOpen !== 0);
     for (const h of snap.health) {
@@ -200,19 +202,6 @@ export class AlarmDetector {
     this.log.info({ code, state }, 'alarm');
     this.opts.sink('alarm', body);
   }
-}
-
-function isFaultCode(code: AlarmCode): boolean {
-  return [
-    'water_empty',
-    'beans_empty',
-    'milk_empty',
-    'cups_empty',
-    'waste_full',
-    'grinder_jam',
-    'boiler_overheat',
-    'pump_fault',
-  ].includes(code);
 }
 
 function severityOf(code: AlarmCode): Severity {

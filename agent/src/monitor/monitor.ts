@@ -1,23 +1,10 @@
-import type { Brewer } from '../drivers/brewer/types';
-import type { AuxBoards } from '../drivers/modbus/types';
-import type { Logger } from '../log/logger';
-import type { Clock } from '../time/clock';
-import { AlarmDetector, type AlarmThresholds } from './alarms';
+import { AlarmDetector, type AlarmDetectorOptions } from './alarms';
 import { MaterialsReporter } from './materials';
-import type { MonitorSink } from './sink';
 import { TelemetrySampler } from './telemetry';
 
-export type MonitorOptions = {
-  boards: AuxBoards;
-  brewer: Brewer;
-  payment: { readonly connected: boolean };
-  clock: Clock;
-  logger: Logger;
-  sink: MonitorSink;
+export type MonitorOptions = Omit<AlarmDetectorOptions, 'checkIntervalMs'> & {
   telemetryIntervalMs?: number;
   materialsIntervalMs?: number;
-  thresholds?: Partial<AlarmThresholds>;
-  offlineGraceMs?: number;
 };
 
 /** Telemetry sampler, material-levels reporter and alarm detector, started and stopped together. */

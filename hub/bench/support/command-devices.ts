@@ -1,9 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { ulid } from '@crema/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
-import type { BenchDevice } from './setup';
+import type { MqttClient } from 'mqtt';
+import {
+  BENCH_BIRTH,
+  connectDevice,
+  envelope,
+  idleHeartbeat,
+  inBatches,
+  readBenchDevices,
+  report,
+} from './device-client';
 
 /**
  * Simulated machines for bench/command-roundtrip.ts, in their own process: each connects as the protocol
@@ -27,8 +33,6 @@ let waitingFor: string | undefined;
 let waitingCount: number | undefined;
 let commandsReceived = 0;
 
-const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
-
 function check(): void {
   if (waitingFor !== undefined && stored.has(waitingFor)) {
     report({ event: 'stored', commandId: waitingFor });
@@ -40,10 +44,6 @@ function check(): void {
   }
 }
 
-function envelope(device: Device, type: string, body: object, seq = 0): string {
-  return JSON.stringify({ v: '1.0', id: ulid(), deviceId: device.id, seq, ts: Date.now(), type, body });
-}
-
 function onMessage(device: Device, topic: string, payload: Buffer): void {
   const message = JSON.parse(payload.toString('utf8')) as { id: string; type: string; body: unknown };
   if (topic.endsWith('/command') && message.type === 'command') {
@@ -51,7 +51,7 @@ function onMessage(device: Device, topic: string, payload: Buffer): void {
     const { commandId } = message.body as { commandId: string };
     device.seq += 1;
     const text = envelope(
-      device,
+      device.id,
       'command_result',
       { commandId, status: 'succeeded', at: Date.now() },
       device.seq,
@@ -70,50 +70,28 @@ function onMessage(device: Device, topic: string, payload: Buffer): void {
 }
 
 async function connect(url: string, file: string): Promise<void> {
-  const list = JSON.parse(readFileSync(file, 'utf8')) as BenchDevice[];
+  const list = readBenchDevices(file);
   const started = performance.now();
-  for (let i = 0; i < list.length; i += 50) {
-    await Promise.all(
-      list.slice(i, i + 50).map(async ({ id, secret }) => {
-        const client = await mqtt.connectAsync(url, {
-          clientId: id,
-          username: id,
-          password: secret,
-          clean: false,
-          reconnectPeriod: 0,
-          connectTimeout: 30_000,
-          keepalive: 60,
-        });
-        // A device answers at once; its small packets must not wait on Nagle's algorithm either.
-        (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-        const device: Device = { id, client, seq: 0 };
-        client.on('message', (topic, payload) => onMessage(device, topic, payload));
-        await client.subscribeAsync(`crema/v1/${id}/+`, { qos: 1 });
-        const birth = {
-          model: 'bench',
-          firmwareVersion: '1.0.0',
-          agentVersion: '1.0.0',
-          capabilities: [],
-          recipeSetVersion: 0,
-          priceListVersion: 0,
-          configVersion: 0,
-          lastSeq: 0,
-          bootId: 'bench',
-        };
-        await client.publishAsync(`crema/v1/${id}/status`, envelope(device, 'birth', birth), {
-          qos: 1,
-          retain: true,
-        });
-        devices.push(device);
-        // A heartbeat every 10 s keeps the device online at the hub (it times out silent devices).
-        const heartbeat = () => {
-          const body = { state: 'idle', uptimeS: 0, outboxDepth: 0, lastSeq: device.seq, salesLocked: false };
-          client.publish(`crema/v1/${id}/heartbeat`, envelope(device, 'heartbeat', body), { qos: 0 });
-        };
-        setInterval(heartbeat, 10_000).unref();
-      }),
-    );
-  }
+  await inBatches(list, async (entry) => {
+    const { id } = entry;
+    const client = await connectDevice(url, entry, { clean: false });
+    // A device answers at once; its small packets must not wait on Nagle's algorithm either.
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    const device: Device = { id, client, seq: 0 };
+    client.on('message', (topic, payload) => onMessage(device, topic, payload));
+    await client.subscribeAsync(`crema/v1/${id}/+`, { qos: 1 });
+    await client.publishAsync(`crema/v1/${id}/status`, envelope(id, 'birth', BENCH_BIRTH), {
+      qos: 1,
+      retain: true,
+    });
+    devices.push(device);
+    // A heartbeat every 10 s keeps the device online at the hub (it times out silent devices).
+    const heartbeat = () => {
+      const body = idleHeartbeat(0, device.seq);
+      client.publish(`crema/v1/${id}/heartbeat`, envelope(id, 'heartbeat', body), { qos: 0 });
+    };
+    setInterval(heartbeat, 10_000).unref();
+  });
   report({ event: 'connected', devices: devices.length, ms: Math.round(performance.now() - started) });
 }
 

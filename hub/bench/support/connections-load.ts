@@ -1,8 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { ulid } from '@crema/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import {
+  BENCH_BIRTH,
+  connectDevice,
+  envelope,
+  idleHeartbeat,
+  readBenchDevices,
+  report,
+} from './device-client';
 import type { BenchDevice } from './setup';
 
 /**
@@ -18,12 +24,6 @@ type Device = BenchDevice & { client?: MqttClient; heartbeat?: NodeJS.Timeout; s
 
 let url = '';
 let devices: Device[] = [];
-const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
-
-function envelope(device: Device, type: 'birth' | 'heartbeat', body: Record<string, unknown>): string {
-  const ts = Date.now();
-  return JSON.stringify({ v: '1.0', id: ulid(), deviceId: device.id, seq: 0, ts, type, body });
-}
 
 /** Connects one device, retrying (as an agent would, with jitter) until it is in or the deadline passed. */
 async function connectOne(device: Device, deadline: number): Promise<number> {
@@ -31,42 +31,15 @@ async function connectOne(device: Device, deadline: number): Promise<number> {
   while (performance.now() < deadline) {
     attempts++;
     try {
-      const client = await mqtt.connectAsync(url, {
-        clientId: device.id,
-        username: device.id,
-        password: device.secret,
-        reconnectPeriod: 0,
-        connectTimeout: 30_000,
-        keepalive: 60,
-      });
+      const client = await connectDevice(url, device);
       device.client = client;
       client.on('error', () => undefined);
-      client.publish(
-        `crema/v1/${device.id}/status`,
-        envelope(device, 'birth', {
-          model: 'bench',
-          firmwareVersion: '1.0.0',
-          agentVersion: '1.0.0',
-          capabilities: [],
-          recipeSetVersion: 0,
-          priceListVersion: 0,
-          configVersion: 0,
-          lastSeq: 0,
-          bootId: 'bench',
-        }),
-        { qos: 1 },
-      );
+      client.publish(`crema/v1/${device.id}/status`, envelope(device.id, 'birth', BENCH_BIRTH), { qos: 1 });
       clearInterval(device.heartbeat);
       const beat = () =>
         client.publish(
           `crema/v1/${device.id}/heartbeat`,
-          envelope(device, 'heartbeat', {
-            state: 'idle',
-            uptimeS: 1,
-            outboxDepth: 0,
-            lastSeq: 0,
-            salesLocked: false,
-          }),
+          envelope(device.id, 'heartbeat', idleHeartbeat(1, 0)),
           { qos: 0 },
         );
       // Spread the beats over the 10 s period so they do not all land in the same instant.
@@ -127,7 +100,7 @@ for await (const line of lines) {
   const command = JSON.parse(line) as Command;
   if (command.cmd === 'connect') {
     url = command.url;
-    devices = (JSON.parse(readFileSync(command.devicesFile, 'utf8')) as BenchDevice[]).map((d) => ({
+    devices = readBenchDevices(command.devicesFile).map((d) => ({
       ...d,
       seq: 0,
     }));

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ulid } from '@crema/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
-import type { BenchDevice } from './setup';
+import type { MqttClient } from 'mqtt';
+import { connectDevice, inBatches, readBenchDevices, report } from './device-client';
 
 /**
  * Load generator for bench/ingest.ts, run as a child process so it does not share the hub's event loop.
@@ -20,8 +19,6 @@ type Device = { id: string; client: MqttClient; seq: number; topic: string };
 const devices: Device[] = [];
 const sentAt = new Map<string, number>();
 let onAck: (device: Device, id: string) => void = () => undefined;
-
-const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
 function record(device: Device): { id: string; payload: string } {
   device.seq += 1;
@@ -46,30 +43,20 @@ function publish(device: Device): void {
 }
 
 async function connect(url: string, file: string): Promise<void> {
-  const list = JSON.parse(readFileSync(file, 'utf8')) as BenchDevice[];
+  const list = readBenchDevices(file);
   const started = performance.now();
-  for (let i = 0; i < list.length; i += 50) {
-    await Promise.all(
-      list.slice(i, i + 50).map(async ({ id, secret }) => {
-        const client = await mqtt.connectAsync(url, {
-          clientId: id,
-          username: id,
-          password: secret,
-          reconnectPeriod: 0,
-          connectTimeout: 30_000,
-          keepalive: 60,
-        });
-        const device: Device = { id, client, seq: 0, topic: `crema/v1/${id}/telemetry` };
-        client.on('message', (_topic, payload) => {
-          const ack = JSON.parse(payload.toString('utf8')) as { type: string; body: { ids: string[] } };
-          if (ack.type !== 'ack') return;
-          for (const ackId of ack.body.ids) onAck(device, ackId);
-        });
-        await client.subscribeAsync(`crema/v1/${id}/ack`, { qos: 1 });
-        devices.push(device);
-      }),
-    );
-  }
+  await inBatches(list, async (entry) => {
+    const { id } = entry;
+    const client = await connectDevice(url, entry);
+    const device: Device = { id, client, seq: 0, topic: `crema/v1/${id}/telemetry` };
+    client.on('message', (_topic, payload) => {
+      const ack = JSON.parse(payload.toString('utf8')) as { type: string; body: { ids: string[] } };
+      if (ack.type !== 'ack') return;
+      for (const ackId of ack.body.ids) onAck(device, ackId);
+    });
+    await client.subscribeAsync(`crema/v1/${id}/ack`, { qos: 1 });
+    devices.push(device);
+  });
   report({ event: 'connected', devices: devices.length, ms: Math.round(performance.now() - started) });
 }
 

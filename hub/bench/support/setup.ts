@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { type Db, openDb } from '../../src/db/connect';
+import type { Database } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { hashDeviceSecret, verifyDeviceCredential } from '../../src/devices/credentials';
 import { MqttGateway, type MqttGatewayOptions } from '../../src/mqtt/gateway';
@@ -41,21 +43,37 @@ export async function benchStore(
   const db = openDb(databaseUrl ?? join(dir, 'hub.sqlite'));
   await migrateToLatest(db.kysely);
   const run = randomBytes(3).toString('hex');
-  const merchantId = `bench-${run}`;
+  const devices = await addBenchDevices(db.kysely, {
+    merchantId: `bench-${run}`,
+    idPrefix: `bench-${run}-`,
+    count,
+  });
+  return {
+    db,
+    devices,
+    dispose: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Adds a merchant and `count` devices of it, each with its own fresh credential (only its hash is stored). */
+export async function addBenchDevices(
+  kysely: Kysely<Database>,
+  { merchantId, idPrefix, count }: { merchantId: string; idPrefix: string; count: number },
+): Promise<BenchDevice[]> {
   const now = Date.now();
-  await db.kysely
-    .insertInto('merchants')
-    .values({ id: merchantId, name: 'Bench', created_at: now })
-    .execute();
+  await kysely.insertInto('merchants').values({ id: merchantId, name: 'Bench', created_at: now }).execute();
   const devices: BenchDevice[] = [];
   for (let i = 0; i < count; i += 200) {
     const chunk = await Promise.all(
       Array.from({ length: Math.min(200, count - i) }, async (_, j) => {
         const secret = randomBytes(24).toString('base64url');
-        return { id: `bench-${run}-${i + j}`, secret, hash: await hashDeviceSecret(secret) };
+        return { id: `${idPrefix}${i + j}`, secret, hash: await hashDeviceSecret(secret) };
       }),
     );
-    await db.kysely
+    await kysely
       .insertInto('devices')
       .values(
         chunk.map((d) => ({
@@ -73,14 +91,7 @@ export async function benchStore(
       .execute();
     devices.push(...chunk.map(({ id, secret }) => ({ id, secret })));
   }
-  return {
-    db,
-    devices,
-    dispose: async () => {
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return devices;
 }
 
 export async function startBenchGateway(db: Db, extra: Partial<MqttGatewayOptions> = {}) {

@@ -31,3 +31,16 @@ export function jsonContent<T extends z.ZodType>(schema: T, description: string)
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { required: true, content: { 'application/json': { schema } } };
 }
+
+/** A refund as the orders and finance routes return it (each names it in the API document). */
+export const RefundFieldsSchema = z.object({
+  id: z.string(),
+  merchantId: z.string(),
+  deviceId: z.string(),
+  orderId: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  reason: z.string(),
+  createdBy: z.string(),
+  createdAt: z.number().int(),
+});

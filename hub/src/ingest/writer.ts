@@ -18,7 +18,10 @@ export interface IngestWriterOptions {
   sendAck: (deviceId: string, ack: Ack) => void;
   /** Records per transaction (default 2000). */
   maxBatch?: number;
-  /** Longest wait before a partial batch is written (default 5 ms). */
+  /**
+   * Longest wait before a partial batch is written (default 1 ms). Batches still grow under load: records that
+   * arrive while a transaction commits are written together by the next one (group commit).
+   */
   maxDelayMs?: number;
   /** Queue bound; beyond it new records are dropped unacknowledged and the devices resend (default 50,000). */
   maxQueue?: number;
@@ -48,7 +51,7 @@ export class IngestWriter {
   constructor(private readonly options: IngestWriterOptions) {
     this.log = options.logger.child({ ns: 'hub:ingest:writer' });
     this.maxBatch = options.maxBatch ?? 2000;
-    this.maxDelayMs = options.maxDelayMs ?? 5;
+    this.maxDelayMs = options.maxDelayMs ?? 1;
     this.maxQueue = options.maxQueue ?? 50_000;
   }
 

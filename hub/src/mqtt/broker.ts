@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { DeviceIdSchema } from '@crema/protocol';
+import { DeviceIdSchema, parseTopic } from '@crema/protocol';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { HubError } from '../errors';
@@ -86,6 +86,14 @@ export class EmbeddedBroker {
         if (identity && isAllowed(identity, sub.topic, 'subscribe')) return done(null, sub);
         this.deny(client, sub.topic, 'subscribe');
         done(null, null); // negative SUBACK (0x80); the connection stays up
+      },
+      // A device subscribed to its `+` filter would get its own uplink echoed back, doubling its traffic:
+      // devices are sent their downlink channels only.
+      authorizeForward: (client, packet) => {
+        const identity = client ? this.identities.get(client) : undefined;
+        if (identity?.kind !== 'device') return packet;
+        const topic = parseTopic(packet.topic);
+        return topic.ok && topic.value.direction === 'down' ? packet : null;
       },
     });
     aedes.on('clientReady', (client) => {

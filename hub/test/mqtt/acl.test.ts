@@ -65,6 +65,17 @@ describe('embedded broker: credentials and topic ACL (real MQTT clients over TCP
     await a.close();
   });
 
+  it('sends a device only its downlink: its own uplink is not echoed through the `+` filter', async () => {
+    const a = await TestDevice.connect(gateway.address, idA, secretA); // subscribed to crema/v1/<id>/+
+    const topics: string[] = [];
+    a.client.on('message', (topic) => topics.push(topic));
+    const record = a.telemetry();
+    await a.send(record);
+    await a.waitForAck(record.id);
+    expect(topics).toEqual([topicFor(idA, 'ack')]);
+    await a.close();
+  });
+
   it('refuses a wrong password, an unknown device, a missing password and a borrowed client id', async () => {
     await expect(TestDevice.connect(gateway.address, idA, 'wrong-secret')).rejects.toThrow(
       /Bad username or password/i,

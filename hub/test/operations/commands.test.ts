@@ -110,6 +110,41 @@ describe.each(backends)('commands on %s', (kind) => {
     expect(view.result?.output).toEqual({ ok: 1 });
   });
 
+  it('records delivery of a command whose reports overtook the delivered mark', async () => {
+    const { commands } = await svc.create(m1, ops, { kind: 'lock', target: { deviceIds: ['m1-dev-2'] } });
+    const id = commands[0]!.id;
+    const executingAt = clock.now();
+    expect(
+      await delivery.applyProgress('m1-dev-2', { commandId: id, status: 'executing', at: executingAt }),
+    ).toBe(true);
+    clock.advance(5);
+    expect(
+      await delivery.applyResult('m1-dev-2', { commandId: id, status: 'succeeded', at: clock.now() }),
+    ).toBe(true);
+    // The dispatcher's bulk mark comes last and only moves queued rows: it must neither move nor erase anything.
+    expect(await delivery.markDelivered('m1-dev-2', [id])).toEqual([]);
+    const view = await svc.get(m1, id);
+    expect(view.status).toBe('succeeded');
+    expect(view.deliveredAt).toBe(executingAt);
+    expect(view.finishedAt).toBe(executingAt + 5);
+  });
+
+  it('keeps the first delivery time when later reports arrive', async () => {
+    const { commands } = await svc.create(m1, ops, { kind: 'unlock', target: { deviceIds: ['m1-dev-2'] } });
+    const id = commands[0]!.id;
+    const deliveredAt = clock.now();
+    await delivery.markDelivered('m1-dev-2', [id]);
+    clock.advance(10);
+    await delivery.applyProgress('m1-dev-2', { commandId: id, status: 'executing', at: clock.now() });
+    await delivery.applyResult('m1-dev-2', {
+      commandId: id,
+      status: 'failed',
+      code: 'DOOR_OPEN',
+      at: clock.now(),
+    });
+    expect((await svc.get(m1, id)).deliveredAt).toBe(deliveredAt);
+  });
+
   it('cancels only a queued command', async () => {
     const { commands } = await svc.create(m1, ops, {
       kind: 'unlock',

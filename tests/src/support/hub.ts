@@ -9,6 +9,7 @@ export type CommandView = {
   deviceId: string;
   kind: string;
   status: string;
+  deliveredAt: number | null;
   result: { code: string | null; message: string | null; output: Record<string, unknown> | null } | null;
 };
 
@@ -24,7 +25,11 @@ export class TestHub {
   private mqttPort = 0;
   private httpPort = 0;
 
-  constructor(readonly dataDir: string) {}
+  /** `mqttUrl`: an external broker the hub uses instead of its embedded one. */
+  constructor(
+    readonly dataDir: string,
+    private readonly options: { mqttUrl?: string } = {},
+  ) {}
 
   get mqttUrl(): string {
     return this.addresses?.mqtt ?? `mqtt://127.0.0.1:${this.mqttPort}`;
@@ -41,6 +46,7 @@ export class TestHub {
         host: '127.0.0.1',
         port: this.httpPort,
         mqttPort: this.mqttPort,
+        ...(this.options.mqttUrl === undefined ? {} : { mqttUrl: this.options.mqttUrl }),
         dataDir: this.dataDir,
         logLevel: 'silent',
         adminEmail: this.admin.email,

@@ -47,3 +47,45 @@ export async function expectHubMatchesLedger(hub: TestHub, machine: TestMachine)
     });
   }
 }
+
+/** The hub's gap table holds no open range for this device (every sequence number arrived). */
+export async function expectNoSequenceGaps(hub: TestHub, deviceId: string): Promise<void> {
+  const gaps = await hub.db
+    .selectFrom('sequence_gaps')
+    .selectAll()
+    .where('device_id', '=', deviceId)
+    .execute();
+  expect(gaps).toEqual([]);
+}
+
+/**
+ * Samples the agent's outbox depth while the hub is unreachable: a record may leave the outbox only on the
+ * hub's ack, so with no hub the depth never drops. Returns the drops seen (empty when none).
+ */
+export class DepthWatch {
+  private readonly drops: { from: number; to: number }[] = [];
+  private last = -1;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  samples = 0;
+
+  constructor(private readonly machine: TestMachine) {}
+
+  start(everyMs = 20): void {
+    this.last = this.machine.store.outbox.stats().depth;
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  stop(): { from: number; to: number }[] {
+    this.sample();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    return this.drops;
+  }
+
+  private sample(): void {
+    const depth = this.machine.store.outbox.stats().depth;
+    this.samples++;
+    if (depth < this.last) this.drops.push({ from: this.last, to: depth });
+    this.last = depth;
+  }
+}

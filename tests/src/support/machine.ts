@@ -38,6 +38,8 @@ export class TestMachine {
   readonly ranWhileBusy: string[] = [];
   /** The hub's recipe-bundle key (SPKI PEM), when the machine is configured with one. */
   bundleKey: string | undefined;
+  /** Simulated seconds per real second of the firmware-sim (set before the first `start`). */
+  timeScale = 20;
 
   constructor(
     readonly deviceId: string,
@@ -65,7 +67,7 @@ export class TestMachine {
   async start(tuning: Partial<SyncTuning> = {}): Promise<void> {
     this.sim ??= await startSimulator({
       pty: false,
-      timeScale: 20,
+      timeScale: this.timeScale,
       initialTempC: 93,
       controlPort: false,
       seed: 11,
@@ -125,12 +127,25 @@ export class TestMachine {
     if (!orders) throw new Error('agent not running');
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
+      this.restockIfLow();
       const order = orders.create({ recipeId: 'espresso', size: 'M' });
       ids.push(order.id);
       await orders.idle();
       this.sync?.kick();
     }
     return ids;
+  }
+
+  /**
+   * A technician's visit before supplies run out or the waste bin fills (a cm-1 holds 100 cups), so long runs
+   * of sales are never refused for materials.
+   */
+  private restockIfLow(): void {
+    const model = this.sim?.model;
+    if (!model) return;
+    const l = model.levels;
+    const low = l.cups < 10 || l.water_ml < 1_000 || l.beans_g < 200 || l.milk_ml < 500 || l.waste_g > 400;
+    if (low) model.refill();
   }
 
   /** The agent's ledger: orders with their final state, and the record sequence it produced. */

@@ -10,65 +10,40 @@ import {
   IDEMPOTENT_BREWER_VERBS,
 } from '@crema/protocol';
 import { AgentError } from '../../errors';
-import type { Logger } from '../../log/logger';
-import type { Clock } from '../../time/clock';
-import type { BackoffOptions } from '../line/backoff';
-import { LineClient, type WatchdogOptions } from '../line/client';
-import type { Brewer, BrewerEvent, BrewerRequestOptions, Transport } from './types';
+import { LineClient } from '../line/client';
+import { LineDevice, type LineDeviceOptions } from '../line/device';
+import type { Brewer, BrewerEvent, BrewerRequestOptions } from './types';
 
-export type SerialBrewerOptions = {
-  transport: Transport;
-  clock: Clock;
-  logger: Logger;
-  requestTimeoutMs?: number;
-  retries?: number;
-  backoff?: BackoffOptions;
-  watchdog?: WatchdogOptions | false;
-};
+export type SerialBrewerOptions = LineDeviceOptions & { retries?: number };
 
 /** What an ERR reply from the brewer carried, in AgentError `details`. */
 export type BrewerRejection = { code: BrewerError; fault?: BrewerFault; msg?: string; verb: BrewerVerb };
 
 /** The brewer controller over its line protocol (serial device or TCP gateway). */
-export class SerialBrewer implements Brewer {
-  private readonly client: LineClient;
+export class SerialBrewer extends LineDevice implements Brewer {
   private readonly listeners = new Set<(event: BrewerEvent) => void>();
 
   constructor(options: SerialBrewerOptions) {
-    this.client = new LineClient({
-      name: 'brewer',
-      transport: options.transport,
-      dialect: BrewerDialect,
-      clock: options.clock,
-      logger: options.logger.child({ ns: 'agent:brewer' }),
-      idempotentVerbs: IDEMPOTENT_BREWER_VERBS,
-      errors: { timeout: 'BREWER_TIMEOUT', disconnected: 'BREWER_DISCONNECTED' },
-      requestTimeoutMs: options.requestTimeoutMs ?? 2000,
-      retries: options.retries,
-      backoff: options.backoff,
-      watchdog: options.watchdog,
-    });
+    super(
+      new LineClient({
+        name: 'brewer',
+        transport: options.transport,
+        dialect: BrewerDialect,
+        clock: options.clock,
+        logger: options.logger.child({ ns: 'agent:brewer' }),
+        idempotentVerbs: IDEMPOTENT_BREWER_VERBS,
+        errors: { timeout: 'BREWER_TIMEOUT', disconnected: 'BREWER_DISCONNECTED' },
+        requestTimeoutMs: options.requestTimeoutMs ?? 2000,
+        retries: options.retries,
+        backoff: options.backoff,
+        watchdog: options.watchdog,
+      }),
+    );
     this.client.onEvent((frame) => {
       const event = toEvent(frame);
       if (event) this.emit(event);
     });
     this.client.onLink((state) => this.emit({ type: 'link', state }));
-  }
-
-  get connected(): boolean {
-    return this.client.connected;
-  }
-
-  get stats() {
-    return this.client.stats;
-  }
-
-  start(): Promise<void> {
-    return this.client.start();
-  }
-
-  stop(): Promise<void> {
-    return this.client.stop();
   }
 
   async request(

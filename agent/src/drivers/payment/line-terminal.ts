@@ -1,63 +1,41 @@
 import { PaymentDialect, type PaymentError } from '@crema/protocol';
 import { AgentError } from '../../errors';
 import type { Logger } from '../../log/logger';
-import type { Clock } from '../../time/clock';
-import type { Transport } from '../brewer/types';
-import type { BackoffOptions } from '../line/backoff';
-import { LineClient, type LinkState, type WatchdogOptions } from '../line/client';
+import { LineClient, type LinkState } from '../line/client';
+import { LineDevice, type LineDeviceOptions } from '../line/device';
 import type { PaymentOutcome, PaymentTerminal } from './types';
 
-export type LinePaymentTerminalOptions = {
-  transport: Transport;
-  clock: Clock;
-  logger: Logger;
+export type LinePaymentTerminalOptions = LineDeviceOptions & {
   /** How long AUTH may wait for the customer's card. */
   authTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  backoff?: BackoffOptions;
-  watchdog?: WatchdogOptions | false;
 };
 
 /**
  * The card terminal over its line protocol. Only PING and STATUS are retried on their own: a capture or
  * void whose reply was lost is settled by asking STATUS, never by sending it again blindly.
  */
-export class LinePaymentTerminal implements PaymentTerminal {
-  private readonly client: LineClient;
+export class LinePaymentTerminal extends LineDevice implements PaymentTerminal {
   private readonly authTimeoutMs: number;
   private readonly log: Logger;
 
   constructor(options: LinePaymentTerminalOptions) {
-    this.log = options.logger.child({ ns: 'agent:payment' });
+    const log = options.logger.child({ ns: 'agent:payment' });
+    super(
+      new LineClient({
+        name: 'payment terminal',
+        transport: options.transport,
+        dialect: PaymentDialect,
+        clock: options.clock,
+        logger: log,
+        idempotentVerbs: ['PING', 'STATUS'],
+        errors: { timeout: 'PAYMENT_TIMEOUT', disconnected: 'PAYMENT_TIMEOUT' },
+        requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+        backoff: options.backoff,
+        watchdog: options.watchdog ?? { idleMs: 15_000, deadMs: 45_000 },
+      }),
+    );
+    this.log = log;
     this.authTimeoutMs = options.authTimeoutMs ?? 45_000;
-    this.client = new LineClient({
-      name: 'payment terminal',
-      transport: options.transport,
-      dialect: PaymentDialect,
-      clock: options.clock,
-      logger: this.log,
-      idempotentVerbs: ['PING', 'STATUS'],
-      errors: { timeout: 'PAYMENT_TIMEOUT', disconnected: 'PAYMENT_TIMEOUT' },
-      requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-      backoff: options.backoff,
-      watchdog: options.watchdog ?? { idleMs: 15_000, deadMs: 45_000 },
-    });
-  }
-
-  get connected(): boolean {
-    return this.client.connected;
-  }
-
-  get stats() {
-    return this.client.stats;
-  }
-
-  start(): Promise<void> {
-    return this.client.start();
-  }
-
-  stop(): Promise<void> {
-    return this.client.stop();
   }
 
   onLink(listener: (state: LinkState) => void): () => void {

@@ -7,7 +7,7 @@ import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 import { problemResponses } from '../problem';
-import { jsonContent, PageQuerySchema, pageOf } from '../schemas';
+import { jsonContent, PageQuerySchema, pageOf, RefundFieldsSchema } from '../schemas';
 
 const FinanceRowSchema = z.object({
   key: z.string(),
@@ -35,19 +35,7 @@ const FinanceSummarySchema = z
     ),
   })
   .openapi('FinanceSummary');
-const RefundRowSchema = z
-  .object({
-    id: z.string(),
-    merchantId: z.string(),
-    deviceId: z.string(),
-    orderId: z.string(),
-    amount: z.number().int(),
-    currency: z.string(),
-    reason: z.string(),
-    createdBy: z.string(),
-    createdAt: z.number().int(),
-  })
-  .openapi('RefundRecord');
+const RefundRowSchema = RefundFieldsSchema.openapi('RefundRecord');
 
 const tags = ['finance'];
 const errors = problemResponses(400, 401, 403);

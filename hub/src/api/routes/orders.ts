@@ -9,7 +9,7 @@ import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 import { problemResponses } from '../problem';
-import { jsonBody, jsonContent, PageQuerySchema, pageOf } from '../schemas';
+import { jsonBody, jsonContent, PageQuerySchema, pageOf, RefundFieldsSchema } from '../schemas';
 
 const OrderSchema = z
   .object({
@@ -30,19 +30,7 @@ const OrderSchema = z
     refundState: z.enum(['none', 'partial', 'full']),
   })
   .openapi('Order');
-const RefundSchema = z
-  .object({
-    id: z.string(),
-    merchantId: z.string(),
-    deviceId: z.string(),
-    orderId: z.string(),
-    amount: z.number().int(),
-    currency: z.string(),
-    reason: z.string(),
-    createdBy: z.string(),
-    createdAt: z.number().int(),
-  })
-  .openapi('Refund');
+const RefundSchema = RefundFieldsSchema.openapi('Refund');
 const OrderDetailSchema = OrderSchema.extend({
   payments: z.array(
     z.object({

@@ -1,8 +1,8 @@
 import { DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
-import { callerOf, mutate } from '../../operations/http';
+import { callerOf, mutate, type Outcome } from '../../operations/http';
 import { operationsFor } from '../../operations/wiring';
-import { WorkOrderService } from '../../operations/workorders/service';
+import { type Change, type WorkOrder, WorkOrderService } from '../../operations/workorders/service';
 import { WorkOrderPrioritySchema, WorkOrderStatusSchema } from '../../operations/workorders/state';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
@@ -132,6 +132,21 @@ export function register(app: HubApp, deps: ApiDeps): void {
     ...(wo.deviceId ? { deviceId: wo.deviceId } : {}),
     data: { id: wo.id, status: wo.status },
   });
+  /** A work order changed in place: its new state, the audit entry and the change event. */
+  const changed = (action: string, id: string, r: Change<WorkOrder>): Outcome<WorkOrder> => ({
+    result: r.after,
+    audit: [
+      {
+        action,
+        targetType: 'work_order',
+        targetId: id,
+        merchantId: r.after.merchantId,
+        before: r.before,
+        after: r.after,
+      },
+    ],
+    events: [event('workorder.changed', r.after)],
+  });
 
   app.openapi(list, async (c) => c.json(await service().list(callerOf(c).scope, c.req.valid('query')), 200));
   app.openapi(detail, async (c) =>
@@ -166,20 +181,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { to, ...opts } = c.req.valid('json');
     const wo = await mutate(c, deps, async (tx) => {
       const r = await new WorkOrderService(tx).transition(scope, actor, id, to, opts);
-      return {
-        result: r.after,
-        audit: [
-          {
-            action: `workorder.${to}`,
-            targetType: 'work_order',
-            targetId: id,
-            merchantId: r.after.merchantId,
-            before: r.before,
-            after: r.after,
-          },
-        ],
-        events: [event('workorder.changed', r.after)],
-      };
+      return changed(`workorder.${to}`, id, r);
     });
     return c.json(wo, 200);
   });
@@ -190,20 +192,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { assignee } = c.req.valid('json');
     const wo = await mutate(c, deps, async (tx) => {
       const r = await new WorkOrderService(tx).assign(scope, actor, id, assignee);
-      return {
-        result: r.after,
-        audit: [
-          {
-            action: 'workorder.assign',
-            targetType: 'work_order',
-            targetId: id,
-            merchantId: r.after.merchantId,
-            before: r.before,
-            after: r.after,
-          },
-        ],
-        events: [event('workorder.changed', r.after)],
-      };
+      return changed('workorder.assign', id, r);
     });
     return c.json(wo, 200);
   });

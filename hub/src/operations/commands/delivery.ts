@@ -43,14 +43,13 @@ export class CommandDelivery {
   }
 
   async applyProgress(deviceId: string, progress: CommandProgress): Promise<boolean> {
-    return this.move(deviceId, progress.commandId, progress.status, {
-      ...(progress.status === 'delivered' ? { delivered_at: progress.at } : {}),
+    return this.move(deviceId, progress.commandId, progress.status, progress.at, {
       result_message: progress.message ?? null,
     });
   }
 
   async applyResult(deviceId: string, result: CommandResult): Promise<boolean> {
-    return this.move(deviceId, result.commandId, result.status, {
+    return this.move(deviceId, result.commandId, result.status, result.at, {
       finished_at: result.at,
       result_code: result.code ?? null,
       result_message: result.message ?? null,
@@ -62,8 +61,9 @@ export class CommandDelivery {
     deviceId: string,
     commandId: string,
     to: CommandStatus,
+    /** When the device reported it: the latest the command can have reached the device. */
+    reportedAt: number,
     fields: {
-      delivered_at?: number;
       finished_at?: number;
       result_code?: string | null;
       result_message?: string | null;
@@ -76,16 +76,19 @@ export class CommandDelivery {
       for (let attempt = 0; attempt < 3; attempt++) {
         const row = await tx
           .selectFrom('commands')
-          .select(['status'])
+          .select(['status', 'delivered_at'])
           .where('id', '=', commandId)
           .where('device_id', '=', deviceId)
           .executeTakeFirst();
         if (!row) return false;
         const from = row.status as CommandStatus;
         if (!canMove(from, to)) return false;
+        // Any report comes from a device that has the command. When it overtook the dispatcher's bulk mark
+        // (which only moves queued rows), the delivery is recorded here or never.
+        const delivered = row.delivered_at === null ? { delivered_at: reportedAt } : {};
         const res = await tx
           .updateTable('commands')
-          .set({ ...fields, status: to, updated_at: this.ctx.now() })
+          .set({ ...fields, ...delivered, status: to, updated_at: this.ctx.now() })
           .where('id', '=', commandId)
           .where('status', '=', from)
           .executeTakeFirst();

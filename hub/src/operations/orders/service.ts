@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
+import type { OrdersTable } from '../../db/tables/ingest';
 import { HubError } from '../../errors';
 import { type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
 import { csvCell } from '../shared/csv';
@@ -54,20 +55,9 @@ const COLUMNS = [
   'orders.updated_at',
 ] as const;
 
-type OrderRow = {
-  device_id: string;
-  order_id: string;
-  merchant_id: string;
+/** An orders row with its device's location and its money state (see `moneyColumns`). */
+type OrderRow = Selectable<OrdersTable> & {
   location_id: string | null;
-  status: string;
-  recipe_id: string;
-  size: string;
-  amount: number;
-  currency: string;
-  method: string;
-  code: string | null;
-  created_at: number;
-  updated_at: number;
   captured_amount: number | null;
   refunded_amount: number | null;
 };

@@ -1,7 +1,7 @@
 import { PriceSchema, type RecipeBundle, RecipeSchema, RecipeSetSchema } from '@crema/protocol';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import type { RecipeSetsTable } from '../../db/tables/operations';
+import type { RecipeAssignmentsTable, RecipeSetsTable } from '../../db/tables/operations';
 import { HubError } from '../../errors';
 import type { CommandView } from '../commands/model';
 import type { BatchView } from '../commands/service';
@@ -216,15 +216,7 @@ function toSummary(r: Selectable<RecipeSetsTable>): RecipeSetSummary {
 }
 
 function toAssignment(
-  r: {
-    id: string;
-    recipe_set_id: string;
-    target_type: string;
-    target_id: string;
-    batch_id: string;
-    created_by: string;
-    created_at: number;
-  },
+  r: Omit<Selectable<RecipeAssignmentsTable>, 'merchant_id'>,
   version: number,
   rollout: BatchView['counts'],
 ): AssignmentView {

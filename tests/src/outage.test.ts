@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestHub } from './support/hub';
+import { DepthWatch, expectHubMatchesLedger, expectNoSequenceGaps, waitFor } from './support/ledger';
+import { TestMachine } from './support/machine';
+
+const OUTAGE_MS = 60_000;
+const OFFLINE_ORDERS = 200;
+
+/** A long outage: the hub is gone for over a minute of real time while the machine keeps selling. */
+describe('an outage of minutes with hundreds of orders', () => {
+  let dir: string;
+  let hub: TestHub;
+  let machine: TestMachine;
+  const deviceId = 'cm-faro-0042';
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'crema-scenario-outage-'));
+    hub = new TestHub(join(dir, 'hub'));
+    await hub.start();
+    const merchant = await hub.createMerchant('Faro Coffee');
+    machine = new TestMachine(deviceId, dir, hub, await hub.registerDevice(deviceId, merchant));
+    // The brewer runs 100× faster than real time; the agent, SQLite, hub and MQTT stay real.
+    machine.timeScale = 100;
+  });
+
+  afterEach(async () => {
+    await machine?.stop();
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hundreds of card orders sold while the hub is down for a minute reach it exactly once', async () => {
+    await machine.start();
+    await waitFor(() => machine.sync?.state === 'mqtt', 15_000, 'machine online');
+    await machine.sell(5);
+    await waitFor(() => machine.ledger().depth === 0, 15_000, 'online sales acknowledged');
+
+    await hub.stop();
+    const downAt = Date.now();
+    await waitFor(() => machine.sync?.state === 'offline', 15_000, 'link down');
+    const watch = new DepthWatch(machine);
+    watch.start();
+    const offline: string[] = [];
+    while (offline.length < OFFLINE_ORDERS || Date.now() - downAt < OUTAGE_MS) {
+      offline.push(...(await machine.sell(10)));
+      if (offline.length >= OFFLINE_ORDERS) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(watch.stop(), 'outbox depth drops while the hub is unreachable').toEqual([]);
+    expect(Date.now() - downAt).toBeGreaterThanOrEqual(OUTAGE_MS);
+    expect(machine.sync?.state).toBe('offline');
+    const sold = machine.ledger().orders.filter((o) => offline.includes(o.id));
+    expect(sold).toHaveLength(offline.length);
+    expect(sold.every((o) => o.state === 'completed' && o.amount > 0)).toBe(true);
+    expect(machine.ledger().depth).toBeGreaterThanOrEqual(offline.length);
+
+    await hub.start();
+    await waitFor(() => machine.sync?.state === 'mqtt', 30_000, 'machine back online');
+    await waitFor(() => machine.ledger().depth === 0, 60_000, 'backlog acknowledged');
+    await expectHubMatchesLedger(hub, machine);
+    await expectNoSequenceGaps(hub, deviceId);
+  }, 420_000);
+});

@@ -2,6 +2,7 @@
  * P7: authenticated device list (50 rows) over real HTTP on loopback.
  *   pnpm exec tsx hub/bench/read-api.ts [--requests 20000] [--concurrency 32] [--devices 500]
  * The hub runs in a child process (SQLite, as `pnpm hub` does by default); this process is the client.
+ * BENCH_PROF=1 writes a CPU profile of both processes to /tmp/prof.
  * Target on 2 cores: ≥ 5,000 req/s, p99 ≤ 20 ms.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -116,7 +117,10 @@ async function client(options: { requests: number; concurrency: number; devices:
     fileURLToPath(import.meta.url),
     ['--server', '--devices', String(options.devices)],
     {
-      execArgv: process.execArgv,
+      execArgv: [
+        ...process.execArgv,
+        ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+      ],
     },
   );
   const { http, peer } = await new Promise<{ http: string; peer: string }>((resolve, reject) => {

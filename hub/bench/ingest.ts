@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { LoadProcess } from './support/child';
 import {
@@ -71,11 +72,20 @@ try {
 
   const halfLoad = Math.min(TARGET_RATE / 2, Math.floor(rate / 2));
   const requested = args.rate ? Number(args.rate) : halfLoad;
+  const hubLag = monitorEventLoopDelay({ resolution: 1 });
+  hubLag.enable();
   const lat = await load.request({ cmd: 'latency', seconds, rate: requested }, 'latency');
+  hubLag.disable();
   console.log(
     `latency at ${round(Number(lat.offeredRate), 0)} msg/s (requested ${requested}): publish→durable ack ` +
       `p50 ${round(Number(lat.p50))} ms, p90 ${round(Number(lat.p90))} ms, p99 ${round(Number(lat.p99))} ms, ` +
       `max ${round(Number(lat.max))} ms; ${lat.acked}/${lat.sent} acked`,
+  );
+  const ms = (ns: number) => round(ns / 1e6);
+  console.log(
+    `event-loop lag during latency: hub p50 ${ms(hubLag.percentile(50))} ms, p99 ${ms(hubLag.percentile(99))} ms, ` +
+      `max ${ms(hubLag.max)} ms; load generator p50 ${round(Number(lat.lagP50))} ms, ` +
+      `p99 ${round(Number(lat.lagP99))} ms, max ${round(Number(lat.lagMax))} ms`,
   );
   await gateway.writer.flush();
   const stored = await value('crema_ingest_records_stored_total');

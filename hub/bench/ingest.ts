@@ -26,6 +26,9 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     window: { type: 'string', default: '10' },
     rate: { type: 'string' },
+    // Ingest batching knobs, to compare settings; the hub's defaults when absent.
+    'max-batch': { type: 'string' },
+    'max-delay-ms': { type: 'string' },
     'database-url': { type: 'string' },
   },
 });
@@ -39,7 +42,12 @@ console.log(
   JSON.stringify(machineInfo({ backend: args['database-url'] ? 'postgres' : 'sqlite' })),
 );
 const store = await benchStore(count, args['database-url']);
-const { gateway, registry } = await startBenchGateway(store.db);
+const { gateway, registry } = await startBenchGateway(store.db, {
+  ingest: {
+    ...(args['max-batch'] ? { maxBatch: Number(args['max-batch']) } : {}),
+    ...(args['max-delay-ms'] ? { maxDelayMs: Number(args['max-delay-ms']) } : {}),
+  },
+});
 const file = deviceFile(store.devices as BenchDevice[]);
 const load = new LoadProcess(join(import.meta.dirname, 'support', 'ingest-load.ts'));
 const value = async (name: string) =>
@@ -72,10 +80,26 @@ try {
 
   const halfLoad = Math.min(TARGET_RATE / 2, Math.floor(rate / 2));
   const requested = args.rate ? Number(args.rate) : halfLoad;
+  const batchStats = async () => {
+    const values = ((await registry.getSingleMetric('crema_ingest_batch_seconds')?.get())?.values ?? []) as {
+      metricName?: string;
+      value: number;
+    }[];
+    const pick = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
+    return {
+      count: pick('_count'),
+      sum: pick('_sum'),
+      stored: await value('crema_ingest_records_stored_total'),
+    };
+  };
+  const before = await batchStats();
+  const cpuLat0 = process.cpuUsage();
   const hubLag = monitorEventLoopDelay({ resolution: 1 });
   hubLag.enable();
   const lat = await load.request({ cmd: 'latency', seconds, rate: requested }, 'latency');
   hubLag.disable();
+  const cpuLat = process.cpuUsage(cpuLat0);
+  const after = await batchStats();
   console.log(
     `latency at ${round(Number(lat.offeredRate), 0)} msg/s (requested ${requested}): publish→durable ack ` +
       `p50 ${round(Number(lat.p50))} ms, p90 ${round(Number(lat.p90))} ms, p99 ${round(Number(lat.p99))} ms, ` +
@@ -85,7 +109,13 @@ try {
   console.log(
     `event-loop lag during latency: hub p50 ${ms(hubLag.percentile(50))} ms, p99 ${ms(hubLag.percentile(99))} ms, ` +
       `max ${ms(hubLag.max)} ms; load generator p50 ${round(Number(lat.lagP50))} ms, ` +
-      `p99 ${round(Number(lat.lagP99))} ms, max ${round(Number(lat.lagMax))} ms`,
+      `p99 ${round(Number(lat.lagP99))} ms, max ${round(Number(lat.lagMax))} ms (its CPU ${lat.cpuPct} % of one core)`,
+  );
+  const latTx = Math.max(1, after.count - before.count);
+  console.log(
+    `latency phase: ${after.count - before.count} transactions, mean ${round((after.stored - before.stored) / latTx, 1)} ` +
+      `records and ${round(((after.sum - before.sum) / latTx) * 1000, 2)} ms each; hub CPU ` +
+      `${round(((cpuLat.user + cpuLat.system) / 1e6 / seconds) * 100, 0)} % of one core`,
   );
   await gateway.writer.flush();
   const stored = await value('crema_ingest_records_stored_total');

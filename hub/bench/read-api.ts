@@ -182,11 +182,23 @@ async function client(options: { requests: number; concurrency: number; devices:
         child.once('message', (m) => resolve((m as { cpuUs: number }).cpuUs));
         child.send('cpu');
       });
+    // The client shares the 2 cores with the server: its own CPU per request shows how much it takes away.
+    const clientCpu = () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    };
     const measureWithCpu = async (target: URL) => {
       const before = await serverCpu();
+      const clientBefore = clientCpu();
       const run = await measure(target);
-      const cpuUsPerRequest = ((await serverCpu()) - before) / (run.count + Math.min(2000, options.requests));
-      return { ...run, cpuUsPerRequest: Math.round(cpuUsPerRequest) };
+      const served = run.count + Math.min(2000, options.requests);
+      const cpuUsPerRequest = ((await serverCpu()) - before) / served;
+      const clientCpuUsPerRequest = (clientCpu() - clientBefore) / served;
+      return {
+        ...run,
+        cpuUsPerRequest: Math.round(cpuUsPerRequest),
+        clientCpuUsPerRequest: Math.round(clientCpuUsPerRequest),
+      };
     };
     const hub = await measureWithCpu(url);
     const peerRun = await measureWithCpu(new URL(LIST_PATH, peer));
@@ -206,6 +218,7 @@ async function client(options: { requests: number; concurrency: number; devices:
       p50Ms: ms(hub.p50),
       p99Ms: ms(hub.p99),
       serverCpuUsPerRequest: hub.cpuUsPerRequest,
+      clientCpuUsPerRequest: hub.clientCpuUsPerRequest,
       projectedReqPerSecPerCore: Math.round(1e6 / hub.cpuUsPerRequest),
       target: { reqPerSec: 5000, p99Ms: 20 },
       peer: {
@@ -214,6 +227,7 @@ async function client(options: { requests: number; concurrency: number; devices:
         p50Ms: ms(peerRun.p50),
         p99Ms: ms(peerRun.p99),
         serverCpuUsPerRequest: peerRun.cpuUsPerRequest,
+        clientCpuUsPerRequest: peerRun.clientCpuUsPerRequest,
       },
       hubToPeerRatio: Number((hub.reqPerSec / peerRun.reqPerSec).toFixed(2)),
       machine,
@@ -221,9 +235,10 @@ async function client(options: { requests: number; concurrency: number; devices:
     console.log(
       `P7 read API: ${result.reqPerSec} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms ` +
         `(${result.requests} requests, ${result.failures} failed, concurrency ${options.concurrency}); ` +
-        `server CPU ${hub.cpuUsPerRequest} µs/request (≈ ${result.projectedReqPerSecPerCore} req/s per free core); ` +
+        `server CPU ${hub.cpuUsPerRequest} µs/request (≈ ${result.projectedReqPerSecPerCore} req/s per free core), ` +
+        `client CPU ${hub.clientCpuUsPerRequest} µs/request; ` +
         `peer (bare node:http, same body): ${peerRun.reqPerSec} req/s, p99 ${result.peer.p99Ms} ms, ` +
-        `${peerRun.cpuUsPerRequest} µs CPU/request; ` +
+        `${peerRun.cpuUsPerRequest} µs CPU/request (client ${peerRun.clientCpuUsPerRequest} µs); ` +
         `hub/peer ${result.hubToPeerRatio}; machine ${machine.cpus} × ${machine.cpu}, node ${machine.node}, ` +
         `load avg ${machine.load1m}`,
     );

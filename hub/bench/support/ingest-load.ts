@@ -95,6 +95,7 @@ async function latency(seconds: number, rate: number): Promise<void> {
   // The generator's own event-loop lag: delay here is added to every latency it measures.
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
+  const cpu0 = process.cpuUsage();
   const tickMs = 5;
   let next = 0;
   let sent = 0;
@@ -119,6 +120,7 @@ async function latency(seconds: number, rate: number): Promise<void> {
   const sendSeconds = (performance.now() - t0) / 1000;
   await drain(10_000);
   lag.disable();
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   const at = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
@@ -135,6 +137,7 @@ async function latency(seconds: number, rate: number): Promise<void> {
     lagP50: lag.percentile(50) / 1e6,
     lagP99: lag.percentile(99) / 1e6,
     lagMax: lag.max / 1e6,
+    cpuPct: ((cpu.user + cpu.system) / 1e4 / ((performance.now() - t0) / 1000)) | 0,
   });
   sentAt.clear();
 }

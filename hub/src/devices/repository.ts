@@ -1,7 +1,8 @@
 import { ulid } from '@crema/protocol';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
+import { QueryTemplates } from '../db/query-templates';
 import type { DevicesTable } from '../db/tables/core';
 import { HubError } from '../errors';
 import type { TenantScope } from '../rbac/scope';
@@ -62,6 +63,47 @@ export interface DeviceFilter {
 
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
+type FilterShape = {
+  scoped: boolean;
+  merchantId: boolean;
+  locationId: boolean;
+  model: boolean;
+  status: 'active' | 'revoked' | null;
+  q: boolean;
+};
+type FilterValues = { scope: string; merchantId: string; locationId: string; model: string; pattern: string };
+
+// biome-ignore lint/complexity/noBannedTypes: Kysely's selection type before any column is selected.
+type DevicesFrom = SelectQueryBuilder<Database, 'devices', {}>;
+
+/** The scope and filter conditions; branches on `shape` only, so it can be compiled once per shape. */
+function whereMatching(from: DevicesFrom, shape: FilterShape, values: FilterValues): DevicesFrom {
+  return from
+    .$if(shape.scoped, (q) => q.where('merchant_id', '=', values.scope))
+    .$if(shape.merchantId, (q) => q.where('merchant_id', '=', values.merchantId))
+    .$if(shape.locationId, (q) => q.where('location_id', '=', values.locationId))
+    .$if(shape.model, (q) => q.where('model', '=', values.model))
+    .$if(shape.status === 'active', (q) => q.where('revoked_at', 'is', null))
+    .$if(shape.status === 'revoked', (q) => q.where('revoked_at', 'is not', null))
+    .$if(shape.q, (q) => {
+      // An explicit ESCAPE: SQLite has no default escape character for LIKE, PostgreSQL uses backslash.
+      const like = (column: 'id' | 'name' | 'model') =>
+        sql<boolean>`lower(${sql.ref(column)}) like ${values.pattern} escape '\\'`;
+      return q.where((eb) => eb.or([like('id'), like('name'), like('model')]));
+    });
+}
+
+/** Compiled list and count queries, per database (SQLite and PostgreSQL compile differently). */
+const templates = new WeakMap<Kysely<Database>, QueryTemplates>();
+function templatesOf(db: Kysely<Database>): QueryTemplates {
+  let found = templates.get(db);
+  if (!found) {
+    found = new QueryTemplates();
+    templates.set(db, found);
+  }
+  return found;
+}
+
 /** Devices as the tenant scope allows; every query here is filtered by the scope's merchant. */
 export class DeviceRepository {
   constructor(
@@ -71,41 +113,62 @@ export class DeviceRepository {
   ) {}
 
   private filtered(filter: DeviceFilter, executor: Kysely<Database> = this.db) {
+    const { shape, values } = this.shapeOf(filter);
+    return whereMatching(executor.selectFrom('devices'), shape, values);
+  }
+
+  /** Which conditions apply (the shape of the query) apart from the values they compare with. */
+  private shapeOf(filter: DeviceFilter): { shape: FilterShape; values: FilterValues } {
     const m = this.scope.merchantId;
-    return executor
-      .selectFrom('devices')
-      .$if(m !== undefined, (q) => q.where('merchant_id', '=', m ?? ''))
-      .$if(filter.merchantId !== undefined, (q) => q.where('merchant_id', '=', filter.merchantId ?? ''))
-      .$if(filter.locationId !== undefined, (q) => q.where('location_id', '=', filter.locationId ?? ''))
-      .$if(filter.model !== undefined, (q) => q.where('model', '=', filter.model ?? ''))
-      .$if(filter.status === 'active', (q) => q.where('revoked_at', 'is', null))
-      .$if(filter.status === 'revoked', (q) => q.where('revoked_at', 'is not', null))
-      .$if(filter.q !== undefined && filter.q !== '', (q) => {
-        const pattern = likePattern(filter.q ?? '');
-        // An explicit ESCAPE: SQLite has no default escape character for LIKE, PostgreSQL uses backslash.
-        const like = (column: 'id' | 'name' | 'model') =>
-          sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
-        return q.where((eb) => eb.or([like('id'), like('name'), like('model')]));
-      });
+    const q = filter.q !== undefined && filter.q !== '' ? filter.q : undefined;
+    return {
+      shape: {
+        scoped: m !== undefined,
+        merchantId: filter.merchantId !== undefined,
+        locationId: filter.locationId !== undefined,
+        model: filter.model !== undefined,
+        status: filter.status ?? null,
+        q: q !== undefined,
+      },
+      values: {
+        scope: m ?? '',
+        merchantId: filter.merchantId ?? '',
+        locationId: filter.locationId ?? '',
+        model: filter.model ?? '',
+        pattern: q === undefined ? '' : likePattern(q),
+      },
+    };
   }
 
   async list(
     filter: DeviceFilter,
     page: { limit: number; offset: number; sort: DeviceSort; order: 'asc' | 'desc' },
   ): Promise<{ items: DeviceListRow[]; total: number }> {
-    const base = this.filtered(filter);
+    const { shape, values } = this.shapeOf(filter);
     const column = SORT_COLUMN[page.sort];
-    const items = await base
-      .select(LIST_COLUMNS)
-      .orderBy(column, page.order)
-      .$if(column !== 'id', (q) => q.orderBy('id', page.order))
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute();
+    const templates = templatesOf(this.db);
+    const itemsQuery = templates.compile(
+      'devices.list',
+      { ...shape, sort: column, order: page.order },
+      { ...values, limit: page.limit, offset: page.offset },
+      (s, v) =>
+        whereMatching(this.db.selectFrom('devices'), s, v)
+          .select(LIST_COLUMNS)
+          .orderBy(s.sort, s.order)
+          .$if(s.sort !== 'id', (q) => q.orderBy('id', s.order))
+          .limit(v.limit)
+          .offset(v.offset),
+    );
+    const { rows: items } = await this.db.executeQuery(itemsQuery);
     // A page that is not full and starts at 0 already holds everything: no count query needed. (A window
     // count in the same query was measured slower on SQLite: it materialises the whole filtered set.)
     if (page.offset === 0 && items.length < page.limit) return { items, total: items.length };
-    const count = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const countQuery = templates.compile('devices.count', shape, values, (s, v) =>
+      whereMatching(this.db.selectFrom('devices'), s, v).select((eb) => eb.fn.countAll<number>().as('n')),
+    );
+    const { rows } = await this.db.executeQuery(countQuery);
+    const count = rows[0];
+    if (!count) throw new HubError('INTERNAL', 'the device count returned no row');
     return { items, total: Number(count.n) };
   }
 

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import type { QueuedRecord } from './rows';
 import { applySequences, type Gap, type SequenceState } from './sequence';
+import { chunkSize } from './store';
 
 type Trx = Transaction<Database>;
 
@@ -85,10 +86,11 @@ export class SequenceBook {
       last_record_at: now,
       last_telemetry_at: byDevice.get(u.deviceId)?.telemetry ? now : null,
     }));
-    for (let i = 0; i < stateRows.length; i += 1000) {
+    for (let i = 0, size = 0; i < stateRows.length; i += size) {
+      size = chunkSize(stateRows.length - i, 1000);
       await trx
         .insertInto('device_state')
-        .values(stateRows.slice(i, i + 1000))
+        .values(stateRows.slice(i, i + size))
         .onConflict((oc) =>
           oc.column('device_id').doUpdateSet((eb) => ({
             last_seq: eb.ref('excluded.last_seq'),

@@ -11,9 +11,27 @@ const MAX_PARAMS = 8000;
 async function insertChunked<T extends object>(rows: readonly T[], insert: (chunk: T[]) => Promise<unknown>) {
   const first = rows[0];
   if (!first) return;
-  const size = Math.max(1, Math.floor(MAX_PARAMS / Object.keys(first).length));
-  for (let i = 0; i < rows.length; i += size) await insert(rows.slice(i, i + size));
+  const max = Math.max(1, Math.floor(MAX_PARAMS / Object.keys(first).length));
+  for (let i = 0; i < rows.length; ) {
+    const size = chunkSize(rows.length - i, max);
+    await insert(rows.slice(i, i + size));
+    i += size;
+  }
 }
+
+/**
+ * Full chunks, then powers of two down to 64 rows, then the rest in one. Every batch size would otherwise be a
+ * new SQL text, prepared anew (about 1 µs a row: 0.5 ms for 500 rows) and pushing the hub's other statements
+ * out of the statement cache. Large texts are few and stay cached; small ones are cheap to prepare, and one
+ * statement for a small batch is cheaper than several.
+ */
+export function chunkSize(remaining: number, max: number): number {
+  if (remaining >= max) return max;
+  if (remaining < SMALL_CHUNK) return remaining;
+  return 2 ** Math.floor(Math.log2(remaining));
+}
+
+const SMALL_CHUNK = 64;
 
 /** On upsert: the incoming value if its event is at least as new as the stored one, else the stored value. */
 function newer<T>(table: 'orders' | 'payments', column: string) {

@@ -196,9 +196,17 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async () => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C does not wait for drinks in progress: the ledgers recover them at the next start.
+      say('stopping at once');
+      process.exit(130);
+    }
     stopping = true;
-    say('stopping the fleet…');
+    say('stopping the fleet… (drinks being made are finished first; Ctrl-C again to stop at once)');
+    setTimeout(() => {
+      process.stderr.write('crema fleet: still stopping after 60 s; exiting\n');
+      process.exit(1);
+    }, 60_000).unref();
     trickle.stop();
     await Promise.allSettled(agents.map((a) => a.stop()));
     await Promise.allSettled(sims.map((s) => s.stop()));

@@ -8,6 +8,7 @@ import {
   parseTopic,
   type RecordEnvelope,
   splitBatch,
+  topicForType,
   UlidSchema,
 } from '@crema/protocol';
 import type { Logger } from 'pino';
@@ -81,6 +82,25 @@ export class Ingest {
       this.refuse({ code: 'VALIDATION_FAILED', message }, topic, deviceId, envelope.id);
       return;
     }
+    this.dispatch(topic, envelope);
+  }
+
+  /**
+   * An uplink envelope already decoded and checked against its sender (the HTTP fallback): the same path as
+   * MQTT from the device lookup on, without parsing the payload a second time.
+   */
+  handleEnvelope(envelope: Envelope): void {
+    try {
+      this.options.metrics.received.inc({ type: envelope.type });
+      this.dispatch(topicForType(envelope.deviceId, envelope.type), envelope);
+    } catch (err) {
+      this.options.metrics.rejected.inc({ code: 'INTERNAL' });
+      this.log.error({ err, type: envelope.type }, 'ingest failed on a message');
+    }
+  }
+
+  private dispatch(topic: string, envelope: Envelope): void {
+    const { deviceId } = envelope;
     this.options.directory.resolve(deviceId, (device) => {
       if (device) this.accept(deviceId, device.merchantId, envelope);
       // Not acknowledged, not even as rejected: the device may be registered a moment later.

@@ -189,8 +189,8 @@ export class MqttGateway {
    * Feeds one uplink message into ingest exactly as if it had arrived from the broker on `topic` (the device
    * HTTP fallback uses this, so both transports share one validation, de-duplication and write path).
    */
-  handleUplink(topic: string, payload: Buffer): void {
-    this.ingest.handle(topic, payload);
+  handleUplink(envelope: Envelope): void {
+    this.ingest.handleEnvelope(envelope);
   }
 
   /** Calls `listener` with every application ack after its commit, before it is published. */

@@ -74,14 +74,14 @@ export class DeviceChannel {
   }
 
   /** POST records: the batch through ingest; the ack once its records are committed. */
-  pushRecords(batch: Envelope<'batch'>, payload: Buffer): Promise<Ack> {
+  pushRecords(batch: Envelope<'batch'>): Promise<Ack> {
     const { gateway, clock, ackTimeoutMs } = this.options;
-    return ingestBatch(gateway, clock, batch, payload, ackTimeoutMs ?? 5000);
+    return ingestBatch(gateway, clock, batch, ackTimeoutMs ?? 5000);
   }
 
   /** POST messages: birth, death, heartbeat, command_progress, handled as if they came over MQTT. */
-  pushMessage(topic: string, payload: Buffer): void {
-    this.options.gateway.handleUplink(topic, payload);
+  pushMessage(envelope: Envelope): void {
+    this.options.gateway.handleUplink(envelope);
   }
 
   /** GET commands: what the device has not reported on yet; queued ones become `delivered`. */

@@ -5,7 +5,6 @@ import {
   type Envelope,
   Limits,
   MessageCatalog,
-  topicFor,
 } from '@crema/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -36,26 +35,25 @@ export function register(app: HubApp, deps: ApiDeps): void {
   });
 
   device.post(DEVICE_HTTP_PATHS.records, sizeLimit(Limits.largeMessageBytes), async (c) => {
-    const { payload, envelope } = await readEnvelope(c.req.raw, c.get('device').deviceId);
+    const envelope = await readEnvelope(c.req.raw, c.get('device').deviceId);
     if (envelope.type !== 'batch') {
       throw new HubError(
         'VALIDATION_FAILED',
         `records are posted as one batch envelope, not ${envelope.type}`,
       );
     }
-    const ack = await deviceChannelFor(deps).pushRecords(envelope, payload);
+    const ack = await deviceChannelFor(deps).pushRecords(envelope);
     return c.json(ack, 200);
   });
 
   device.post(DEVICE_HTTP_PATHS.messages, sizeLimit(Limits.messageBytes), async (c) => {
-    const { payload, envelope } = await readEnvelope(c.req.raw, c.get('device').deviceId);
+    const envelope = await readEnvelope(c.req.raw, c.get('device').deviceId);
     if (!MESSAGE_TYPES.has(envelope.type)) {
       const hint =
         envelope.type === 'batch' || MessageCatalog[envelope.type].record ? ` (post to records)` : '';
       throw new HubError('VALIDATION_FAILED', `${envelope.type} is not accepted here${hint}`);
     }
-    const channel = MessageCatalog[envelope.type].channel;
-    deviceChannelFor(deps).pushMessage(topicFor(envelope.deviceId, channel), payload);
+    deviceChannelFor(deps).pushMessage(envelope);
     return c.body(null, 202);
   });
 
@@ -81,17 +79,13 @@ function sizeLimit(maxSize: number) {
  * The body as an envelope, checked in the protocol's decoding order (size, JSON, version, header, type,
  * body, size of the type) and then against the authenticated device: a device speaks only for itself.
  */
-async function readEnvelope(
-  req: Request,
-  deviceId: string,
-): Promise<{ payload: Buffer; envelope: Envelope }> {
-  const payload = Buffer.from(await req.arrayBuffer());
-  const decoded = decodeEnvelope(payload);
+async function readEnvelope(req: Request, deviceId: string): Promise<Envelope> {
+  const decoded = decodeEnvelope(new Uint8Array(await req.arrayBuffer()));
   if (!decoded.ok) {
     throw new HubError(decoded.error.code, decoded.error.message.slice(0, 500));
   }
   if (decoded.value.deviceId !== deviceId) {
     throw new HubError('DEVICE_MISMATCH', `envelope of ${decoded.value.deviceId} sent by ${deviceId}`);
   }
-  return { payload, envelope: decoded.value };
+  return decoded.value;
 }

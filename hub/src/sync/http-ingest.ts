@@ -1,10 +1,10 @@
-import { type Ack, type Envelope, topicFor, UlidSchema } from '@crema/protocol';
+import { type Ack, type Envelope, UlidSchema } from '@crema/protocol';
 import { HubError } from '../errors';
 import type { TimerClock } from '../mqtt/clock';
 
 /** The part of the MQTT gateway the HTTP fallback feeds: the one ingest path, and the acks after commit. */
 export interface UplinkPort {
-  handleUplink(topic: string, payload: Buffer): void;
+  handleUplink(envelope: Envelope): void;
   onAck(listener: (deviceId: string, ack: Ack) => void): () => void;
 }
 
@@ -19,7 +19,6 @@ export function ingestBatch(
   port: UplinkPort,
   clock: TimerClock,
   batch: Envelope<'batch'>,
-  payload: Buffer,
   timeoutMs: number,
 ): Promise<Ack> {
   const deviceId = batch.deviceId;
@@ -50,7 +49,7 @@ export function ingestBatch(
       if (ids.size + rejected.size >= expected.size) finish();
     });
     const timer = clock.setTimeout(finish, timeoutMs);
-    port.handleUplink(topicFor(deviceId, 'batch'), payload);
+    port.handleUplink(batch);
     if (expected.size === 0) finish();
   });
 }

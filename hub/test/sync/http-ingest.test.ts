@@ -6,11 +6,11 @@ import { ingestBatch, type UplinkPort } from '../../src/sync/http-ingest';
 
 /** A port that answers with the acks a test scripts, as the writer would after its commits. */
 class ScriptedPort implements UplinkPort {
-  readonly topics: string[] = [];
+  readonly received: { deviceId: string; type: string }[] = [];
   private listener: ((deviceId: string, ack: Ack) => void) | undefined;
   constructor(private readonly script: (port: ScriptedPort) => void) {}
-  handleUplink(topic: string): void {
-    this.topics.push(topic);
+  handleUplink(envelope: Envelope): void {
+    this.received.push({ deviceId: envelope.deviceId, type: envelope.type });
     setTimeout(() => this.script(this), 5);
   }
   onAck(listener: (deviceId: string, ack: Ack) => void) {
@@ -40,28 +40,21 @@ describe('HTTP batch ingest', () => {
       port,
       systemTimerClock,
       batch([{ id: a }, { id: b }, { id: 'not-a-ulid' }]),
-      Buffer.from('{}'),
       2000,
     );
     expect(ack).toEqual({ ids: [a], rejected: [{ id: b, code: 'VALIDATION_FAILED' }] });
-    expect(port.topics).toEqual(['crema/v1/dev-1/batch']);
+    expect(port.received).toEqual([{ deviceId: 'dev-1', type: 'batch' }]);
   });
 
   it('answers with what was committed when the deadline passes, and UNAVAILABLE when nothing was', async () => {
     const a = ulid();
     const b = ulid();
     const partial = new ScriptedPort((p) => p.ack('dev-1', { ids: [a], rejected: [] }));
-    const ack = await ingestBatch(
-      partial,
-      systemTimerClock,
-      batch([{ id: a }, { id: b }]),
-      Buffer.from('{}'),
-      200,
-    );
+    const ack = await ingestBatch(partial, systemTimerClock, batch([{ id: a }, { id: b }]), 200);
     expect(ack).toEqual({ ids: [a], rejected: [] });
 
     const silent = new ScriptedPort(() => undefined);
-    const failed = ingestBatch(silent, systemTimerClock, batch([{ id: a }]), Buffer.from('{}'), 100);
+    const failed = ingestBatch(silent, systemTimerClock, batch([{ id: a }]), 100);
     await expect(failed).rejects.toBeInstanceOf(HubError);
     await expect(failed).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, RecordEnvelope } from '@crema/protocol';
+import { waitFor } from '@crema/protocol/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandExecutor } from '../src/commands/executor';
 import { createCommandHandlers } from '../src/commands/handlers';
@@ -28,14 +29,6 @@ const FAST: Partial<SyncTuning> = {
   httpPollMs: 100,
   window: 1_000,
 };
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The hub holds exactly the records the agent produced: same ids, seq 1..n contiguous, none twice. */
 function expectExactly(stored: RecordEnvelope[], produced: RecordEnvelope[]): void {

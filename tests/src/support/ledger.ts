@@ -1,18 +1,11 @@
+import { waitFor as baseWaitFor } from '@crema/protocol/testing';
 import { expect } from 'vitest';
 import type { TestHub } from './hub';
 import type { TestMachine } from './machine';
 
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The shared polling helper with this package's 30 s default (its tests run whole machines). */
+export const waitFor = (check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition') =>
+  baseWaitFor(check, timeoutMs, what, 50);
 
 export async function hubRecords(hub: TestHub, deviceId: string) {
   return hub.db

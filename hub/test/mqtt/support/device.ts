@@ -11,6 +11,7 @@ import {
   topicFor,
   ulid,
 } from '@crema/protocol';
+import { waitFor } from '@crema/protocol/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 /** A device as the hub sees it on the wire: a real mqtt.js client with its own id and credential. */
@@ -137,10 +138,6 @@ export class TestDevice {
   }
 }
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The shared polling helper with this suite's 5 s default. */
+export const waitUntil = (check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<true> =>
+  waitFor(check, timeoutMs);

@@ -12,6 +12,7 @@ import {
   makeEnvelope,
   ulid,
 } from '@crema/protocol';
+import { waitFor } from '@crema/protocol/testing';
 import pg from 'pg';
 import pino from 'pino';
 import { ManualClock } from '../../../src/config/clock';
@@ -193,15 +194,5 @@ export function envelopeOf<T extends MessageType>(
 }
 
 /** Polls `check` until it holds (API state is written asynchronously after the MQTT round trip). */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export const eventually = <T>(check: () => Promise<T | undefined | false>, timeoutMs = 8000) =>
+  waitFor(check, timeoutMs);

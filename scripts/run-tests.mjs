@@ -1,27 +1,68 @@
-// Runs the whole vitest suite and ends with one plain summary line ("N passed, N failed, N skipped").
+// Runs the whole vitest suite with coverage and ends with the coverage of each package, then one plain summary
+// line ("Tests: N passed, N failed[, N skipped]"): CI reads that line, so it is always the last one printed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 
 mkdirSync('.tsbuild', { recursive: true });
 const report = '.tsbuild/vitest-report.json';
+const coverageSummary = '.tsbuild/coverage/coverage-summary.json';
+rmSync(report, { force: true });
+rmSync(coverageSummary, { force: true });
+const startedAt = Date.now();
 const run = spawnSync(
   'pnpm',
   [
     'exec',
     'vitest',
     'run',
+    '--coverage',
     '--reporter=default',
+    '--reporter=./scripts/test-progress.mjs',
     '--reporter=json',
     `--outputFile.json=${report}`,
     ...process.argv.slice(2),
   ],
   { stdio: 'inherit' },
 );
+
+/** Sums vitest's per-file json-summary into one line per package (the first folder of the path). */
+function coverageByPackage() {
+  const files = JSON.parse(readFileSync(coverageSummary, 'utf8'));
+  const metrics = ['lines', 'statements', 'functions', 'branches'];
+  const packages = new Map();
+  for (const [file, m] of Object.entries(files)) {
+    if (file === 'total') continue;
+    const pkg = relative(process.cwd(), file).split(sep)[0];
+    const sums = packages.get(pkg) ?? Object.fromEntries(metrics.map((k) => [k, { covered: 0, total: 0 }]));
+    for (const k of metrics) {
+      sums[k].covered += m[k].covered;
+      sums[k].total += m[k].total;
+    }
+    packages.set(pkg, sums);
+  }
+  const pct = ({ covered, total }) =>
+    (total === 0 ? '100.0' : ((100 * covered) / total).toFixed(1)).padStart(5);
+  const floors = JSON.parse(readFileSync('scripts/coverage-floors.json', 'utf8'));
+  const lines = ['', 'Coverage by package: lines / statements / functions / branches (floor)'];
+  for (const [pkg, sums] of [...packages].sort()) {
+    const floor = floors[pkg] === undefined ? '' : `  (floor ${floors[pkg]}%)`;
+    lines.push(`  ${pkg.padEnd(14)} ${metrics.map((k) => `${pct(sums[k])}%`).join('  ')}${floor}`);
+  }
+  return lines.join('\n');
+}
+
+let coverage = '\nCoverage: no coverage summary was written';
+try {
+  coverage = coverageByPackage();
+} catch {}
 let summary = 'no test report was written';
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const skipped = r.numPendingTests + r.numTodoTests;
   summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`;
 } catch {}
+console.log(coverage);
+console.log(`Duration: ${Math.round((Date.now() - startedAt) / 1000)} s`);
 console.log(`\nTests: ${summary}`);
 process.exit(run.status ?? 1);

@@ -39,7 +39,7 @@ const COVERAGE_FLOORS: Record<string, number> = JSON.parse(
 // One run over the whole workspace; each package is a project with its own settings.
 export default defineConfig({
   test: {
-    projects: ['protocol', 'firmware-sim', 'agent', 'hub', 'tests'],
+    projects: ['protocol', 'firmware-sim', 'agent', 'hub', 'tests', 'scripts'],
     // The slow files wait on sockets, child processes and timers far more than they compute (the whole suite
     // takes about 6 CPU-minutes against 10 minutes of file durations): one worker more than there are cores
     // keeps both cores of CI busy, where vitest's default (cores - 1) runs a 2-core machine one file at a time.

@@ -8,6 +8,8 @@ import { Hub, type HubAddresses, loadHubConfig } from '@crema/hub';
 import { pino } from 'pino';
 import { AdminClient } from './admin-client';
 import { CustomerTrickle, type Machine } from './customers';
+import { readableLog } from './log';
+import { SignalDebounce } from './signals';
 
 const USAGE = `usage: npm run fleet [-- --machines 3 --port 8080 --mqtt-port 1884 --speed 5 --order-every 4 --data-dir .crema/fleet]
 
@@ -47,6 +49,9 @@ function fail(message: string): never {
   process.stderr.write(`crema fleet: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
+
+/** Signals this close together are one Ctrl-C; a person pressing it again to stop at once takes longer. */
+const SIGNAL_WINDOW_MS = 1_000;
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
   // A fresh fleet each run: the simulated machines and their credentials do not outlive it.
   rmSync(opts.dataDir, { recursive: true, force: true });
   mkdirSync(opts.dataDir, { recursive: true });
-  const logger = pino({ level: process.env.CREMA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const logger = pino({ level: process.env.CREMA_LOG_LEVEL ?? 'warn' }, readableLog());
   const admin = {
     email: process.env.CREMA_ADMIN_EMAIL ?? 'admin@crema.local',
     password: process.env.CREMA_ADMIN_PASSWORD ?? randomBytes(12).toString('base64url'),
@@ -184,6 +189,7 @@ async function main(): Promise<void> {
   say('Crema fleet is running.');
   say(`  admin API   ${addresses.http}/api/v1`);
   say(`  API docs    ${addresses.docs}`);
+  say(`  OpenAPI     ${addresses.http}/api/openapi.json`);
   say(`  MQTT        ${addresses.mqtt}`);
   say(
     `  log in      POST ${addresses.http}/api/v1/auth/login {"email":"${admin.email}","password":"${admin.password}"}`,
@@ -215,8 +221,11 @@ async function main(): Promise<void> {
     say(`stopped: ${sold} drinks sold, ${refused} orders refused`);
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  // One Ctrl-C reaches this process several times (from the terminal to the whole process group, and again
+  // relayed by npm, pnpm and tsx): signals close together are one request.
+  const signals = new SignalDebounce(SIGNAL_WINDOW_MS, () => void stop());
+  process.on('SIGINT', () => signals.receive());
+  process.on('SIGTERM', () => signals.receive());
 }
 
 main().catch((err: unknown) => {

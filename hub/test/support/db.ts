@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { type Db, openDb } from '../../src/db/connect';
 import { migrateToLatest } from '../../src/db/migrate';
+import { prepareTestDatabase } from './pg-test-db';
 
 /**
  * Storage for tests: every caller gets its own SQLite file or its own PostgreSQL schema, so test files run in
@@ -14,28 +15,15 @@ export type Backend = 'sqlite' | 'postgres';
 
 export const TEST_PG_URL = process.env.CREMA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/crema_test';
 
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /**
- * Both backends when PostgreSQL answers. Without it, a local run covers SQLite only (with a warning), but
- * under CI the PostgreSQL variant stays in the list, so its suites fail instead of silently disappearing.
+ * Both backends when PostgreSQL is ready (the test database is created if only it is missing). Without it, a
+ * local run covers SQLite only, with a warning that says what is missing; under CI the PostgreSQL variant stays
+ * in the list, so its suites fail instead of silently disappearing.
  */
 export const BACKENDS: Backend[] = await (async () => {
-  if (process.env.CI || (await postgresReachable())) return ['sqlite', 'postgres'];
-  console.warn(
-    `[hub tests] PostgreSQL unreachable at ${TEST_PG_URL}: running SQLite only (set CI to fail instead)`,
-  );
+  const state = await prepareTestDatabase(TEST_PG_URL);
+  if (state.ready || process.env.CI) return ['sqlite', 'postgres'];
+  console.warn(`[hub tests] ${state.problem}: running SQLite only (set CI to fail instead)`);
   return ['sqlite'];
 })();
 

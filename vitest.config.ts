@@ -15,6 +15,7 @@ const LONG_FILES = [
   'tests/src/sync.test.ts',
   'tests/src/commands.test.ts',
   'tests/src/broker.test.ts',
+  'scripts/fleet/fleet.test.ts',
 ];
 
 class LongFilesFirst extends BaseSequencer {

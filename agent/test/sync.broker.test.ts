@@ -187,7 +187,12 @@ describe('Sync against a real MQTT broker (aedes on a socket) and a hub that ack
     const produced = produce(10);
     const s = makeSync();
     s.start();
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Not a fixed sleep: the broker has turned the agent away twice, so it did try, and retried.
+    await waitFor(
+      () => hub.refused.filter((id) => id === deviceId).length >= 2,
+      10_000,
+      'two refused attempts',
+    );
     expect(s.state).toBe('offline');
     expect(hub.count(deviceId)).toBe(0);
     expect(store.outbox.peek(100).map((r) => r.id)).toEqual(produced.map((r) => r.id));

@@ -26,6 +26,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 export class HubDouble {
   readonly messages: Envelope[] = [];
   readonly credentials = new Map<string, string>();
+  /** Client ids whose connection the broker refused, one entry per attempt: proof that a device tried. */
+  readonly refused: string[] = [];
   /** Every record delivery seen (duplicates included), by id. */
   readonly deliveries = new Map<string, number>();
   ackingPaused = false;
@@ -77,6 +79,7 @@ export class HubDouble {
             client.id === username &&
             this.credentials.get(username) === password?.toString('utf8'));
         if (ok) return done(null, true);
+        this.refused.push(client.id);
         done(Object.assign(new Error('bad credentials'), { returnCode: 4 }) as never, false);
       },
     });

@@ -32,8 +32,12 @@ class LongFilesFirst extends BaseSequencer {
   }
 }
 
-/** Packages whose sources are measured, each with its floor in % (lines, statements, functions, branches). */
-const COVERAGE_FLOORS: Record<string, number> = JSON.parse(
+type Floor = { lines: number; statements: number; functions: number; branches: number };
+/**
+ * Packages whose sources are measured, each with its floors in % (about 3 points under the figures of
+ * 2026-12-03: a real drop fails CI, the noise of a run does not). scripts/run-tests.mjs prints them too.
+ */
+const COVERAGE_FLOORS: Record<string, Floor> = JSON.parse(
   readFileSync(join(import.meta.dirname, 'scripts', 'coverage-floors.json'), 'utf8'),
 );
 
@@ -57,10 +61,7 @@ export default defineConfig({
       // The per-package figures are printed even when a test fails.
       reportOnFailure: true,
       thresholds: Object.fromEntries(
-        Object.entries(COVERAGE_FLOORS).map(([pkg, floor]) => [
-          `${pkg}/src/**/*.ts`,
-          { lines: floor, statements: floor, functions: floor, branches: floor },
-        ]),
+        Object.entries(COVERAGE_FLOORS).map(([pkg, floor]) => [`${pkg}/src/**/*.ts`, floor]),
       ),
     },
   },

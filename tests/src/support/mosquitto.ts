@@ -3,6 +3,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { waitFor } from '@crema/protocol/testing';
 
 /** Finds the `mosquitto` binary (PATH, then the sbin folders distributions install it in). */
 export function findMosquitto(): string {
@@ -84,13 +85,15 @@ export class PrivateBroker {
     void this.exited.then(() => {
       gone = true;
     });
-    const deadline = Date.now() + timeoutMs;
-    while (!(await accepts(this.port))) {
-      if (gone || Date.now() > deadline) {
-        await this.kill();
-        throw new Error(`mosquitto did not start on port ${this.port}: ${stderr.trim()}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    const up = await waitFor(
+      async () => gone || (await accepts(this.port)),
+      timeoutMs,
+      'mosquitto',
+      50,
+    ).catch(() => false);
+    if (gone || !up) {
+      await this.kill();
+      throw new Error(`mosquitto did not start on port ${this.port}: ${stderr.trim()}`);
     }
   }
 

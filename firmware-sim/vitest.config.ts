@@ -4,7 +4,8 @@ export default defineProject({
   test: {
     name: 'firmware-sim',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 10000,
-    hookTimeout: 10000,
+    // Files run side by side (more workers than cores): a CPU-bound test may take twice its time alone.
+    testTimeout: 20000,
+    hookTimeout: 20000,
   },
 });

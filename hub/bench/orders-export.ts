@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { systemClock } from '@crema/protocol';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { buildApiDeps } from '../src/api/build-deps';
-import { systemClock } from '../src/config/clock';
 import { openDb } from '../src/db/connect';
 import { migrateToLatest } from '../src/db/migrate';
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { type Clock, systemClock } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { createApp } from './api/app';
@@ -8,7 +9,6 @@ import { buildApiDeps } from './api/build-deps';
 import type { ApiDeps } from './api/deps';
 import { ensureSuperadmin } from './auth/bootstrap';
 import { loadJwtSecret } from './auth/jwt-secret';
-import { type Clock, systemClock } from './config/clock';
 import type { HubConfig } from './config/hub-config';
 import { type Db, openDb } from './db/connect';
 import { migrateToLatest } from './db/migrate';

@@ -2,7 +2,6 @@ export { createApp } from './api/app';
 export { buildApiDeps } from './api/build-deps';
 export type { ApiDeps, RouteModule } from './api/deps';
 export type { Principal } from './auth/principal';
-export { type Clock, systemClock } from './config/clock';
 export { type HubConfig, loadHubConfig } from './config/hub-config';
 export * from './db/index';
 export { verifyDeviceCredential } from './devices/credentials';

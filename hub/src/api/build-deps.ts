@@ -1,3 +1,4 @@
+import type { Clock } from '@crema/protocol';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/log';
 import { PasswordHasher } from '../auth/passwords';
@@ -6,7 +7,6 @@ import type { ScryptParams } from '../auth/scrypt';
 import { AuthService } from '../auth/service';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from '../auth/throttle';
 import { AccessTokens, DEFAULT_TOKEN_SETTINGS } from '../auth/tokens';
-import type { Clock } from '../config/clock';
 import type { Db } from '../db/connect';
 import { DeviceSessions } from '../devices/sessions';
 import type { ApiDeps } from './deps';

@@ -1,9 +1,9 @@
+import type { Clock } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log';
 import type { PasswordHasher } from '../auth/passwords';
 import type { AuthService } from '../auth/service';
 import type { AccessTokens } from '../auth/tokens';
-import type { Clock } from '../config/clock';
 import type { Db } from '../db/connect';
 import type { DeviceSessions, DeviceStateReader } from '../devices/sessions';
 import type { HubApp } from './env';

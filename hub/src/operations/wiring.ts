@@ -1,5 +1,4 @@
 import type { ApiDeps } from '../api/deps';
-import { systemTimerClock, type TimerClock } from '../mqtt/clock';
 import { registerOperationsMetrics } from './metrics';
 import { SigningKey } from './recipes/signing-key';
 import { Operations } from './runtime';
@@ -27,24 +26,15 @@ export function attachedOperations(deps: ApiDeps): Operations | undefined {
  * The runtime of `deps`; when none was attached (API tests, tools), one with a throw-away signing key that
  * is not started: the API works, and sweeps run only when asked.
  */
-export function operationsFor(deps: ApiDeps, clock: TimerClock = timerClockOf(deps)): Operations {
+export function operationsFor(deps: ApiDeps): Operations {
   const existing = attached.get(deps);
   if (existing) return existing;
   const ops = new Operations({
     db: deps.db.kysely,
     kind: deps.db.kind,
-    clock,
+    clock: deps.clock,
     logger: deps.logger,
     signingKey: SigningKey.generate(),
   });
   return attachOperations(deps, ops);
-}
-
-/** The deps' clock for time, the system's timers for scheduling. */
-function timerClockOf(deps: ApiDeps): TimerClock {
-  return {
-    now: () => deps.clock.now(),
-    setTimeout: systemTimerClock.setTimeout,
-    clearTimeout: systemTimerClock.clearTimeout,
-  };
 }

@@ -1,11 +1,10 @@
-import type { Ack, Command, Envelope } from '@crema/protocol';
+import type { Ack, Clock, Command, Envelope } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { ApiDeps } from '../api/deps';
 import type { Db } from '../db/connect';
 import { verifyDeviceCredential } from '../devices/credentials';
 import { HubError } from '../errors';
 import type { FleetEvents } from '../fleet/events';
-import type { TimerClock } from '../mqtt/clock';
 import { CredentialCache } from '../mqtt/credential-cache';
 import { CommandDelivery } from '../operations/commands/delivery';
 import type { Operations } from '../operations/runtime';
@@ -24,7 +23,7 @@ export interface DeviceChannelOptions {
   db: Db;
   gateway: ChannelGateway;
   ops: Operations;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   /** Dispatcher catch-up period (default 5 s). */
   sweepIntervalMs?: number;

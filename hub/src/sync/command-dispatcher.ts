@@ -1,7 +1,6 @@
-import type { Command } from '@crema/protocol';
+import type { Clock, ClockTimer, Command } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { FleetEvents } from '../fleet/events';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { OpsContext } from '../operations/context';
 import type { OpsEventBus } from '../operations/events/bus';
 import { DeliveredMarks } from './delivered-marks';
@@ -16,7 +15,7 @@ export interface CommandDispatcherOptions {
   isOnline: (deviceId: string) => boolean;
   /** Publishes one command on the device's `command` topic; resolves once the broker has taken it. */
   send: (deviceId: string, command: Command) => Promise<unknown>;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   /** Catch-up pass over queued commands of online devices (default 5 s). */
   sweepIntervalMs?: number;
@@ -44,7 +43,7 @@ export class CommandDispatcher {
   private readonly marks: DeliveredMarks;
   private readonly log: Logger;
   private offs: (() => void)[] = [];
-  private timer: TimerHandle | undefined;
+  private timer: ClockTimer | undefined;
   private running = false;
   private pumpScheduled = false;
 

@@ -1,5 +1,5 @@
+import type { Clock, ClockTimer } from '@crema/protocol';
 import type { Logger } from 'pino';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { OpsContext } from '../operations/context';
 
 /**
@@ -11,12 +11,12 @@ import type { OpsContext } from '../operations/context';
 export class DeliveredMarks {
   private pending = new Set<string>();
   private writing = new Set<string>();
-  private timer: TimerHandle | undefined;
+  private timer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: OpsContext,
-    private readonly clock: TimerClock,
+    private readonly clock: Clock,
     private readonly log: Logger,
     private readonly delayMs = 2,
   ) {}

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { ApiDeps } from '../api/deps';
-import { systemTimerClock, type TimerClock } from '../mqtt/clock';
 import { loadSigningKey } from '../operations/recipes/signing-key';
 import { Operations } from '../operations/runtime';
 import { attachedOperations, attachOperations } from '../operations/wiring';
@@ -13,8 +12,6 @@ export interface DeviceChannelWiring {
   logger: Logger;
   /** `CREMA_SIGNING_KEY` is read from here when the channel has to start the operations runtime. */
   env?: NodeJS.ProcessEnv;
-  /** Timers for the dispatcher and the runtime; time itself comes from `deps.clock`. */
-  timers?: Pick<TimerClock, 'setTimeout' | 'clearTimeout'>;
   sweepIntervalMs?: number;
 }
 
@@ -31,12 +28,7 @@ export interface RunningDeviceChannel {
  * from the data directory, and stops it again in `stop()`.
  */
 export function startDeviceChannel(w: DeviceChannelWiring): RunningDeviceChannel {
-  const timers = w.timers ?? systemTimerClock;
-  const clock: TimerClock = {
-    now: () => w.deps.clock.now(),
-    setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
-    clearTimeout: (t) => timers.clearTimeout(t),
-  };
+  const clock = w.deps.clock;
   let ops = attachedOperations(w.deps);
   let ownsOps = false;
   if (!ops) {

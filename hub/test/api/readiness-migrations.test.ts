@@ -1,8 +1,8 @@
+import { FakeClock } from '@crema/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { buildApiDeps } from '../../src/api/build-deps';
-import { ManualClock } from '../../src/config/clock';
 import { BACKENDS, openTestDb, type TestDb } from '../support/db';
 
 describe.each(BACKENDS)('readiness before migrations on %s', (backend) => {
@@ -17,7 +17,7 @@ describe.each(BACKENDS)('readiness before migrations on %s', (backend) => {
   it('/readyz is 503 while migrations are pending, /healthz still 200', async () => {
     const deps = buildApiDeps({
       db: store.db,
-      clock: new ManualClock(),
+      clock: new FakeClock(),
       logger: pino({ level: 'silent' }),
       jwtSecret: new Uint8Array(32).fill(7),
     });

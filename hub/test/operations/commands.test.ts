@@ -1,5 +1,5 @@
+import type { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/config/clock';
 import type { Db } from '../../src/db/connect';
 import { CommandDelivery } from '../../src/operations/commands/delivery';
 import { expireDueCommands } from '../../src/operations/commands/expiry';
@@ -17,7 +17,7 @@ describe.each(backends)('commands on %s', (kind) => {
   let store: TestDb;
   let db: Db;
   let ctx: OpsContext;
-  let clock: ManualClock;
+  let clock: FakeClock;
   let svc: CommandService;
   let delivery: CommandDelivery;
 
@@ -117,7 +117,7 @@ describe.each(backends)('commands on %s', (kind) => {
     expect(
       await delivery.applyProgress('m1-dev-2', { commandId: id, status: 'executing', at: executingAt }),
     ).toBe(true);
-    clock.advance(5);
+    await clock.advance(5);
     expect(
       await delivery.applyResult('m1-dev-2', { commandId: id, status: 'succeeded', at: clock.now() }),
     ).toBe(true);
@@ -134,7 +134,7 @@ describe.each(backends)('commands on %s', (kind) => {
     const id = commands[0]!.id;
     const deliveredAt = clock.now();
     await delivery.markDelivered('m1-dev-2', [id]);
-    clock.advance(10);
+    await clock.advance(10);
     await delivery.applyProgress('m1-dev-2', { commandId: id, status: 'executing', at: clock.now() });
     await delivery.applyResult('m1-dev-2', {
       commandId: id,
@@ -174,9 +174,9 @@ describe.each(backends)('commands on %s', (kind) => {
       at: clock.now(),
     });
     expect(await expireDueCommands(ctx)).toBe(0);
-    clock.advance(59_999);
+    await clock.advance(59_999);
     expect(await expireDueCommands(ctx)).toBe(0);
-    clock.advance(1);
+    await clock.advance(1);
     expect(await expireDueCommands(ctx)).toBeGreaterThanOrEqual(1);
     expect((await svc.get(m1, b!.id)).status).toBe('expired');
     expect((await delivery.nextCommandsFor(b!.deviceId)).map((c) => c.commandId)).not.toContain(b!.id);

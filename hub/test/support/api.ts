@@ -6,9 +6,9 @@ import type { ApiDeps } from '../../src/api/deps';
 import type { HubApp } from '../../src/api/env';
 import type { Principal } from '../../src/auth/principal';
 import { hashSecret, type ScryptParams } from '../../src/auth/scrypt';
-import { ManualClock } from '../../src/config/clock';
 import { generateDeviceSecret, hashDeviceSecret } from '../../src/devices/credentials';
 import { ROLES, type Role } from '../../src/rbac/permissions';
+import { SteppedClock } from './clock';
 import { type Backend, openTestDb } from './db';
 
 /** Cheap scrypt for fixtures; production parameters are exercised by the password tests. */
@@ -42,7 +42,7 @@ export interface TestResponse extends Response {
 export interface TestApi {
   app: HubApp;
   deps: ApiDeps;
-  clock: ManualClock;
+  clock: SteppedClock;
   fx: TestFixture;
   request(
     method: string,
@@ -70,7 +70,7 @@ const uid = () => randomBytes(5).toString('hex');
 
 export async function createTestApi(backend: Backend): Promise<TestApi> {
   const store = await openTestDb(backend);
-  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const clock = new SteppedClock(Date.UTC(2026, 5, 1));
   const deps = buildApiDeps({
     db: store.db,
     clock,

@@ -1,9 +1,9 @@
 import type { Command } from '@crema/protocol';
+import { systemClock } from '@crema/protocol';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect';
 import { FleetEvents } from '../../src/fleet/events';
-import { systemTimerClock } from '../../src/mqtt/clock';
 import { CommandService } from '../../src/operations/commands/service';
 import type { OpsContext } from '../../src/operations/context';
 import { OpsEventBus } from '../../src/operations/events/bus';
@@ -49,7 +49,7 @@ describe.each(BACKENDS)('command dispatcher on %s', (backend) => {
       fleet,
       isOnline: (id) => online.has(id),
       send,
-      clock: systemTimerClock,
+      clock: systemClock,
       logger: pino({ level: 'silent' }),
       sweepIntervalMs: 60_000,
       perDevice,

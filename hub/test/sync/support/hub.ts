@@ -14,13 +14,13 @@ import {
 } from '@crema/protocol';
 import pg from 'pg';
 import pino from 'pino';
-import { ManualClock } from '../../../src/config/clock';
 import { loadHubConfig } from '../../../src/config/hub-config';
 import { Hub, type HubAddresses } from '../../../src/hub';
 import type { Operations } from '../../../src/operations/runtime';
 import { operationsFor } from '../../../src/operations/wiring';
 import { type DeviceChannel, deviceChannelFor } from '../../../src/sync/channel';
 import { TestDevice } from '../../mqtt/support/device';
+import { SteppedClock } from '../../support/clock';
 import { type Backend, TEST_PG_URL } from '../../support/db';
 
 export interface ApiAnswer {
@@ -35,7 +35,7 @@ export interface SyncHub {
   hub: Hub;
   at: HubAddresses;
   /** Drives the hub's time (command issue/expiry, TTL sweep); real timers still run. */
-  clock: ManualClock;
+  clock: SteppedClock;
   token: string;
   merchantId: string;
   channel: DeviceChannel;
@@ -56,7 +56,7 @@ export async function startSyncHub(backend: Backend): Promise<SyncHub> {
     CREMA_ADMIN_EMAIL: 'root@sync.test',
     CREMA_ADMIN_PASSWORD: password,
   });
-  const clock = new ManualClock(Date.now());
+  const clock = new SteppedClock();
   const hub = new Hub({ config, clock, logger: pino({ level: process.env.CREMA_TEST_LOG ?? 'silent' }) });
   const at = await hub.start();
 

@@ -12,10 +12,10 @@ import { loadJwtSecret } from './auth/jwt-secret';
 import type { HubConfig } from './config/hub-config';
 import { type Db, openDb } from './db/connect';
 import { migrateToLatest } from './db/migrate';
+import { type RunningDeviceChannel, startDeviceChannel } from './device-channel/wiring';
 import { verifyDeviceCredential } from './devices/credentials';
 import { readDeviceState } from './fleet/state';
 import { MqttGateway } from './mqtt/gateway';
-import { type RunningDeviceChannel, startDeviceChannel } from './sync/wiring';
 
 export interface HubOptions {
   config: HubConfig;

@@ -1,12 +1,12 @@
 import type { Clock, ClockTimer, CommandProgress, CommandResult } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { CommandDelivery } from '../commands/delivery';
+import { expireDueCommands } from '../commands/expiry';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 import type { FleetEvents } from '../fleet/events';
 import { syncDeviceAlarms } from './alarms/device-sync';
-import { CommandDelivery } from './commands/delivery';
-import { expireDueCommands } from './commands/expiry';
 import { createOpsContext, type OpsContext } from './context';
 import { OpsEventBus } from './events/bus';
 import { bridgeFleetEvents } from './events/fleet-bridge';

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandDelivery } from '../../src/operations/commands/delivery';
+import { CommandDelivery } from '../../src/commands/delivery';
+import { UNSENT } from '../../src/commands/lifecycle';
+import { pendingCommands } from '../../src/commands/pending';
 import { operationsFor } from '../../src/operations/wiring';
 import { createTestApi, type TestApi } from '../support/api';
 import { BACKENDS } from '../support/db';
@@ -157,8 +159,8 @@ describe.each(BACKENDS)('operations API flow on %s', (backend) => {
 
     const ctx = operationsFor(t.deps).ctx;
     const delivery = new CommandDelivery(ctx);
-    const [cmdA] = await delivery.nextCommandsFor(a.id);
-    await delivery.markDelivered(a.id, [cmdA!.commandId]);
+    const [cmdA] = await pendingCommands(ctx, a.id, UNSENT, 20);
+    await delivery.markDelivered([cmdA!.commandId]);
     await delivery.applyResult(a.id, {
       commandId: cmdA!.commandId,
       status: 'failed',

@@ -1,10 +1,10 @@
 import { FakeClock, makeEnvelope, type RecordEnvelope } from '@crema/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandService } from '../../src/commands/service';
 import type { Db } from '../../src/db/connect';
 import { FleetEvents } from '../../src/fleet/events';
 import { AlarmService } from '../../src/operations/alarms/service';
-import { CommandService } from '../../src/operations/commands/service';
 import type { OpsEvent } from '../../src/operations/events/bus';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
 import { Operations } from '../../src/operations/runtime';

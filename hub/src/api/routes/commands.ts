@@ -1,6 +1,6 @@
 import { COMMAND_KINDS, CommandStatusSchema, DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
-import { CommandService, MAX_BATCH_DEVICES, MAX_TTL_MS } from '../../operations/commands/service';
+import { CommandService, MAX_BATCH_DEVICES, MAX_TTL_MS } from '../../commands/service';
 import { callerOf, mutate } from '../../operations/http';
 import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { CommandDelivery } from '../../../src/commands/delivery';
+import { CommandService } from '../../../src/commands/service';
 import { AlarmService } from '../../../src/operations/alarms/service';
-import { CommandDelivery } from '../../../src/operations/commands/delivery';
-import { CommandService } from '../../../src/operations/commands/service';
 import { ALL_MERCHANTS, type OpsContext } from '../../../src/operations/context';
 import { BinService } from '../../../src/operations/materials/bins';
 import { CatalogService } from '../../../src/operations/materials/catalog';

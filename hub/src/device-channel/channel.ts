@@ -1,16 +1,17 @@
 import type { Ack, Clock, Command, Envelope } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { ApiDeps } from '../api/deps';
+import { CommandDelivery } from '../commands/delivery';
+import { CommandDispatcher } from '../commands/dispatcher';
+import { POLLABLE } from '../commands/lifecycle';
+import { pendingCommands } from '../commands/pending';
 import type { Db } from '../db/connect';
 import { verifyDeviceCredential } from '../devices/credentials';
 import { HubError } from '../errors';
 import type { FleetEvents } from '../fleet/events';
 import { CredentialCache } from '../mqtt/credential-cache';
-import { CommandDelivery } from '../operations/commands/delivery';
 import type { Operations } from '../operations/runtime';
-import { CommandDispatcher } from './command-dispatcher';
 import { ingestBatch, type UplinkPort } from './http-ingest';
-import { POLLABLE, pendingCommands } from './pending-commands';
 
 /** The MQTT side the channel works with (the hub's MqttGateway satisfies it). */
 export interface ChannelGateway extends UplinkPort {
@@ -86,10 +87,7 @@ export class DeviceChannel {
   /** GET commands: what the device has not reported on yet; queued ones become `delivered`. */
   async poll(deviceId: string): Promise<Command[]> {
     const commands = await pendingCommands(this.options.ops.ctx, deviceId, POLLABLE, POLL_LIMIT);
-    await this.delivery.markDelivered(
-      deviceId,
-      commands.map((c) => c.commandId),
-    );
+    await this.delivery.markDelivered(commands.map((c) => c.commandId));
     return commands;
   }
 }

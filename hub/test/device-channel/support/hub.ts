@@ -15,10 +15,10 @@ import {
 import pg from 'pg';
 import pino from 'pino';
 import { loadHubConfig } from '../../../src/config/hub-config';
+import { type DeviceChannel, deviceChannelFor } from '../../../src/device-channel/channel';
 import { Hub, type HubAddresses } from '../../../src/hub';
 import type { Operations } from '../../../src/operations/runtime';
 import { operationsFor } from '../../../src/operations/wiring';
-import { type DeviceChannel, deviceChannelFor } from '../../../src/sync/channel';
 import { TestDevice } from '../../mqtt/support/device';
 import { SteppedClock } from '../../support/clock';
 import { type Backend, TEST_PG_URL } from '../../support/db';

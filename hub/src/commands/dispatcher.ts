@@ -4,7 +4,9 @@ import type { FleetEvents } from '../fleet/events';
 import type { OpsContext } from '../operations/context';
 import type { OpsEventBus } from '../operations/events/bus';
 import { DeliveredMarks } from './delivered-marks';
-import { devicesWithQueued, pendingCommands, REDELIVERABLE } from './pending-commands';
+import { CommandDelivery } from './delivery';
+import { REDELIVERABLE, UNSENT } from './lifecycle';
+import { devicesWithQueued, pendingCommands } from './pending';
 
 export interface CommandDispatcherOptions {
   ctx: OpsContext;
@@ -48,8 +50,8 @@ export class CommandDispatcher {
   private pumpScheduled = false;
 
   constructor(private readonly options: CommandDispatcherOptions) {
-    this.log = options.logger.child({ ns: 'hub:sync:dispatcher' });
-    this.marks = new DeliveredMarks(options.ctx, options.clock, this.log);
+    this.log = options.logger.child({ ns: 'hub:commands:dispatcher' });
+    this.marks = new DeliveredMarks(new CommandDelivery(options.ctx), options.clock, this.log);
   }
 
   start(): void {
@@ -118,7 +120,7 @@ export class CommandDispatcher {
 
   private async deliver(deviceId: string, mode: Mode): Promise<void> {
     const perDevice = this.options.perDevice ?? 100;
-    const statuses = mode === 'redeliver' ? REDELIVERABLE : (['queued'] as const);
+    const statuses = mode === 'redeliver' ? REDELIVERABLE : UNSENT;
     const found = await pendingCommands(this.options.ctx, deviceId, statuses, perDevice);
     // Sent a moment ago, its `delivered` mark not written yet: only a reconnect warrants sending it again.
     const commands = mode === 'redeliver' ? found : found.filter((c) => !this.marks.has(c.commandId));

@@ -1,7 +1,7 @@
 import { type Ack, type Envelope, makeEnvelope, systemClock, ulid } from '@crema/protocol';
 import { describe, expect, it } from 'vitest';
+import { ingestBatch, type UplinkPort } from '../../src/device-channel/http-ingest';
 import { HubError } from '../../src/errors';
-import { ingestBatch, type UplinkPort } from '../../src/sync/http-ingest';
 
 /** A port that answers with the acks a test scripts, as the writer would after its commits. */
 class ScriptedPort implements UplinkPort {

@@ -1,13 +1,11 @@
 import type { Ack, Clock, Command, Envelope } from '@crema/protocol';
 import type { Logger } from 'pino';
-import type { ApiDeps } from '../api/deps';
 import { CommandDelivery } from '../commands/delivery';
 import { CommandDispatcher } from '../commands/dispatcher';
 import { POLLABLE } from '../commands/lifecycle';
 import { pendingCommands } from '../commands/pending';
 import type { Db } from '../db/connect';
 import { verifyDeviceCredential } from '../devices/credentials';
-import { HubError } from '../errors';
 import type { FleetEvents } from '../fleet/events';
 import { CredentialCache } from '../mqtt/credential-cache';
 import type { Operations } from '../operations/runtime';
@@ -90,22 +88,4 @@ export class DeviceChannel {
     await this.delivery.markDelivered(commands.map((c) => c.commandId));
     return commands;
   }
-}
-
-const attached = new WeakMap<ApiDeps, DeviceChannel>();
-
-/** Makes `channel` the one the device routes of `deps` use (the hub does this once at start). */
-export function attachDeviceChannel(deps: ApiDeps, channel: DeviceChannel): void {
-  attached.set(deps, channel);
-}
-
-export function detachDeviceChannel(deps: ApiDeps): void {
-  attached.delete(deps);
-}
-
-/** The channel of `deps`; device routes answer 503 UNAVAILABLE while there is none (no MQTT side). */
-export function deviceChannelFor(deps: ApiDeps): DeviceChannel {
-  const channel = attached.get(deps);
-  if (!channel) throw new HubError('UNAVAILABLE', 'the device channel is not running');
-  return channel;
 }

@@ -46,11 +46,6 @@ export class Operations {
     this.log = options.logger.child({ ns: 'hub:operations' });
   }
 
-  /** The clock with timers the runtime schedules on (live streams use it for keep-alives). */
-  get timers(): Clock {
-    return this.options.clock;
-  }
-
   start(): void {
     if (this.running) return;
     this.running = true;

@@ -15,10 +15,9 @@ import {
 import pg from 'pg';
 import pino from 'pino';
 import { loadHubConfig } from '../../../src/config/hub-config';
-import { type DeviceChannel, deviceChannelFor } from '../../../src/device-channel/channel';
+import type { DeviceChannel } from '../../../src/device-channel/channel';
 import { Hub, type HubAddresses } from '../../../src/hub';
 import type { Operations } from '../../../src/operations/runtime';
-import { operationsFor } from '../../../src/operations/wiring';
 import { TestDevice } from '../../mqtt/support/device';
 import { SteppedClock } from '../../support/clock';
 import { type Backend, TEST_PG_URL } from '../../support/db';
@@ -81,8 +80,8 @@ export async function startSyncHub(backend: Backend): Promise<SyncHub> {
   const token = login.body.accessToken as string;
   const merchantId = `m-${randomBytes(3).toString('hex')}`;
   await api('POST', '/api/v1/merchants', { id: merchantId, name: merchantId }, token);
-  const deps = hub.api;
-  if (!deps) throw new Error('hub started without API deps');
+  const parts = hub.parts;
+  if (!parts) throw new Error('hub started without its parts');
 
   return {
     hub,
@@ -90,8 +89,8 @@ export async function startSyncHub(backend: Backend): Promise<SyncHub> {
     clock,
     token,
     merchantId,
-    channel: deviceChannelFor(deps),
-    ops: operationsFor(deps),
+    channel: parts.deviceChannel,
+    ops: parts.operations,
     api: (method, path, body, t) => api(method, path, body, t ?? token),
     async register(deviceId) {
       const res = await api('POST', '/api/v1/devices', { id: deviceId, merchantId, model: 'CM-1' }, token);

@@ -1,7 +1,7 @@
 export { createApp } from './api/app';
+export { type ApiDepsOptions, buildApiDeps } from './api/build-deps';
 export type { ApiDeps, RouteModule } from './api/deps';
 export type { Principal } from './auth/principal';
-export { type ApiDepsOptions, buildApiDeps } from './composition/api-deps';
 export { type BuildHubOptions, buildHub, type HubParts } from './composition/build-hub';
 export { type HubConfig, loadHubConfig } from './config/hub-config';
 export * from './db/index';

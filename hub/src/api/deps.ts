@@ -14,9 +14,9 @@ import type { Readiness } from './readiness';
 
 /**
  * What every route module receives in `register(app, deps)`: built once, complete and read-only, by
- * `buildApiDeps` (`src/composition/`). Authentication is already applied to all of `/api/v1/*` (except the
- * public auth endpoints); a module adds `requirePermission(…)` per route and reads through a repository that
- * takes the caller's TenantScope.
+ * `buildApiDeps` (`api/build-deps.ts`) when the composition root (`src/composition/`) has built the parts.
+ * Authentication is already applied to all of `/api/v1/*` (except the public auth endpoints); a module adds
+ * `requirePermission(…)` per route and reads through a repository that takes the caller's TenantScope.
  */
 export interface ApiDeps {
   readonly db: Db;

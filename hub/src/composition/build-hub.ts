@@ -4,6 +4,7 @@ import type { Clock } from '@crema/protocol';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
+import { buildApiDeps } from '../api/build-deps';
 import type { ApiDeps } from '../api/deps';
 import type { HubEnv } from '../api/env';
 import { HubMetrics } from '../api/metrics';
@@ -18,7 +19,6 @@ import { DeviceSessions } from '../devices/sessions';
 import { MqttGateway } from '../mqtt/gateway';
 import { loadSigningKey, type SigningKey } from '../operations/recipes/signing-key';
 import { Operations } from '../operations/runtime';
-import { buildApiDeps } from './api-deps';
 
 /** Every long-lived part of a hub, each built once. None is started: `Hub.start()` does that, in order. */
 export interface HubParts {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '@crema/protocol';
 import pino from 'pino';
+import { buildApiDeps } from '../../src/api/build-deps';
 import type { ApiDeps } from '../../src/api/deps';
 import { HubMetrics } from '../../src/api/metrics';
 import { Readiness } from '../../src/api/readiness';
 import type { ScryptParams } from '../../src/auth/scrypt';
-import { buildApiDeps } from '../../src/composition/api-deps';
 import type { Db } from '../../src/db/connect';
 import { DeviceSessions } from '../../src/devices/sessions';
 import { SigningKey } from '../../src/operations/recipes/signing-key';

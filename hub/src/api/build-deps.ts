@@ -1,8 +1,5 @@
 import type { Clock } from '@crema/protocol';
 import type { Logger } from 'pino';
-import type { ApiDeps } from '../api/deps';
-import type { HubMetrics } from '../api/metrics';
-import type { Readiness } from '../api/readiness';
 import { AuditLog } from '../audit/log';
 import { PasswordHasher } from '../auth/passwords';
 import { RefreshTokens } from '../auth/refresh-tokens';
@@ -16,6 +13,9 @@ import type { DeviceSessions } from '../devices/sessions';
 import { readDeviceState } from '../fleet/state';
 import { registerOperationsMetrics } from '../operations/metrics';
 import type { Operations } from '../operations/runtime';
+import type { ApiDeps } from './deps';
+import type { HubMetrics } from './metrics';
+import type { Readiness } from './readiness';
 
 export interface ApiDepsOptions {
   db: Db;

@@ -60,7 +60,10 @@ export class Ingest {
     if (direction !== 'up') return; // downlink traffic is the hub's own
     if (payload.byteLength > Limits.largeMessageBytes) {
       metrics.received.inc({ type: 'unknown' });
-      this.refuse({ code: 'MESSAGE_TOO_LARGE', message: `${payload.byteLength} bytes` }, topic);
+      // Not validated, but answered by its id when one can be read (the broker caps a packet at
+      // Limits.packetBytes, so this parse is bounded).
+      const message = `${payload.byteLength} bytes`;
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, readableId(payload));
       return;
     }
     const decoded = decodeEnvelope(payload);
@@ -83,6 +86,19 @@ export class Ingest {
       return;
     }
     this.dispatch(topic, envelope);
+  }
+
+  /**
+   * A publish the broker's ACL refused and discarded (another device's topic, a downlink channel, a topic
+   * outside Crema): answered with TOPIC_FORBIDDEN on the sender's own ack topic when its id can be read.
+   */
+  refuseForbidden(deviceId: string, topic: string, payload: Buffer): void {
+    try {
+      const message = `publish to ${topic.slice(0, 120)} refused`;
+      this.refuse({ code: 'TOPIC_FORBIDDEN', message }, topic, deviceId, readableId(payload));
+    } catch (err) {
+      this.log.error({ err, deviceId }, 'answering a refused publish failed');
+    }
   }
 
   /**

@@ -19,10 +19,16 @@ export interface EmbeddedBrokerOptions {
   metrics: MqttMetrics;
   /** Told about each device that authenticated, so ingest knows its merchant without a query. */
   onDeviceAuthenticated?: (deviceId: string, merchantId: string) => void;
+  /** Told about each publish refused by the ACL (already discarded), so the device can be answered. */
+  onForbiddenPublish?: (deviceId: string, topic: string, payload: Buffer) => void;
 }
 
 // Not a valid device id (DeviceIdSchema forbids `$`), so no device can ever claim it.
 const HUB_USERNAME = '$crema-hub';
+
+// Where a refused publish is sent instead: nobody can subscribe to it (the ACL allows devices only their own
+// prefix, and `$` topics never match the hub's `crema/v1/+/+`), so the message reaches no one.
+const DISCARD_TOPIC = '$crema/discarded';
 
 // MQTT CONNACK return codes (3.1.1): 4 bad user name or password, 5 not authorized.
 function authError(message: string, returnCode: 4 | 5): AuthenticateError {
@@ -79,7 +85,17 @@ export class EmbeddedBroker {
         const identity = client ? this.identities.get(client) : { kind: 'hub' as const };
         if (identity && isAllowed(identity, packet.topic, 'publish')) return done(null);
         this.deny(client, packet.topic, 'publish');
-        done(new HubError('TOPIC_FORBIDDEN', `publish to ${packet.topic.slice(0, 120)} refused`));
+        if (identity?.kind !== 'device') {
+          return done(new HubError('TOPIC_FORBIDDEN', `publish to ${packet.topic.slice(0, 120)} refused`));
+        }
+        // MQTT 3.1.1 has no negative PUBACK, and an error here closes the connection: with a persistent
+        // session the device would resend the same packet after every reconnect, forever. So the publish is
+        // accepted at the MQTT level (PUBACK), sent nowhere, and answered in the application ack instead.
+        const topic = packet.topic;
+        packet.topic = DISCARD_TOPIC;
+        packet.retain = false;
+        this.options.onForbiddenPublish?.(identity.deviceId, topic, packet.payload as Buffer);
+        done(null);
       },
       authorizeSubscribe: (client, sub, done) => {
         const identity = this.identities.get(client);

@@ -99,6 +99,8 @@ export class MqttGateway {
           logger: options.logger,
           metrics: this.metrics,
           onDeviceAuthenticated: (deviceId, merchantId) => this.directory.remember(deviceId, merchantId),
+          onForbiddenPublish: (deviceId, topic, payload) =>
+            this.ingest.refuseForbidden(deviceId, topic, payload),
         });
   }
 

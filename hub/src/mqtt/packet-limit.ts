@@ -2,8 +2,11 @@ import type { Socket } from 'node:net';
 import { Limits } from '@crema/protocol';
 import type { Client } from 'aedes';
 
-/** The largest MQTT packet a client may send: the largest message plus room for the topic and header. */
-export const MAX_PACKET_BYTES = Limits.largeMessageBytes + 70 * 1024;
+/**
+ * The largest MQTT packet a client may send. Well above the largest message, so that a message somewhat over
+ * its limit still arrives whole and is answered MESSAGE_TOO_LARGE by its id instead of cutting the link.
+ */
+export const MAX_PACKET_BYTES = Limits.packetBytes;
 
 type Parser = { _parseLength(): boolean; packet: { length: number } };
 

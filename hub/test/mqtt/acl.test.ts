@@ -29,15 +29,19 @@ describe('embedded broker: credentials and topic ACL (real MQTT clients over TCP
     await store?.cleanup();
   });
 
-  it('refuses a device publishing under another device prefix and stores nothing', async () => {
+  it('refuses a device publishing under another device prefix, stores nothing and keeps it connected', async () => {
     const a = await TestDevice.connect(gateway.address, idA, secretA);
     const b = await TestDevice.connect(gateway.address, idB, secretB);
     const forged = a.telemetry();
-    const closed = new Promise<void>((resolve) => a.client.once('close', () => resolve()));
+    let closes = 0;
+    a.client.on('close', () => closes++);
     // Envelope names B and goes to B's topic: only the broker ACL can stop it.
     const asB = { ...forged, deviceId: idB };
-    a.client.publish(topicFor(idB, 'telemetry'), JSON.stringify(asB), { qos: 1 });
-    await closed; // aedes drops a client whose publish is not authorised
+    await a.client.publishAsync(topicFor(idB, 'telemetry'), JSON.stringify(asB), { qos: 1 });
+    // Answered on A's own ack topic, not by closing the connection (a persistent session would resend).
+    const ack = await a.waitForAck(forged.id);
+    expect(ack.rejected).toMatchObject([{ id: forged.id, code: 'TOPIC_FORBIDDEN' }]);
+    expect(closes).toBe(0);
     expect(await metricValue(gateway.registry, 'crema_mqtt_acl_denied_total', { action: 'publish' })).toBe(1);
     await gateway.writer.flush();
     const stored = await db.kysely.selectFrom('received_messages').selectAll().execute();

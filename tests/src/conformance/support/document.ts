@@ -29,7 +29,10 @@ export function docSection(heading: string): string {
 
 /** The rows of the first table in `text` as records keyed by the header cells (backticks removed). */
 export function tableRows(text: string): Record<string, string>[] {
-  const lines = text.split('\n').filter((l) => l.startsWith('|'));
+  const all = text.split('\n');
+  const start = all.findIndex((l) => l.startsWith('|'));
+  const end = all.findIndex((l, i) => i > start && !l.startsWith('|'));
+  const lines = start < 0 ? [] : all.slice(start, end < 0 ? undefined : end);
   const cells = (line: string) =>
     line
       .slice(1, -1)

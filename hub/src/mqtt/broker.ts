@@ -127,6 +127,13 @@ export class EmbeddedBroker {
     aedes.on('clientError', (client, err) => {
       this.log.debug({ clientId: client.id, err: err.message }, 'client error');
     });
+    aedes.on('connectionError', (_client, err) => {
+      // aedes answers a CONNECT of another MQTT version (5, above all) with CONNACK 1 before any credential
+      // check; counted and logged so an operator sees why a device never comes online.
+      if ((err as { errorCode?: number }).errorCode !== 1) return;
+      this.options.metrics.authFailures.inc({ reason: 'protocol_version' });
+      this.log.warn('refused a CONNECT that is not MQTT 3.1.1 (the embedded broker does not speak MQTT 5)');
+    });
     this.aedes = aedes;
     const server = createServer((socket) => {
       // Small QoS 1 packets (commands, acks) must not wait for a delayed TCP ACK (Nagle: ~40 ms each way).

@@ -104,6 +104,30 @@ describe('embedded broker: credentials and topic ACL (real MQTT clients over TCP
     await expect(attempt).rejects.toThrow(/Bad username or password/i);
   });
 
+  it('refuses an MQTT 5 CONNECT with CONNACK 1 (unacceptable protocol version) and counts it', async () => {
+    const before = await metricValue(gateway.registry, 'crema_mqtt_auth_failures_total', {
+      reason: 'protocol_version',
+    });
+    const client = mqtt.connect(gateway.address, {
+      clientId: idA,
+      username: idA,
+      password: secretA,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
+    const err = await new Promise<Error & { code?: number }>((resolve) => client.once('error', resolve));
+    client.end(true);
+    expect(err.code).toBe(1);
+    await waitUntil(
+      async () =>
+        (await metricValue(gateway.registry, 'crema_mqtt_auth_failures_total', {
+          reason: 'protocol_version',
+        })) ===
+        before + 1,
+    );
+  });
+
   it('drops a connection that announces a packet over the size limit, before buffering it', async () => {
     const device = await TestDevice.connect(gateway.address, idA, secretA);
     const closed = new Promise<void>((resolve) => device.client.once('close', () => resolve()));

@@ -4,12 +4,6 @@ export const Limits = {
   messageBytes: 64 * 1024,
   /** Messages that carry recipe bundles or batches. */
   largeMessageBytes: 1024 * 1024,
-  /**
-   * One MQTT packet (topic and headers included) as the hub's embedded broker reads it. Above
-   * `largeMessageBytes` a message is still read, to answer MESSAGE_TOO_LARGE by its id; above this the
-   * connection is closed before the packet is buffered.
-   */
-  packetBytes: 2 * 1024 * 1024,
   /** Records in one batch message. */
   batchRecords: 500,
   /** Samples in one telemetry message. */

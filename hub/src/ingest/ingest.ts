@@ -16,6 +16,7 @@ import type { FleetEvents } from '../fleet/events';
 import type { FleetTracker } from '../fleet/tracker';
 import type { MqttMetrics } from '../mqtt/metrics';
 import type { DeviceDirectory } from './directory';
+import { leadingId } from './leading-id';
 import type { IngestWriter } from './writer';
 
 export interface IngestOptions {
@@ -60,10 +61,9 @@ export class Ingest {
     if (direction !== 'up') return; // downlink traffic is the hub's own
     if (payload.byteLength > Limits.largeMessageBytes) {
       metrics.received.inc({ type: 'unknown' });
-      // Not validated, but answered by its id when one can be read (the broker caps a packet at
-      // Limits.packetBytes, so this parse is bounded).
+      // Not parsed: answered by the id at its start, when there is one (docs/protocol.md §3).
       const message = `${payload.byteLength} bytes`;
-      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, readableId(payload));
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, leadingId(payload));
       return;
     }
     const decoded = decodeEnvelope(payload);
@@ -98,6 +98,17 @@ export class Ingest {
       this.refuse({ code: 'TOPIC_FORBIDDEN', message }, topic, deviceId, readableId(payload));
     } catch (err) {
       this.log.error({ err, deviceId }, 'answering a refused publish failed');
+    }
+  }
+
+  /** A publish over the broker's packet limit, skipped unread: answered by the id at the start of its payload. */
+  refuseOversized(deviceId: string, topic: string, head: Buffer, bytes: number): void {
+    try {
+      this.options.metrics.received.inc({ type: 'unknown' });
+      const message = `${bytes} bytes`;
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, leadingId(head));
+    } catch (err) {
+      this.log.error({ err, deviceId }, 'answering an oversized publish failed');
     }
   }
 

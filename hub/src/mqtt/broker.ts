@@ -21,6 +21,8 @@ export interface EmbeddedBrokerOptions {
   onDeviceAuthenticated?: (deviceId: string, merchantId: string) => void;
   /** Told about each publish refused by the ACL (already discarded), so the device can be answered. */
   onForbiddenPublish?: (deviceId: string, topic: string, payload: Buffer) => void;
+  /** Told about each publish over the packet limit (skipped unread); `head` is the start of its payload. */
+  onOversizedPublish?: (deviceId: string, topic: string, head: Buffer, bytes: number) => void;
 }
 
 // Not a valid device id (DeviceIdSchema forbids `$`), so no device can ever claim it.
@@ -139,12 +141,15 @@ export class EmbeddedBroker {
       // Small QoS 1 packets (commands, acks) must not wait for a delayed TCP ACK (Nagle: ~40 ms each way).
       socket.setNoDelay(true);
       const client = aedes.handle(socket);
-      limitPacketSize(client, socket, (bytes) => {
-        this.options.metrics.rejected.inc({ code: 'MESSAGE_TOO_LARGE' });
-        this.log.warn(
-          { clientId: client.id?.slice(0, 80), bytes },
-          'packet over the size limit: connection closed',
-        );
+      limitPacketSize(client, socket, {
+        skipped: ({ topic, head, bytes }) => this.oversized(client, topic, head, bytes),
+        closed: (bytes) => {
+          this.options.metrics.rejected.inc({ code: 'MESSAGE_TOO_LARGE' });
+          this.log.warn(
+            { clientId: client.id?.slice(0, 80), bytes },
+            'packet over the size limit: connection closed',
+          );
+        },
       });
     });
     this.server = server;
@@ -249,6 +254,22 @@ export class EmbeddedBroker {
     if (!device) return fail('bad_credentials');
     this.identities.set(client, { kind: 'device', deviceId: username, merchantId: device.merchantId });
     this.options.onDeviceAuthenticated?.(username, device.merchantId);
+  }
+
+  /** A PUBLISH over the packet limit, skipped unread: answered like any message, ACL first. */
+  private oversized(client: Client, topic: string, head: Buffer, bytes: number): void {
+    const identity = this.identities.get(client);
+    if (identity?.kind !== 'device') {
+      this.options.metrics.rejected.inc({ code: 'MESSAGE_TOO_LARGE' });
+      this.log.warn({ clientId: client.id?.slice(0, 80), bytes }, 'oversized publish skipped');
+      return;
+    }
+    if (!isAllowed(identity, topic, 'publish')) {
+      this.deny(client, topic, 'publish');
+      this.options.onForbiddenPublish?.(identity.deviceId, topic, head);
+      return;
+    }
+    this.options.onOversizedPublish?.(identity.deviceId, topic, head, bytes);
   }
 
   private deny(client: Client | null, topic: string, action: 'publish' | 'subscribe'): void {

@@ -101,6 +101,8 @@ export class MqttGateway {
           onDeviceAuthenticated: (deviceId, merchantId) => this.directory.remember(deviceId, merchantId),
           onForbiddenPublish: (deviceId, topic, payload) =>
             this.ingest.refuseForbidden(deviceId, topic, payload),
+          onOversizedPublish: (deviceId, topic, head, bytes) =>
+            this.ingest.refuseOversized(deviceId, topic, head, bytes),
         });
   }
 

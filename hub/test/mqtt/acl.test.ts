@@ -128,21 +128,40 @@ describe('embedded broker: credentials and topic ACL (real MQTT clients over TCP
     );
   });
 
-  it('drops a connection that announces a packet over the size limit, before buffering it', async () => {
+  it('skips a publish over the size limit unread, acknowledges it and answers it by id', async () => {
+    const device = await TestDevice.connect(gateway.address, idA, secretA);
+    let closes = 0;
+    device.client.on('close', () => closes++);
+    const metric = () =>
+      metricValue(gateway.registry, 'crema_ingest_rejected_total', { code: 'MESSAGE_TOO_LARGE' });
+    const before = await metric();
+    const record = device.telemetry();
+    const payload = `${JSON.stringify(record).slice(0, -1)},"pad":"${' '.repeat(3 * 1024 * 1024)}"}`;
+    // QoS 1: resolves on the PUBACK, which the broker sends although it never buffered the packet.
+    await device.client.publishAsync(topicFor(idA, 'telemetry'), payload, { qos: 1 });
+    const ack = await device.waitForAck(record.id);
+    expect(ack.rejected).toMatchObject([{ id: record.id, code: 'MESSAGE_TOO_LARGE' }]);
+    expect(await metric()).toBe(before + 1);
+    expect(closes).toBe(0);
+    await device.close();
+  });
+
+  it('drops a connection that announces any other packet over the size limit, before buffering it', async () => {
     const device = await TestDevice.connect(gateway.address, idA, secretA);
     const closed = new Promise<void>((resolve) => device.client.once('close', () => resolve()));
     const before = await metricValue(gateway.registry, 'crema_ingest_rejected_total', {
       code: 'MESSAGE_TOO_LARGE',
     });
-    device.client.publish(topicFor(idA, 'telemetry'), Buffer.alloc(3 * 1024 * 1024, 0x20), { qos: 0 });
+    // QoS 2 would need PUBREC/PUBREL for a packet the broker never read: it is not skipped.
+    device.client.publish(topicFor(idA, 'telemetry'), Buffer.alloc(3 * 1024 * 1024, 0x20), { qos: 2 });
     await closed;
     expect(
       await metricValue(gateway.registry, 'crema_ingest_rejected_total', { code: 'MESSAGE_TOO_LARGE' }),
     ).toBe(before + 1);
+    device.client.end(true); // no reconnect: the client would resend the QoS 2 packet
     // The broker is still there for everyone else.
     const again = await TestDevice.connect(gateway.address, idA, secretA);
     await again.close();
-    await device.close();
   });
 
   it('disconnects a connected device when it is revoked and refuses it afterwards', async () => {

@@ -139,8 +139,6 @@ export function renderErrors(): string {
 const LimitNotes: Record<keyof typeof Limits, string> = {
   messageBytes: 'One MQTT message or HTTP body, default (bytes of UTF-8)',
   largeMessageBytes: 'Messages that carry bundles or batches: `telemetry`, `batch`, `command` (bytes)',
-  packetBytes:
-    'One MQTT packet, topic and headers included, as the embedded broker reads it; larger closes the connection unread (bytes)',
   batchRecords: 'Records in one `batch`',
   telemetrySamples: 'Samples in one `telemetry` message',
   lineBytes: 'One serial or payment line, terminator included (bytes)',

@@ -1,5 +1,5 @@
+import { seededRandom } from '@crema/protocol';
 import { ManualClock } from '../time/manual-clock';
-import { seededRandom } from '../time/prng';
 import { FaultRegistry } from './faults';
 import { type Levels, Machine } from './machine';
 import { Operations } from './operations';

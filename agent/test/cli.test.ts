@@ -52,7 +52,8 @@ describe('agent CLI', () => {
       body: JSON.stringify({ recipeId: 'espresso', size: 'M' }),
     });
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BREWER_DISCONNECTED');
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 503, code: 'BREWER_DISCONNECTED', instance: '/orders' });
     agent.child.kill('SIGTERM');
     expect(await exited(agent.child)).toBe(0);
   }, 30_000);

@@ -1,8 +1,8 @@
 import { ErrorCodes, ProblemSchema } from '@crema/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, type OrderHarness, orderHarness } from '../../test/helpers/orders/harness';
 import { silentLogger } from '../log/logger';
 import { AgentMetrics } from '../metrics/metrics';
-import { deferred, type OrderHarness, orderHarness } from '../orders/testing/harness';
 import { createApi } from './app';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary JSON

@@ -1,7 +1,7 @@
 import { type Command, createUlidGenerator, DEVICE_HTTP_PATHS, decodeEnvelope } from '@crema/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sampleBodies } from '../../test/helpers/outbox-contract';
 import { silentLogger } from '../log/logger';
-import { sampleBodies } from '../store/outbox/contract';
 import { MemoryOutbox } from '../store/outbox/memory-outbox';
 import { FakeClock } from '../time/fake-clock';
 import { Sync } from './sync';

@@ -1,1 +1,1 @@
-export { FakeClock } from '@crema/protocol';
+export { FakeClock } from '@crema/protocol/testing';

@@ -1,7 +1,10 @@
 import { PROBLEM_CONTENT_TYPE } from '@crema/protocol';
 import { z } from '@hono/zod-openapi';
 
-/** RFC 9457 problem details, extended with the stable Crema error `code` (and validation `issues`). */
+/**
+ * RFC 9457 problem details, extended with the stable Crema error `code` (and validation `issues`). The same shape
+ * as the protocol's ProblemSchema, declared with the OpenAPI-aware zod so that the API document names it.
+ */
 export const ProblemSchema = z
   .object({
     type: z.string(),

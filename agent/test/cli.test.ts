@@ -17,6 +17,13 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
 describe('agent CLI', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('refuses an unknown flag with exit 2, the flag and the usage', () => {
+    const r = run(['--', '--confg', 'x.json']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("CONFIG_INVALID: Unknown option '--confg'");
+    expect(r.stderr).toContain('usage: pnpm agent');
+  }, 30_000);
+
   it('stops on a bad configuration with the fields to fix and no stack trace', () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ deviceId: 'Not Valid', dataDir: dir, api: { port: 99999 } }));

@@ -115,4 +115,20 @@ describe('control API over HTTP', () => {
     const bad = await fetch(`${sim.endpoints.control}/refill`, { method: 'POST', body: '{nope' });
     expect(ProblemSchema.parse(await bad.json())).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
   });
+
+  it('hides an unexpected failure behind INTERNAL, without its message', async () => {
+    const list = sim.faults.list;
+    sim.faults.list = () => {
+      throw new TypeError('secret internals');
+    };
+    try {
+      const res = await fetch(`${sim.endpoints.control}/faults`);
+      expect([res.status, res.headers.get('content-type')]).toEqual([500, PROBLEM_CONTENT_TYPE]);
+      const body = await res.text();
+      expect(ProblemSchema.parse(JSON.parse(body))).toMatchObject({ code: 'INTERNAL' });
+      expect(body).not.toContain('secret');
+    } finally {
+      sim.faults.list = list;
+    }
+  });
 });

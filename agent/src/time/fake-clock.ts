@@ -1,1 +1,1 @@
-export { FakeClock } from '@crema/protocol/testing';
+export { FakeClock } from '@crema/protocol';

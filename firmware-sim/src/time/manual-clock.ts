@@ -1,2 +1,2 @@
 /** The simulator's tests drive time with the shared virtual clock. */
-export { FakeClock as ManualClock } from '@crema/protocol/testing';
+export { FakeClock as ManualClock } from '@crema/protocol';

@@ -1,12 +1,11 @@
-import { examplePriceList, exampleRecipes } from './docs/examples';
-import type { PriceList, Recipe, RecipeSet } from './recipe/recipe';
+import { examplePriceList, exampleRecipes } from '../docs/examples';
+import type { PriceList, Recipe, RecipeSet } from '../recipe/recipe';
 
-export { exampleRecipeBundle } from './docs/examples';
 /**
- * Test kits for every package (`@crema/protocol/testing`), kept out of the production entry: virtual time,
- * and the example recipes that docs/protocol.md shows, so that tests and the document speak of one menu.
+ * Recipe fixtures for every package's tests: the example recipes that docs/protocol.md shows, so that tests
+ * and the document speak of one menu.
  */
-export { FakeClock } from './time/fake-clock';
+export { exampleRecipeBundle } from '../docs/examples';
 
 /** A fresh copy of one example recipe (`espresso`, `flat_white`): tests may change it freely. */
 export function exampleRecipe(id: string): Recipe {

@@ -48,7 +48,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
       ? next()
       : adminBodyLimit(c, next),
   );
-  const requireBearer = authenticate(deps.tokens);
+  const requireBearer = authenticate(deps.tokens, deps.sessions);
   app.use(`${API_PREFIX}/*`, async (c, next) => {
     if (PUBLIC_API_PATHS.has(c.req.path) || c.req.path.startsWith(DEVICE_API_PREFIX)) return next();
     return requireBearer(c, next);

@@ -4,6 +4,7 @@ import { PasswordHasher } from '../auth/passwords';
 import { RefreshTokens } from '../auth/refresh-tokens';
 import type { ScryptParams } from '../auth/scrypt';
 import { AuthService } from '../auth/service';
+import { Sessions } from '../auth/sessions';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from '../auth/throttle';
 import { AccessTokens, DEFAULT_TOKEN_SETTINGS } from '../auth/tokens';
 import type { Clock } from '../config/clock';
@@ -22,6 +23,8 @@ export interface BuildDepsOptions {
   passwordParams?: ScryptParams;
   throttle?: ThrottleSettings;
   accessTtlMs?: number;
+  /** How often live streams re-read their session (tests shorten it). */
+  sessionRecheckMs?: number;
 }
 
 /** Wires the services every route module receives. */
@@ -37,14 +40,16 @@ export function buildApiDeps(options: BuildDepsOptions): ApiDeps {
   );
   const passwords = new PasswordHasher(options.passwordParams);
   const audit = new AuditLog(clock);
+  const sessions = new Sessions(db.kysely, options.sessionRecheckMs);
   const auth = new AuthService({
     db: db.kysely,
     clock,
     tokens,
     refresh: new RefreshTokens(db.kysely, clock),
-    throttle: new LoginThrottle(clock, options.throttle ?? DEFAULT_THROTTLE),
+    throttle: new LoginThrottle(db.kysely, clock, options.throttle ?? DEFAULT_THROTTLE),
     passwords,
     audit,
+    sessions,
   });
   return {
     db,
@@ -53,6 +58,7 @@ export function buildApiDeps(options: BuildDepsOptions): ApiDeps {
     metrics: new HubMetrics(),
     readiness: new Readiness(),
     tokens,
+    sessions,
     auth,
     passwords,
     audit,

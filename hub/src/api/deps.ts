@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log';
 import type { PasswordHasher } from '../auth/passwords';
 import type { AuthService } from '../auth/service';
+import type { Sessions } from '../auth/sessions';
 import type { AccessTokens } from '../auth/tokens';
 import type { Clock } from '../config/clock';
 import type { Db } from '../db/connect';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   metrics: HubMetrics;
   readiness: Readiness;
   tokens: AccessTokens;
+  /** Whether a token's session is still current; ends sessions on every hub process. */
+  sessions: Sessions;
   auth: AuthService;
   passwords: PasswordHasher;
   audit: AuditLog;

@@ -190,6 +190,25 @@ describe.each(BACKENDS)('admin auth on %s', (backend) => {
       expect((await attempt(await sign(secret, (j) => j.setIssuer('evil-hub')))).status).toBe(401);
     });
 
+    it('issued in the future', async () => {
+      const secret = (t.deps.tokens as unknown as { settings: { secret: Uint8Array } }).settings.secret;
+      const now = Math.floor(t.clock.now() / 1000);
+      const future = await sign(secret, (j) => j.setIssuedAt(now + 3600).setExpirationTime(now + 3900));
+      const r = await attempt(future);
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('AUTH_TOKEN_INVALID');
+    });
+
+    it('living longer than the configured access token lifetime', async () => {
+      const secret = (t.deps.tokens as unknown as { settings: { secret: Uint8Array } }).settings.secret;
+      const now = Math.floor(t.clock.now() / 1000);
+      // The test hub's maximum is 24 h: a year-long token signed with the right key is still refused.
+      const long = await sign(secret, (j) => j.setExpirationTime(now + 365 * 24 * 3600));
+      expect((await attempt(long)).status).toBe(401);
+      const withinLimit = await sign(secret, (j) => j.setExpirationTime(now + 24 * 3600));
+      expect((await attempt(withinLimit)).status).toBe(200);
+    });
+
     it('missing, malformed and non-bearer credentials', async () => {
       expect((await t.request('GET', '/api/v1/devices')).status).toBe(401);
       expect((await attempt('not-a-jwt')).status).toBe(401);

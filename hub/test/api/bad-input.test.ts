@@ -71,6 +71,22 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
       code: 'VALIDATION_FAILED',
     },
     {
+      name: 'common password',
+      method: 'POST',
+      path: '/api/v1/users',
+      body: { email: 'a@b.test', role: 'viewer', password: 'P@ssw0rd2024!' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'password made of the email',
+      method: 'POST',
+      path: '/api/v1/users',
+      body: { email: 'jonathan.barista@b.test', role: 'viewer', password: 'jonathan.barista 2026' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
       name: 'unknown role',
       method: 'POST',
       path: '/api/v1/users',
@@ -121,6 +137,26 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
       expect(await snapshot()).toEqual(before);
     });
   }
+
+  it('refuses a body that is not JSON with 415 UNSUPPORTED_MEDIA_TYPE, not 500', async () => {
+    const before = await snapshot();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const res = await t.request('POST', '/api/v1/locations', {
+        token: t.fx.usersA.merchant_admin.token,
+        rawBody: '{"name":"Sneaky"}',
+        headers: { 'content-type': type },
+      });
+      expect(res.status).toBe(415);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
+    }
+    const login = await t.request('POST', '/api/v1/auth/login', {
+      rawBody: 'email=a&password=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(login.status).toBe(415);
+    expect(await snapshot()).toEqual(before);
+  });
 
   it('refuses a body over the size limit with 413 PAYLOAD_TOO_LARGE', async () => {
     const before = await snapshot();

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
@@ -6,10 +5,12 @@ import pino, { type Logger } from 'pino';
 import { createApp } from './api/app';
 import { buildApiDeps } from './api/build-deps';
 import type { ApiDeps } from './api/deps';
+import { MetricsServer } from './api/metrics-server';
 import { ensureSuperadmin } from './auth/bootstrap';
 import { loadJwtSecret } from './auth/jwt-secret';
 import { type Clock, systemClock } from './config/clock';
-import type { HubConfig } from './config/hub-config';
+import { prepareDataDir, secureDatabaseFiles } from './config/data-dir';
+import { type HubConfig, metricsAccessOf } from './config/hub-config';
 import { type Db, openDb } from './db/connect';
 import { migrateToLatest } from './db/migrate';
 import { verifyDeviceCredential } from './devices/credentials';
@@ -29,6 +30,8 @@ export interface HubAddresses {
   http: string;
   mqtt: string;
   docs: string;
+  /** The separate metrics listener, when configured. */
+  metrics?: string;
 }
 
 type HttpServer = ReturnType<typeof createAdaptorServer>;
@@ -44,6 +47,7 @@ export class Hub {
   private deps: ApiDeps | undefined;
   private gateway: MqttGateway | undefined;
   private channel: RunningDeviceChannel | undefined;
+  private metricsServer: MetricsServer | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -68,8 +72,9 @@ export class Hub {
   private async startParts(): Promise<HubAddresses> {
     const { config } = this.options;
     const clock = this.options.clock ?? systemClock;
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    prepareDataDir(config.dataDir);
     const databaseUrl = config.databaseUrl ?? join(config.dataDir, 'hub.sqlite');
+    secureDatabaseFiles(databaseUrl);
     const schema = config.databaseSchema === undefined ? {} : { schema: config.databaseSchema };
     this.db = openDb(databaseUrl, schema);
     const applied = await migrateToLatest(this.db.kysely, schema);
@@ -80,6 +85,7 @@ export class Hub {
       clock,
       logger: this.log,
       jwtSecret: loadJwtSecret(config.dataDir, config.jwtSecret),
+      metricsAccess: metricsAccessOf(config),
     });
     this.deps = deps;
     const created = await ensureSuperadmin(this.db.kysely, deps, {
@@ -119,8 +125,25 @@ export class Hub {
     });
     const { port } = server.address() as AddressInfo;
     const http = `http://${config.host}:${port}`;
+    const metrics = await this.startMetrics(deps);
     this.log.info({ http }, 'hub ready');
-    return { http, mqtt: gateway.address, docs: `${http}/api/docs` };
+    return { http, mqtt: gateway.address, docs: `${http}/api/docs`, ...(metrics ? { metrics } : {}) };
+  }
+
+  /** The separate metrics listener, when configured; says where metrics are when the API port hides them. */
+  private async startMetrics(deps: ApiDeps): Promise<string | undefined> {
+    const { config } = this.options;
+    if (config.metricsPort === undefined) {
+      if (!deps.metrics.access.onApiPort)
+        this.log.warn('metrics are off: set CREMA_METRICS_TOKEN or --metrics-port to scrape them');
+      return undefined;
+    }
+    this.metricsServer = new MetricsServer(
+      deps.metrics,
+      config.metricsHost ?? '127.0.0.1',
+      config.metricsPort,
+    );
+    return this.metricsServer.start();
   }
 
   async stop(): Promise<void> {
@@ -132,6 +155,8 @@ export class Hub {
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
     }
+    await this.metricsServer?.stop();
+    this.metricsServer = undefined;
     await this.channel?.stop();
     this.channel = undefined;
     await this.gateway?.stop();

@@ -1,10 +1,10 @@
 import { Limits } from '@crema/protocol';
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { authenticate } from '../auth/authenticate';
 import { HubError } from '../errors';
 import type { ApiDeps } from './deps';
+import { registerApiDocs } from './docs';
 import type { HubEnv } from './env';
 import { errorHandler } from './error-handler';
 import { problemOf, problemResponse } from './problem';
@@ -66,6 +66,6 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
     info: { title: 'Crema hub API', version: '1.0.0', description: 'Admin API of the Crema fleet hub.' },
     security: [{ bearer: [] }],
   });
-  app.get('/api/docs', swaggerUI({ url: '/api/openapi.json' }));
+  registerApiDocs(app);
   return app;
 }

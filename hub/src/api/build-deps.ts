@@ -8,6 +8,7 @@ import { Sessions } from '../auth/sessions';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from '../auth/throttle';
 import { AccessTokens, DEFAULT_TOKEN_SETTINGS } from '../auth/tokens';
 import type { Clock } from '../config/clock';
+import type { MetricsAccess } from '../config/hub-config';
 import type { Db } from '../db/connect';
 import { DeviceSessions } from '../devices/sessions';
 import type { ApiDeps } from './deps';
@@ -25,6 +26,8 @@ export interface BuildDepsOptions {
   accessTtlMs?: number;
   /** How often live streams re-read their session (tests shorten it). */
   sessionRecheckMs?: number;
+  /** Where `/metrics` is served; open on the API port when absent. */
+  metricsAccess?: MetricsAccess;
 }
 
 /** Wires the services every route module receives. */
@@ -55,7 +58,7 @@ export function buildApiDeps(options: BuildDepsOptions): ApiDeps {
     db,
     clock,
     logger,
-    metrics: new HubMetrics(),
+    metrics: new HubMetrics(options.metricsAccess),
     readiness: new Readiness(),
     tokens,
     sessions,

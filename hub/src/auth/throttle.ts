@@ -8,13 +8,14 @@ export interface ThrottleSettings {
   windowMs: number;
   /** Failures per account and client address (login), or per user (password change), in a window. */
   perAccount: number;
-  /** Failures from one client address in a window, whatever the accounts tried. */
-  perAddress: number;
+  /** Failures from one client address in a window, whatever the accounts tried (absent: not counted). */
+  perAddress?: number;
   /**
    * Failures across the platform in a window: slows a distributed guessing campaign that stays under the
-   * per-address limit. Set well above normal typo rates; while exceeded, every login waits.
+   * per-address limit. Set well above normal typo rates; while exceeded, every login waits. Absent: not
+   * counted.
    */
-  global: number;
+  global?: number;
 }
 
 export const DEFAULT_THROTTLE: ThrottleSettings = {
@@ -42,6 +43,8 @@ export class LoginThrottle {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly settings: ThrottleSettings = DEFAULT_THROTTLE,
+    /** Keeps counters of different purposes (logins, conflict probes) apart in the one table. */
+    private readonly namespace = '',
   ) {}
 
   /** Milliseconds until an attempt on these keys may be made, or 0 when none of them is throttled. */
@@ -89,14 +92,14 @@ export class LoginThrottle {
   }
 
   private accountKey(keys: ThrottleKeys): string {
-    return `acct:${digest(keys.account)}`;
+    return `${this.namespace}acct:${digest(keys.account)}`;
   }
 
   private limitsOf(keys: ThrottleKeys): Map<string, number> {
-    return new Map([
-      [this.accountKey(keys), this.settings.perAccount],
-      [`addr:${digest(keys.address)}`, this.settings.perAddress],
-      ['global', this.settings.global],
-    ]);
+    const { perAccount, perAddress, global } = this.settings;
+    const limits = new Map([[this.accountKey(keys), perAccount]]);
+    if (perAddress !== undefined) limits.set(`${this.namespace}addr:${digest(keys.address)}`, perAddress);
+    if (global !== undefined) limits.set(`${this.namespace}global`, global);
+    return limits;
   }
 }

@@ -1,5 +1,6 @@
 import { IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
+import { ConflictProbes } from '../../auth/conflict-probes';
 import { assertStrongPassword, PasswordSchema } from '../../auth/passwords';
 import { toUserView, UserRepository } from '../../auth/users';
 import { HubError } from '../../errors';
@@ -94,6 +95,7 @@ const remove = createRoute({
 export function register(app: HubApp, deps: ApiDeps): void {
   const db = deps.db.kysely;
   const repo = (scope: TenantScope) => new UserRepository(db, scope, deps.clock);
+  const probes = new ConflictProbes(db, deps.clock);
 
   app.openapi(list, async (c) => {
     const page = c.req.valid('query');
@@ -120,7 +122,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
     }
     assertStrongPassword(body.password, { email: body.email, name: body.name ?? null });
     const passwordHash = await deps.passwords.hash(body.password);
-    const row = await db.transaction().execute(async (trx) => {
+    await probes.check(c.get('principal'), clientIp(c));
+    const creating = db.transaction().execute(async (trx) => {
       const created = await repo(scope).create(trx, {
         email: body.email,
         name: body.name ?? null,
@@ -138,6 +141,10 @@ export function register(app: HubApp, deps: ApiDeps): void {
       });
       return created;
     });
+    // Emails are unique platform-wide: the same answer whichever merchant the clash is with.
+    const row = await creating.catch(
+      probes.refusal(c.get('principal'), clientIp(c), 'this email address cannot be used'),
+    );
     return c.json(toUserView(row), 201);
   });
 

@@ -122,7 +122,7 @@ export class AuthService {
    */
   async changePassword(principal: Principal, current: string, next: string, ip: string): Promise<TokenPair> {
     const user = await this.reauthenticate(principal, current, ip);
-    assertStrongPassword(next, { email: user.email, name: user.name });
+    assertStrongPassword(next, { email: user.email, name: user.name }, 'newPassword');
     const hash = await this.deps.passwords.hash(next);
     const version = await this.deps.db.transaction().execute(async (trx) => {
       await trx

@@ -126,6 +126,22 @@ describe.each(BACKENDS)('admin auth on %s', (backend) => {
     expect(old.status).toBe(401);
   });
 
+  it('refuses a weak new password: common, patterned, or made of the own email', async () => {
+    const user = await t.addUser('viewer', t.fx.merchantA);
+    const local = user.email.split('@')[0] ?? '';
+    for (const newPassword of ['Password2024!', 'qwertyuiopasdf', `${local}-2026`]) {
+      const res = await t.request('POST', '/api/v1/auth/password', {
+        token: user.token,
+        body: { currentPassword: TEST_PASSWORD, newPassword },
+      });
+      expect(res.status, newPassword).toBe(400);
+      const problem = await res.json();
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      expect(problem.issues[0].path).toBe('newPassword');
+    }
+    expect((await login(user.email, TEST_PASSWORD)).status).toBe(200);
+  });
+
   describe('JWT attacks all get 401', () => {
     const attempt = async (token: string) => {
       const res = await t.request('GET', '/api/v1/devices', { token });

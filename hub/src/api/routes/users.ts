@@ -44,7 +44,7 @@ const UpdateUserSchema = z
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
 
 const tags = ['users'];
-const errors = problemResponses(400, 401, 403, 404, 409);
+const errors = problemResponses(400, 401, 403, 404, 409, 429);
 const list = createRoute({
   method: 'get',
   path: '/api/v1/users',

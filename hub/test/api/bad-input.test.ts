@@ -103,6 +103,14 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
       code: 'VALIDATION_FAILED',
     },
     {
+      name: 'a patch carrying only the current password',
+      method: 'PATCH',
+      path: '/api/v1/users/SELF',
+      body: { currentPassword: 'correct horse battery staple' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
       name: 'query out of range',
       method: 'GET',
       path: '/api/v1/devices?limit=0',
@@ -123,11 +131,15 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
     it(`${c.name} → ${c.status} ${c.code}, nothing stored changes`, async () => {
       const location = await t.addLocation(t.fx.merchantA);
       const before = await snapshot();
-      const res = await t.request(c.method, c.path.replace('LOC', location), {
-        token: t.fx.usersA.merchant_admin.token,
-        ...(c.raw === undefined ? {} : { rawBody: c.raw }),
-        ...(c.body === undefined ? {} : { body: c.body }),
-      });
+      const res = await t.request(
+        c.method,
+        c.path.replace('LOC', location).replace('SELF', t.fx.usersA.merchant_admin.id),
+        {
+          token: t.fx.usersA.merchant_admin.token,
+          ...(c.raw === undefined ? {} : { rawBody: c.raw }),
+          ...(c.body === undefined ? {} : { body: c.body }),
+        },
+      );
       expect(res.status).toBe(c.status);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       const problem = await res.json();

@@ -41,7 +41,7 @@ const UpdateUserSchema = z
     /** Required when callers change their own password: a stolen token alone must not take the account. */
     currentPassword: z.string().min(1).max(256).optional(),
   })
-  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+  .refine((v) => Object.keys(v).some((k) => k !== 'currentPassword'), 'nothing to change');
 
 const tags = ['users'];
 const errors = problemResponses(400, 401, 403, 404, 409, 429);

@@ -8,7 +8,7 @@ import { assertStrongPassword, type PasswordHasher } from './passwords';
 import type { Principal } from './principal';
 import type { RefreshTokens } from './refresh-tokens';
 import type { Sessions } from './sessions';
-import type { LoginThrottle, ThrottleKeys } from './throttle';
+import { addressGroup, type LoginThrottle, type ThrottleKeys } from './throttle';
 import type { AccessTokens } from './tokens';
 import { findUserByEmail, findUserById, type UserRow } from './users';
 
@@ -47,7 +47,10 @@ export class AuthService {
    * address and platform-wide, in the database (every hub process counts together; restarts keep counts).
    */
   async login(email: string, password: string, ip: string): Promise<TokenPair> {
-    const keys: ThrottleKeys = { account: `login|${email.toLowerCase()}|${ip}`, address: ip };
+    const keys: ThrottleKeys = {
+      account: `login|${email.toLowerCase()}|${addressGroup(ip)}`,
+      address: ip,
+    };
     await this.refuseWhileThrottled(keys);
     const user = await findUserByEmail(this.deps.db, email);
     const ok = user

@@ -34,6 +34,26 @@ export interface ThrottleKeys {
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 32);
 
 /**
+ * The network an address stands for: an IPv4 address itself (also when IPv4-mapped), an IPv6 address by
+ * its /64, which one client usually holds whole and could otherwise rotate through to dodge the limit.
+ */
+export function addressGroup(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/**
  * Counts authentication failures in the database, so every hub process sees the same counts and a restart
  * does not reset them. Fixed windows per key (the first failure opens a window; the count restarts once it
  * has passed). Keys are hashed, so the table holds no email addresses.
@@ -98,7 +118,8 @@ export class LoginThrottle {
   private limitsOf(keys: ThrottleKeys): Map<string, number> {
     const { perAccount, perAddress, global } = this.settings;
     const limits = new Map([[this.accountKey(keys), perAccount]]);
-    if (perAddress !== undefined) limits.set(`${this.namespace}addr:${digest(keys.address)}`, perAddress);
+    if (perAddress !== undefined)
+      limits.set(`${this.namespace}addr:${digest(addressGroup(keys.address))}`, perAddress);
     if (global !== undefined) limits.set(`${this.namespace}global`, global);
     return limits;
   }

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import type { ApiDeps } from './api/deps';
+import { MetricsServer } from './api/metrics-server';
 import { ensureSuperadmin } from './auth/bootstrap';
 import { buildHub, type HubParts } from './composition/build-hub';
 import type { HubConfig } from './config/hub-config';
@@ -21,6 +22,8 @@ export interface HubAddresses {
   http: string;
   mqtt: string;
   docs: string;
+  /** The separate metrics listener, when configured. */
+  metrics?: string;
 }
 
 type HttpServer = ReturnType<typeof createAdaptorServer>;
@@ -33,6 +36,7 @@ type HttpServer = ReturnType<typeof createAdaptorServer>;
 export class Hub {
   private built: HubParts | undefined;
   private server: HttpServer | undefined;
+  private metricsServer: MetricsServer | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
@@ -90,8 +94,25 @@ export class Hub {
     });
     const { port } = server.address() as AddressInfo;
     const http = `http://${config.host}:${port}`;
+    const metrics = await this.startMetrics(parts.api);
     this.log.info({ http }, 'hub ready');
-    return { http, mqtt: parts.gateway.address, docs: `${http}/api/docs` };
+    return { http, mqtt: parts.gateway.address, docs: `${http}/api/docs`, ...(metrics ? { metrics } : {}) };
+  }
+
+  /** The separate metrics listener, when configured; says where metrics are when the API port hides them. */
+  private async startMetrics(deps: ApiDeps): Promise<string | undefined> {
+    const { config } = this.options;
+    if (config.metricsPort === undefined) {
+      if (!deps.metrics.access.onApiPort)
+        this.log.warn('metrics are off: set CREMA_METRICS_TOKEN or --metrics-port to scrape them');
+      return undefined;
+    }
+    this.metricsServer = new MetricsServer(
+      deps.metrics,
+      config.metricsHost ?? '127.0.0.1',
+      config.metricsPort,
+    );
+    return this.metricsServer.start();
   }
 
   async stop(): Promise<void> {
@@ -103,6 +124,8 @@ export class Hub {
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
     }
+    await this.metricsServer?.stop();
+    this.metricsServer = undefined;
     const parts = this.built;
     this.built = undefined;
     if (!parts) return;

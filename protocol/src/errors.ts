@@ -27,6 +27,7 @@ export const ErrorCodes = {
   CONFLICT: { status: 409, message: 'The resource already exists or changed concurrently' },
   INVALID_TRANSITION: { status: 409, message: 'The state transition is not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body exceeds its size limit' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has an unsupported content type' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   REFUND_EXCEEDS_CAPTURE: { status: 422, message: 'The refund exceeds the captured amount' },
   CSV_INVALID: { status: 422, message: 'The CSV file has invalid rows' },

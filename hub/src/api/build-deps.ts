@@ -5,6 +5,7 @@ import { PasswordHasher } from '../auth/passwords';
 import { RefreshTokens } from '../auth/refresh-tokens';
 import type { ScryptParams } from '../auth/scrypt';
 import { AuthService } from '../auth/service';
+import { Sessions } from '../auth/sessions';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from '../auth/throttle';
 import { AccessTokens, DEFAULT_TOKEN_SETTINGS } from '../auth/tokens';
 import type { Db } from '../db/connect';
@@ -35,6 +36,8 @@ export interface ApiDepsOptions {
   passwordParams?: ScryptParams;
   throttle?: ThrottleSettings;
   accessTtlMs?: number;
+  /** How often live streams re-read their session (tests shorten it). */
+  sessionRecheckMs?: number;
 }
 
 /**
@@ -54,14 +57,16 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
   );
   const passwords = new PasswordHasher(options.passwordParams);
   const audit = new AuditLog(clock);
+  const sessions = new Sessions(db.kysely, options.sessionRecheckMs);
   const auth = new AuthService({
     db: db.kysely,
     clock,
     tokens,
     refresh: new RefreshTokens(db.kysely, clock),
-    throttle: new LoginThrottle(clock, options.throttle ?? DEFAULT_THROTTLE),
+    throttle: new LoginThrottle(db.kysely, clock, options.throttle ?? DEFAULT_THROTTLE),
     passwords,
     audit,
+    sessions,
   });
   registerOperationsMetrics(metrics.registry, operations.ctx);
   return Object.freeze({
@@ -71,6 +76,7 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
     metrics,
     readiness: options.readiness,
     tokens,
+    sessions,
     auth,
     passwords,
     audit,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log';
 import type { PasswordHasher } from '../auth/passwords';
 import type { AuthService } from '../auth/service';
+import type { Sessions } from '../auth/sessions';
 import type { AccessTokens } from '../auth/tokens';
 import type { Db } from '../db/connect';
 import type { DeviceChannel } from '../device-channel/channel';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   readonly metrics: HubMetrics;
   readonly readiness: Readiness;
   readonly tokens: AccessTokens;
+  /** Whether a token's session is still current; ends sessions on every hub process. */
+  readonly sessions: Sessions;
   readonly auth: AuthService;
   readonly passwords: PasswordHasher;
   readonly audit: AuditLog;

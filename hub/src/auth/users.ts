@@ -85,6 +85,7 @@ export class UserRepository {
       password_changed_at: now,
       created_at: now,
       updated_at: now,
+      session_version: 0,
     };
     const taken = await executor
       .selectFrom('users')

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '@crema/protocol';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -10,7 +9,8 @@ import type { HubEnv } from '../api/env';
 import { HubMetrics } from '../api/metrics';
 import { Readiness } from '../api/readiness';
 import { loadJwtSecret } from '../auth/jwt-secret';
-import type { HubConfig } from '../config/hub-config';
+import { prepareDataDir, secureDatabaseFiles } from '../config/data-dir';
+import { type HubConfig, metricsAccessOf } from '../config/hub-config';
 import { type Db, openDb } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { DeviceChannel } from '../device-channel/channel';
@@ -61,8 +61,9 @@ export async function buildHub(options: BuildHubOptions): Promise<HubParts> {
 }
 
 async function openStore(config: HubConfig, logger: Logger): Promise<Db> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  prepareDataDir(config.dataDir);
   const databaseUrl = config.databaseUrl ?? join(config.dataDir, 'hub.sqlite');
+  secureDatabaseFiles(databaseUrl);
   const schema = config.databaseSchema === undefined ? {} : { schema: config.databaseSchema };
   const db = openDb(databaseUrl, schema);
   try {
@@ -76,7 +77,7 @@ async function openStore(config: HubConfig, logger: Logger): Promise<Db> {
 }
 
 function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubParts {
-  const metrics = new HubMetrics();
+  const metrics = new HubMetrics(metricsAccessOf(config));
   const gateway = new MqttGateway({
     db,
     logger,

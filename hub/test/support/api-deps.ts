@@ -14,6 +14,9 @@ import { Operations } from '../../src/operations/runtime';
 export interface TestApiDepsOptions {
   passwordParams?: ScryptParams;
   accessTtlMs?: number;
+  /** Another API over the same store (a second hub process) shares the first one's JWT key. */
+  jwtSecret?: Uint8Array;
+  sessionRecheckMs?: number;
 }
 
 /**

@@ -140,13 +140,7 @@ export class AlarmDetector {
     }
     if (v.doorOpen !== undefined) this.set('door_open', 'sensor', v.doorOpen !== 0);
     for (const h of snap.health) {
-      this.set(
-        'board_offline',
-        `board:${h.board}`,
-        h.state === 'open',
-        undefined,
-        `board ${h.board} offline`,
-      );
+      this.set('board_offline', `board:${h.board}`, !h.online, undefined, `board ${h.board} offline`);
     }
   }
 

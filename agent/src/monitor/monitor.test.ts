@@ -153,4 +153,36 @@ describe('AlarmDetector', () => {
     expect(s.d.active().map((a) => a.code)).toEqual(['payment_terminal_offline']);
     s.d.stop();
   });
+
+  it('keeps board_offline raised through the breaker half-open probes while the board stays dead', async () => {
+    const s = await detector();
+    s.link.dead.add(2);
+    // Cool-down 5 s: about ten failed probes in a minute, each seen by snapshots of the live boards.
+    await s.poll(60);
+    const probes = s.link.calls.filter((c) => c.startsWith('read 2 ')).length;
+    expect(probes).toBeGreaterThan(8);
+    const offline = s.alarms().filter((a) => a.code === 'board_offline');
+    expect(offline.map((a) => a.state)).toEqual(['raised']);
+    const telemetry = new TelemetrySampler({
+      boards: s.boards,
+      links: {},
+      clock: s.clock,
+      logger: silentLogger,
+      sink: s.sink,
+    });
+    for (let i = 0; i < 12; i++) {
+      await s.clock.advance(500);
+      const up = telemetry.sample().samples.find((x) => x.metric === 'board_supply_up');
+      expect(up?.value).toBe(0);
+    }
+    s.link.dead.delete(2);
+    await s.poll(6);
+    expect(
+      s
+        .alarms()
+        .filter((a) => a.code === 'board_offline')
+        .map((a) => a.state),
+    ).toEqual(['raised', 'cleared']);
+    s.d.stop();
+  });
 });

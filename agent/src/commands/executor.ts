@@ -6,6 +6,7 @@ import { inTransaction } from '../store/database';
 import type { Inbox } from '../store/inbox';
 import type { Outbox } from '../store/outbox/types';
 import { type Clock, sleep } from '../time/clock';
+import type { HubTime } from './hub-time';
 import type { CommandHandler, CommandHandlers, HandlerOutcome } from './types';
 
 export type CommandExecutorOptions = {
@@ -23,15 +24,23 @@ export type CommandExecutorOptions = {
   idleCheckMs?: number;
   /** How long a key is remembered after its command expired. */
   retentionMs?: number;
+  /** The hub's clock as learnt from its messages; without it, a command's TTL counts from its receipt. */
+  hubTime?: Pick<HubTime, 'now'>;
 };
 
 const RUN_PREFIX = 'run:';
+/** When this agent first received a key, by its own clock (kept across restarts). */
+const SEEN_PREFIX = 'seen:';
 
 /**
  * Executes each command once per idempotency key, however often and in whatever order it arrives (MQTT
  * redelivery, the HTTP poll, across restarts: the inbox is in the ledger database). A repeat is answered with
  * the stored result; an expired command is refused; a command that would interrupt a brew or a payment waits.
  * The result is a `command_result` record committed together with the command's store writes.
+ *
+ * Expiry never compares the hub's `expiresAt` with this machine's clock, which may be hours off: once the hub
+ * has been heard from, `expiresAt` is judged on the hub's time (local time + the learnt offset); before that,
+ * the command lives `expiresAt − issuedAt` (both hub times) from when this agent first received it.
  */
 export class CommandExecutor {
   private readonly log: Logger;
@@ -71,6 +80,11 @@ export class CommandExecutor {
       this.report(stored);
       return Promise.resolve(stored);
     }
+    try {
+      this.firstSeen(command);
+    } catch {
+      // The store is failing; execute() meets the same error and reports it.
+    }
     const run = this.enqueue(command).finally(() => this.active.delete(key));
     this.active.set(key, run);
     return run;
@@ -85,6 +99,7 @@ export class CommandExecutor {
   }
 
   private async execute(command: Command, handler: CommandHandler | undefined): Promise<CommandResult> {
+    this.firstSeen(command);
     if (this.expired(command)) return this.finish(command, this.expiredResult(command));
     if (!handler) {
       return this.finish(
@@ -179,15 +194,29 @@ export class CommandExecutor {
   }
 
   private expired(command: Command): boolean {
-    return command.expiresAt < this.o.clock.now();
+    const hubNow = this.o.hubTime?.now();
+    if (hubNow !== undefined) return command.expiresAt < hubNow;
+    return this.o.clock.now() - this.firstSeen(command) > ttlOf(command);
+  }
+
+  /** Local time of the first receipt of the command's key; recorded on the first call. */
+  private firstSeen(command: Command): number {
+    const key = SEEN_PREFIX + command.idempotencyKey;
+    const { inbox } = this.o.store;
+    return (inbox.get(key) ?? inbox.put(key, null, this.keepUntil(command))).receivedAt;
   }
 
   private expiredResult(command: Command): CommandResult {
+    const hubNow = this.o.hubTime?.now();
+    const why =
+      hubNow === undefined
+        ? `not run within its time-to-live of ${ttlOf(command)} ms from receipt`
+        : `expired at ${new Date(command.expiresAt).toISOString()} (hub time)`;
     return {
       commandId: command.commandId,
       status: 'expired',
       code: 'COMMAND_EXPIRED',
-      message: `expired at ${new Date(command.expiresAt).toISOString()}`,
+      message: why,
       at: this.o.clock.now(),
     };
   }
@@ -202,8 +231,9 @@ export class CommandExecutor {
     };
   }
 
+  /** On the local clock, whatever its skew: the command's whole time-to-live from now, then the retention. */
   private keepUntil(command: Command): number {
-    return Math.max(command.expiresAt, this.o.clock.now()) + this.retentionMs;
+    return this.o.clock.now() + ttlOf(command) + this.retentionMs;
   }
 
   private sendProgress(
@@ -221,4 +251,9 @@ export class CommandExecutor {
       this.log.debug({ err: (err as Error).message }, 'progress not sent');
     }
   }
+}
+
+/** The time-to-live the hub gave the command; both ends are hub times, so skew cancels out. */
+function ttlOf(command: Command): number {
+  return Math.max(0, command.expiresAt - command.issuedAt);
 }

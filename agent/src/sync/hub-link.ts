@@ -1,5 +1,11 @@
 import type { Command, CommandProgress, CommandResult } from '@crema/protocol';
-import { CommandExecutor, type CommandHandlers, createCommandHandlers, installedConfig } from '../commands';
+import {
+  CommandExecutor,
+  type CommandHandlers,
+  createCommandHandlers,
+  HubTime,
+  installedConfig,
+} from '../commands';
 import type { HubConfig } from '../config/hub';
 import type { Brewer } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
@@ -102,9 +108,11 @@ export class HubLink {
       onConfig: (config) => sync?.applySettings(config.settings),
       restart: (target) => this.restart(target),
     });
+    const hubTime = new HubTime(o.clock);
     const executor = new CommandExecutor({
       store,
       clock: o.clock,
+      hubTime,
       logger: o.logger,
       handlers: hooks.wrapHandlers ? hooks.wrapHandlers(created) : created,
       busy: () => orders.busy,
@@ -129,6 +137,7 @@ export class HubLink {
         const state = orders.busy ? 'brewing' : salesLocked ? 'locked' : 'idle';
         return { state, salesLocked };
       },
+      onHubTime: (ts) => hubTime.observe(ts),
       onCommand: (command, via) => {
         const result = executor.receive(command);
         hooks.onCommand?.(command, result, via);

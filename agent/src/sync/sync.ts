@@ -179,6 +179,7 @@ export class Sync {
   }
 
   private downlink(envelope: Envelope, via: 'mqtt' | 'http'): void {
+    this.o.onHubTime?.(envelope.ts);
     if (envelope.type === 'ack') this.drainer.handleAck(envelope.body);
     else if (envelope.type === 'command') this.deliver(envelope.body, via);
   }

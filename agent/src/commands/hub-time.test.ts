@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../time/fake-clock';
+import { HubTime } from './hub-time';
+
+describe('HubTime', () => {
+  it('is unknown until the hub is heard from, then keeps the least delayed recent sample', async () => {
+    const clock = new FakeClock(1_000_000);
+    const hub = new HubTime(clock);
+    expect(hub.now()).toBeUndefined();
+    const ahead = 3 * 3600 * 1000; // the hub reads 3 h later than this machine
+    hub.observe(clock.now() + ahead - 40); // 40 ms in transit
+    hub.observe(clock.now() + ahead - 5);
+    hub.observe(clock.now() + ahead - 900); // a message that sat in a queue
+    expect(hub.offsetMs()).toBe(ahead - 5);
+    await clock.advance(1000);
+    expect(hub.now()).toBe(clock.now() + ahead - 5);
+  });
+
+  it('follows a local clock that is stepped once the older samples roll out', () => {
+    const clock = new FakeClock(1_000_000);
+    const hub = new HubTime(clock);
+    for (let i = 0; i < 5; i++) hub.observe(clock.now() + 60_000);
+    for (let i = 0; i < 16; i++) hub.observe(clock.now());
+    expect(hub.offsetMs()).toBe(0);
+  });
+});

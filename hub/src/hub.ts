@@ -98,6 +98,7 @@ export class Hub {
       ...(config.mqttUrl === undefined ? {} : { url: config.mqttUrl }),
       authenticate: (deviceId, secret) => verifyDeviceCredential(db, deviceId, secret),
       metricsRegistry: deps.metrics.registry,
+      ...(config.clockSkewAlarmS === undefined ? {} : { clockSkewAlarmMs: config.clockSkewAlarmS * 1000 }),
     });
     this.gateway = gateway;
     await gateway.start();

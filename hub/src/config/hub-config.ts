@@ -20,6 +20,13 @@ const ConfigSchema = z.object({
     .optional(),
   mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** A device clock off by more than this many seconds raises a `clock_skew` alarm. */
+  clockSkewAlarmS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .optional(),
   jwtSecret: z.string().optional(),
   adminEmail: z.string().optional(),
   adminPassword: z.string().optional(),
@@ -36,6 +43,7 @@ export const ENV_NAMES = {
   databaseSchema: 'CREMA_DATABASE_SCHEMA',
   mqttUrl: 'CREMA_MQTT_URL',
   logLevel: 'CREMA_LOG_LEVEL',
+  clockSkewAlarmS: 'CREMA_CLOCK_SKEW_ALARM_S',
 } as const;
 
 export const DEFAULTS = {
@@ -45,6 +53,7 @@ export const DEFAULTS = {
   mqttPort: '1884',
   dataDir: './.crema/hub',
   logLevel: 'info',
+  clockSkewAlarmS: '300',
 } as const;
 
 export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig {
@@ -64,6 +73,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
         'database-schema': { type: 'string' },
         'mqtt-url': { type: 'string' },
         'log-level': { type: 'string' },
+        'clock-skew-alarm-s': { type: 'string' },
       },
     }).values as Record<string, string | undefined>;
   } catch (cause) {
@@ -82,6 +92,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     databaseSchema: pick('database-schema', 'databaseSchema'),
     mqttUrl: pick('mqtt-url', 'mqttUrl'),
     logLevel: pick('log-level', 'logLevel') ?? DEFAULTS.logLevel,
+    clockSkewAlarmS: pick('clock-skew-alarm-s', 'clockSkewAlarmS') ?? DEFAULTS.clockSkewAlarmS,
     jwtSecret: env.CREMA_JWT_SECRET || undefined,
     adminEmail: env.CREMA_ADMIN_EMAIL || undefined,
     adminPassword: env.CREMA_ADMIN_PASSWORD || undefined,

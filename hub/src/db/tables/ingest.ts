@@ -170,6 +170,9 @@ export interface DeviceStateTable {
   last_seq: Generated<number>;
   last_record_at: number | null;
   last_telemetry_at: number | null;
+  /** Hub receive time − device `ts` of the last birth or heartbeat: positive when the device is behind. */
+  clock_offset_ms: number | null;
+  clock_offset_at: number | null;
 }
 
 export interface IngestTables {

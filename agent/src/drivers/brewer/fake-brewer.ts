@@ -64,7 +64,7 @@ export class FakeBrewer implements Brewer {
     }
     if (this.hang?.verb === verb) {
       const pct = this.hang.progressPct;
-      if (pct !== undefined) this.emit({ type: 'progress', op: verb.toLowerCase(), pct });
+      if (pct !== undefined) this.emit({ type: 'progress', op: verb, pct });
       await new Promise<never>((_resolve, reject) => {
         this.stopHang = () =>
           reject(new AgentError('BREWER_REJECTED', 'aborted', { details: { code: 'ABORTED', verb } }));

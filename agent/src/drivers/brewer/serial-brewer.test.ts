@@ -77,12 +77,12 @@ describe('SerialBrewer', () => {
     const events: BrewerEvent[] = [];
     brewer.onEvent((e) => events.push(e));
     await brewer.start();
-    dev.event('PROGRESS', { op: 'brew', pct: 40 });
+    dev.event('PROGRESS', { op: 'BREW', pct: 40 });
     dev.event('DOOR', { state: 'open' });
     transport.drop();
     expect(events).toEqual([
       { type: 'link', state: 'up' },
-      { type: 'progress', op: 'brew', pct: 40 },
+      { type: 'progress', op: 'BREW', pct: 40 },
       { type: 'door', state: 'open' },
       { type: 'link', state: 'down' },
     ]);

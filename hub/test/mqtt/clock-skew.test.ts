@@ -80,4 +80,44 @@ describe.each(BACKENDS)('device clock skew from births and heartbeats over the b
     expect((await alarms(d.deviceId))[0]?.message).toMatch(/5 h 0 min behind the hub/);
     await d.close();
   });
+  it('stores the hub receive time beside the device times of orders and payments', async () => {
+    const d = await device();
+    await d.send({ ...d.birth(), ts: Date.now() + 3 * HOUR });
+    const deviceAt = Date.now() + 3 * HOUR;
+    const order = {
+      orderId: 'o-skew',
+      recipeId: 'espresso',
+      size: 'M',
+      amount: 250,
+      currency: 'EUR',
+      method: 'card',
+    } as const;
+    const before = Date.now();
+    for (const r of [
+      d.envelope('order', { ...order, event: 'created', at: deviceAt }),
+      d.envelope('payment', {
+        paymentId: 'p-skew',
+        orderId: 'o-skew',
+        event: 'captured',
+        amount: 250,
+        currency: 'EUR',
+        at: deviceAt + 1,
+      }),
+    ]) {
+      await d.send({ ...r, ts: deviceAt });
+      await d.waitForAck(r.id);
+    }
+    const after = Date.now();
+    for (const table of ['orders', 'payments'] as const) {
+      const row = await db.kysely
+        .selectFrom(table)
+        .select(['created_at', 'received_at'])
+        .where('device_id', '=', d.deviceId)
+        .executeTakeFirstOrThrow();
+      expect(row.created_at).toBeGreaterThanOrEqual(deviceAt);
+      expect(row.received_at).toBeGreaterThanOrEqual(before);
+      expect(row.received_at).toBeLessThanOrEqual(after);
+    }
+    await d.close();
+  });
 });

@@ -2,12 +2,12 @@ import type { Migration } from 'kysely';
 import * as core from './0001_core';
 import * as ingest from './0002_ingest';
 import * as operations from './0003_operations';
-import * as deviceClock from './0004_device_clock';
+import * as clockSkew from './0004_clock_skew';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0002_ingest': ingest,
   '0003_operations': operations,
-  '0004_device_clock': deviceClock,
+  '0004_clock_skew': clockSkew,
 };

@@ -40,6 +40,8 @@ export interface OrdersTable {
   code: string | null;
   created_at: number;
   updated_at: number;
+  /** Hub time the latest event was stored (the device times above are as the device sent them). */
+  received_at: number | null;
 }
 
 export interface OrderEventsTable {
@@ -69,6 +71,8 @@ export interface PaymentsTable {
   terminal_ref: string | null;
   created_at: number;
   updated_at: number;
+  /** Hub time the latest event was stored (the device times above are as the device sent them). */
+  received_at: number | null;
 }
 
 export interface PaymentEventsTable {

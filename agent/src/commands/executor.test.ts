@@ -176,6 +176,11 @@ describe('CommandExecutor', () => {
     expect(m.runs).toEqual([]);
     // Delivered again later: still refused, from the inbox.
     expect(await m.executor.receive(cmd)).toEqual(result);
+    // A machine that never heard from the hub goes by its own clock.
+    m.hubOffsetMs = undefined;
+    const unknown = await m.executor.receive(command(11, 'lock', 500));
+    expect(unknown).toMatchObject({ status: 'expired', code: 'COMMAND_EXPIRED' });
+    expect(unknown.message).toMatch(/not known yet/);
   });
 
   it('defers while a brew or payment runs, reports `deferred`, then runs when idle', async () => {
@@ -258,16 +263,17 @@ describe('CommandExecutor', () => {
       expect(m.runs).toEqual([]);
     });
 
-    it('before the hub is heard from, counts the TTL from the first receipt, across a restart', async () => {
+    it('runs a command at most its TTL after the first receipt, across a restart, whatever the estimate', async () => {
+      // 3 h ahead, and the hub's time is underestimated by 2 min (say, only stale messages were seen).
       setClock(T0 + HOURS_3);
-      m.hubOffsetMs = undefined;
+      m.hubOffsetMs = -HOURS_3 - 120_000;
       expect(await m.executor.receive(command(22, 'lock', 60_000))).toMatchObject({ status: 'succeeded' });
       // A rinse deferred behind a brew: received now, redelivered after a restart, still waiting.
       m.busy = true;
       void m.executor.receive(command(23, 'rinse', 60_000));
       await clock.advance(30_000);
       await m.restart();
-      m.hubOffsetMs = undefined;
+      m.hubOffsetMs = -HOURS_3 - 120_000;
       m.busy = true;
       const again = m.executor.receive(command(23, 'rinse', 60_000));
       await clock.advance(30_100);

@@ -38,9 +38,11 @@ const SEEN_PREFIX = 'seen:';
  * the stored result; an expired command is refused; a command that would interrupt a brew or a payment waits.
  * The result is a `command_result` record committed together with the command's store writes.
  *
- * Expiry never compares the hub's `expiresAt` with this machine's clock, which may be hours off: once the hub
- * has been heard from, `expiresAt` is judged on the hub's time (local time + the learnt offset); before that,
- * the command lives `expiresAt − issuedAt` (both hub times) from when this agent first received it.
+ * Expiry judges the hub's `expiresAt` on the hub's time, not this machine's clock, which may be hours off:
+ * hub time = local time + the offset learnt from the hub's messages (or remembered from the last run), and
+ * at least `issuedAt` + the time since this agent first received the command (so a low estimate cannot keep
+ * a command alive past its time-to-live). Only a machine that has never heard from the hub falls back on its
+ * own clock.
  */
 export class CommandExecutor {
   private readonly log: Logger;
@@ -194,9 +196,9 @@ export class CommandExecutor {
   }
 
   private expired(command: Command): boolean {
-    const hubNow = this.o.hubTime?.now();
-    if (hubNow !== undefined) return command.expiresAt < hubNow;
-    return this.o.clock.now() - this.firstSeen(command) > ttlOf(command);
+    const now = this.o.clock.now();
+    const atLeast = command.issuedAt + (now - this.firstSeen(command));
+    return command.expiresAt < Math.max(this.o.hubTime?.now() ?? now, atLeast);
   }
 
   /** Local time of the first receipt of the command's key; recorded on the first call. */
@@ -208,10 +210,8 @@ export class CommandExecutor {
 
   private expiredResult(command: Command): CommandResult {
     const hubNow = this.o.hubTime?.now();
-    const why =
-      hubNow === undefined
-        ? `not run within its time-to-live of ${ttlOf(command)} ms from receipt`
-        : `expired at ${new Date(command.expiresAt).toISOString()} (hub time)`;
+    const clock = hubNow === undefined ? "this machine's clock; the hub's is not known yet" : 'hub time';
+    const why = `expired at ${new Date(command.expiresAt).toISOString()} (${clock})`;
     return {
       commandId: command.commandId,
       status: 'expired',

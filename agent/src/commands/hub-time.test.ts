@@ -23,4 +23,19 @@ describe('HubTime', () => {
     for (let i = 0; i < 16; i++) hub.observe(clock.now());
     expect(hub.offsetMs()).toBe(0);
   });
+
+  it('remembers its estimate across restarts until the hub is heard from again', () => {
+    const clock = new FakeClock(1_000_000);
+    let kept: number | undefined;
+    const memory = { load: () => kept, save: (v: number) => (kept = v) };
+    const first = new HubTime(clock, memory);
+    expect(first.offsetMs()).toBeUndefined();
+    first.observe(clock.now() + 7_200_000);
+    expect(kept).toBe(7_200_000);
+    const second = new HubTime(clock, memory);
+    expect(second.offsetMs()).toBe(7_200_000);
+    second.observe(clock.now() + 5_000);
+    expect(second.offsetMs()).toBe(5_000);
+    expect(kept).toBe(5_000);
+  });
 });

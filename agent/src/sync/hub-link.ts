@@ -20,6 +20,8 @@ import type { SyncTuning } from './types';
 
 /** Lets the `restart` command's result reach the hub before the agent goes down (it is in the outbox anyway). */
 const RESTART_GRACE_MS = 1_000;
+/** Settings key of the hub clock offset learnt last (hub − local, ms), for command expiry after a restart. */
+const HUB_CLOCK_OFFSET_KEY = 'sync.hubClockOffsetMs';
 
 /** Small observation points for an embedding program (the scenario tests); none changes what the link does. */
 export type HubLinkHooks = {
@@ -108,7 +110,10 @@ export class HubLink {
       onConfig: (config) => sync?.applySettings(config.settings),
       restart: (target) => this.restart(target),
     });
-    const hubTime = new HubTime(o.clock);
+    const hubTime = new HubTime(o.clock, {
+      load: () => store.settings.get<number>(HUB_CLOCK_OFFSET_KEY),
+      save: (offset) => store.settings.set(HUB_CLOCK_OFFSET_KEY, offset),
+    });
     const executor = new CommandExecutor({
       store,
       clock: o.clock,

@@ -89,6 +89,7 @@ export class Sync {
           ulid: this.ulid,
           timeoutMs: this.t.httpTimeoutMs,
           fetch: o.fetch,
+          onHubTime: o.onHubTime,
         })
       : undefined;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@crema/firmware-sim';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialBrewer } from '../src/drivers/brewer/serial-brewer';
+import { asIdentity } from '../src/drivers/line/identity';
 import { SerialTransport } from '../src/drivers/transport/serial';
 import { silentLogger } from '../src/log/logger';
 import { systemClock } from '../src/time/clock';
@@ -82,5 +83,38 @@ describe('brewer identity over a real pty', () => {
     await waitFor(() => brewer.connected, 15_000, 'link back after the bridge restart');
     expect(sim.ptyBridgePid('brewer')).not.toBe(pid);
     await expect(brewer.status()).resolves.toMatchObject({ state: 'idle' });
+  }, 60_000);
+
+  it('remembers its brewer across an agent restart and refuses one swapped in meanwhile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crema-identity-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    let kept: unknown;
+    const memory = { load: () => asIdentity(kept), save: (id: unknown) => (kept = id) };
+    const brewerFor = () =>
+      new SerialBrewer({
+        transport: new SerialTransport(join(dir, 'brewer')),
+        clock: systemClock,
+        logger: silentLogger,
+        requestTimeoutMs: 1000,
+        backoff: { initialMs: 100, maxMs: 500 },
+        watchdog: false,
+        memory,
+      });
+    let sim = await machine(dir, 31);
+    cleanup.push(() => sim.stop());
+    const first = brewerFor();
+    await first.start();
+    expect(first.connected).toBe(true);
+    expect(kept).toEqual(first.identity);
+    await first.stop();
+
+    // While the agent is down, another brewer is wired in.
+    await sim.stop();
+    sim = await machine(dir, 32);
+    const second = brewerFor();
+    cleanup.push(() => second.stop());
+    await second.start();
+    expect(second.connected).toBe(false);
+    expect(second.refusal?.expected).toEqual(kept);
   }, 60_000);
 });

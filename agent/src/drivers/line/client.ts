@@ -346,8 +346,15 @@ export class LineClient {
       );
       return false;
     }
-    if (!expected) this.log.info({ identity: found }, `${name}: device identified`);
     this.pinned = found;
+    if (!expected) {
+      this.log.info({ identity: found }, `${name}: device identified`);
+      try {
+        check.onPinned?.(found);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, `${name}: identity not remembered`);
+      }
+    }
     this.lastRefusal = undefined;
     return true;
   }

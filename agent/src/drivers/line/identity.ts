@@ -15,6 +15,14 @@ export type IdentityCheck = {
   parse: (reply: Frame) => DeviceIdentity | undefined;
   /** Pinned identity from configuration or an earlier run. */
   expected?: DeviceIdentity;
+  /** Told once, when the first device seen is pinned (to remember it for the next run). */
+  onPinned?: (identity: DeviceIdentity) => void;
+};
+
+/** Where a driver keeps the identity it pinned, across agent restarts. */
+export type IdentityMemory = {
+  load(): DeviceIdentity | undefined;
+  save(identity: DeviceIdentity): void;
 };
 
 /** Why a link was refused, as kept for health reports. */
@@ -34,4 +42,13 @@ export function identityFromInfo(reply: Frame): DeviceIdentity | undefined {
   const { serial, model } = reply.args;
   if (!serial || !model) return undefined;
   return { serial, model };
+}
+
+/** A stored identity read back, or undefined when it is not one (a damaged setting pins nothing). */
+export function asIdentity(value: unknown): DeviceIdentity | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { serial, model } = value as Record<string, unknown>;
+  return typeof serial === 'string' && serial !== '' && typeof model === 'string' && model !== ''
+    ? { serial, model }
+    : undefined;
 }

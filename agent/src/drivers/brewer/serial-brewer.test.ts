@@ -155,4 +155,25 @@ describe('SerialBrewer', () => {
     expect(brewer.refusal?.found).toEqual(BREWER_A);
     await brewer.stop();
   });
+
+  it('accepts a replacement brewer once told to forget the pinned one, and remembers the new one', async () => {
+    const { clock, transport } = setup();
+    let kept: unknown = { serial: 'SIM-CM-1-00009', model: 'cm-1' };
+    const brewer = new SerialBrewer({
+      transport,
+      clock,
+      logger: silentLogger,
+      watchdog: false,
+      memory: { load: () => kept as { serial: string; model: string }, save: (id) => (kept = id) },
+    });
+    brewerDevice(transport, () => ({ verb: 'OK' }));
+    await brewer.start();
+    expect(brewer.connected).toBe(false);
+    brewer.forgetIdentity();
+    await clock.advance(0);
+    expect(brewer.connected).toBe(true);
+    expect(brewer.identity).toEqual(BREWER_A);
+    expect(kept).toEqual(BREWER_A);
+    await brewer.stop();
+  });
 });

@@ -113,6 +113,22 @@ export class LineClient {
     return this.lastRefusal;
   }
 
+  /**
+   * A technician replaced the device on purpose: forget the pinned identity, so the next device that answers
+   * is pinned (and remembered) instead of refused. Reconnects at once if the link is waiting.
+   */
+  forgetIdentity(): void {
+    this.pinned = undefined;
+    this.lastRefusal = undefined;
+    this.log.warn(`${this.opts.name}: pinned identity forgotten; the next device that answers is accepted`);
+    if (this.state === 'waiting' && this.reconnectTimer) {
+      this.opts.clock.clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      this.backoff.reset();
+      void this.connect();
+    }
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'stopped') return;
     if (!this.wired) {

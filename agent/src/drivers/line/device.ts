@@ -29,6 +29,11 @@ export abstract class LineDevice {
     return this.client.refusal;
   }
 
+  /** Accept a replacement device: the next one that answers is pinned instead of refused. */
+  forgetIdentity(): void {
+    this.client.forgetIdentity();
+  }
+
   start(): Promise<void> {
     return this.client.start();
   }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/log';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import { HubError } from '../errors';
 import { type PasswordHasher, PasswordSchema } from './passwords';

@@ -1,6 +1,6 @@
+import type { Clock } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/log';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import { HubError } from '../errors';
 import type { Role } from '../rbac/permissions';

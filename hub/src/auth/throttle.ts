@@ -1,4 +1,4 @@
-import type { Clock } from '../config/clock';
+import type { Clock } from '@crema/protocol';
 
 export interface ThrottleSettings {
   maxFailures: number;

@@ -1,7 +1,7 @@
 import { randomUUID, webcrypto } from 'node:crypto';
+import type { Clock } from '@crema/protocol';
 import { jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import type { Clock } from '../config/clock';
 import { HubError } from '../errors';
 import { ROLES } from '../rbac/permissions';
 import type { Principal } from './principal';

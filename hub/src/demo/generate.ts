@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '@crema/protocol';
 import type { Insertable } from 'kysely';
 import { AuditLog } from '../audit/log';
 import type { PasswordHasher } from '../auth/passwords';
-import type { Clock } from '../config/clock';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/database';
 import { generateDeviceSecret, hashDeviceSecret } from '../devices/credentials';

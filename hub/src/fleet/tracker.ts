@@ -1,16 +1,15 @@
-import type { Envelope } from '@crema/protocol';
+import type { Clock, ClockTimer, Envelope } from '@crema/protocol';
 import { sql, type Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import type { DeviceStateTable } from '../db/tables/ingest';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { MqttMetrics } from '../mqtt/metrics';
 import { ClockSkewMonitor, type SkewAlarmChange, writeSkewAlarms } from './clock-skew';
 import type { FleetEvents, OfflineReason } from './events';
 
 export interface FleetTrackerOptions {
   db: Db;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   metrics: MqttMetrics;
   events: FleetEvents;
@@ -37,8 +36,8 @@ export class FleetTracker {
   private dirty = new Map<string, { merchantId: string; patch: Patch }>();
   private alarms = new Map<string, SkewAlarmChange>();
   private readonly skew: ClockSkewMonitor;
-  private sweepTimer: TimerHandle | undefined;
-  private flushTimer: TimerHandle | undefined;
+  private sweepTimer: ClockTimer | undefined;
+  private flushTimer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
   private readonly log: Logger;
   readonly timeoutMs: number;

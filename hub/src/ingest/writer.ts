@@ -1,8 +1,8 @@
+import type { Clock, ClockTimer } from '@crema/protocol';
 import { type Ack, type ErrorCode, Limits } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import type { FleetEvents } from '../fleet/events';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { MqttMetrics } from '../mqtt/metrics';
 import type { QueuedRecord } from './rows';
 import { SequenceBook } from './sequence-store';
@@ -10,7 +10,7 @@ import { claimMessageIds, storeRecords } from './store';
 
 export interface IngestWriterOptions {
   db: Db;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   metrics: MqttMetrics;
   events: FleetEvents;
@@ -38,7 +38,7 @@ type Rejection = { deviceId: string; id: string; code: ErrorCode; message?: stri
 export class IngestWriter {
   private queue: QueuedRecord[] = [];
   private rejections: Rejection[] = [];
-  private timer: TimerHandle | undefined;
+  private timer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
   private readonly sequences = new SequenceBook();
   private readonly log: Logger;

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import {
   type Ack,
   type BodyOf,
+  type Clock,
   type Envelope,
   encodeEnvelope,
   MessageCatalog,
   type MessageType,
   makeEnvelope,
+  systemClock,
   topicFor,
   ulid,
 } from '@crema/protocol';
@@ -20,7 +22,6 @@ import { DeviceDirectory } from '../ingest/directory';
 import { Ingest } from '../ingest/ingest';
 import { IngestWriter } from '../ingest/writer';
 import { type Authenticate, EmbeddedBroker } from './broker';
-import { systemTimerClock, type TimerClock } from './clock';
 import { CredentialCache } from './credential-cache';
 import { HubLink } from './link';
 import { LocalLink } from './local-link';
@@ -29,7 +30,7 @@ import { MqttMetrics } from './metrics';
 export interface MqttGatewayOptions {
   db: Db;
   logger: Logger;
-  clock?: TimerClock;
+  clock?: Clock;
   /** Embedded broker port (0 = a free port). Ignored when `url` is given. */
   port?: number;
   host?: string;
@@ -65,13 +66,13 @@ export class MqttGateway {
   private readonly broker: EmbeddedBroker | undefined;
   private link: Link | undefined;
   private readonly log: Logger;
-  private readonly clock: TimerClock;
+  private readonly clock: Clock;
   private started = false;
   private readonly ackListeners = new Set<(deviceId: string, ack: Ack) => void>();
 
   constructor(private readonly options: MqttGatewayOptions) {
     this.log = options.logger.child({ ns: 'hub:mqtt' });
-    this.clock = options.clock ?? systemTimerClock;
+    this.clock = options.clock ?? systemClock;
     this.metrics = new MqttMetrics(options.metricsRegistry);
     this.directory = new DeviceDirectory(options.db);
     const common = { logger: options.logger, metrics: this.metrics, events: this.events, clock: this.clock };

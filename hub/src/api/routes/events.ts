@@ -3,7 +3,6 @@ import { streamSSE } from 'hono/streaming';
 import { inScope } from '../../operations/context';
 import type { OpsEvent } from '../../operations/events/bus';
 import { callerOf } from '../../operations/http';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
@@ -47,7 +46,7 @@ const stream = createRoute({
 
 export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(stream, (c) => {
-    const ops = operationsFor(deps);
+    const ops = deps.operations;
     const { scope } = callerOf(c);
     const { types, durationMs } = c.req.valid('query');
     const prefixes = types
@@ -77,7 +76,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
         else queue.push(e);
         notify();
       });
-      const timers = ops.timers;
+      const timers = deps.clock;
       const until = durationMs === undefined ? null : timers.setTimeout(close, durationMs);
       let keepalive = timers.setTimeout(function tick() {
         void sse.write(': keep-alive\n\n');

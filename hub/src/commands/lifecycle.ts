@@ -30,3 +30,18 @@ export const CANCELLABLE: readonly CommandStatus[] = ['queued'];
 
 /** Retrying makes a fresh command for these. */
 export const RETRYABLE: readonly CommandStatus[] = ['failed', 'expired'];
+
+/**
+ * What a device that (re)connects is sent again: everything not finished. It may have lost a command with
+ * its connection; it executes each idempotency key once, so a repeat is harmless.
+ */
+export const REDELIVERABLE: readonly CommandStatus[] = ['queued', 'delivered', 'deferred', 'executing'];
+
+/**
+ * What an HTTP poll returns: commands the device has not reported on yet. A `delivered` one may have been
+ * handed to the broker while the device was in fact on HTTP, so it is offered again until the device reports.
+ */
+export const POLLABLE: readonly CommandStatus[] = ['queued', 'delivered'];
+
+/** Not handed to the device yet: what the dispatcher sends to a device that is online or comes online. */
+export const UNSENT: readonly CommandStatus[] = ['queued'];

@@ -1,16 +1,16 @@
 import type { Command } from '@crema/protocol';
+import { systemClock } from '@crema/protocol';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CommandDispatcher } from '../../src/commands/dispatcher';
+import { CommandService } from '../../src/commands/service';
 import type { Db } from '../../src/db/connect';
 import { FleetEvents } from '../../src/fleet/events';
-import { systemTimerClock } from '../../src/mqtt/clock';
-import { CommandService } from '../../src/operations/commands/service';
 import type { OpsContext } from '../../src/operations/context';
 import { OpsEventBus } from '../../src/operations/events/bus';
-import { CommandDispatcher } from '../../src/sync/command-dispatcher';
+import { eventually } from '../device-channel/support/hub';
 import { seedTenants, testContext } from '../operations/support/fixtures';
 import { BACKENDS, openTestDb, type TestDb } from '../support/db';
-import { eventually } from './support/hub';
 
 /** The dispatcher's rules against a real store, with the broker replaced by a recording `send`. */
 describe.each(BACKENDS)('command dispatcher on %s', (backend) => {
@@ -49,7 +49,7 @@ describe.each(BACKENDS)('command dispatcher on %s', (backend) => {
       fleet,
       isOnline: (id) => online.has(id),
       send,
-      clock: systemTimerClock,
+      clock: systemClock,
       logger: pino({ level: 'silent' }),
       sweepIntervalMs: 60_000,
       perDevice,

@@ -1,10 +1,17 @@
 import type { CommandStatus } from '@crema/protocol';
 import type { Insertable, Selectable } from 'kysely';
-import type { CommandBatchesTable, CommandsTable } from '../../db/tables/operations';
-import { HubError } from '../../errors';
-import { type Actor, type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
-import { deviceInScope, locationInScope, merchantInScope } from '../shared/lookup';
-import { inTx } from '../shared/tx';
+import type { CommandBatchesTable, CommandsTable } from '../db/tables/operations';
+import { HubError } from '../errors';
+import {
+  type Actor,
+  type OpsContext,
+  type Page,
+  type PageQuery,
+  pageBounds,
+  type Scope,
+} from '../operations/context';
+import { deviceInScope, locationInScope, merchantInScope } from '../operations/shared/lookup';
+import { inTx } from '../operations/shared/tx';
 import { CANCELLABLE, RETRYABLE } from './lifecycle';
 import { type CommandView, toCommandView, validateCommand } from './model';
 

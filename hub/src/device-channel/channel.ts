@@ -1,17 +1,15 @@
-import type { Ack, Command, Envelope } from '@crema/protocol';
+import type { Ack, Clock, Command, Envelope } from '@crema/protocol';
 import type { Logger } from 'pino';
-import type { ApiDeps } from '../api/deps';
+import { CommandDelivery } from '../commands/delivery';
+import { CommandDispatcher } from '../commands/dispatcher';
+import { POLLABLE } from '../commands/lifecycle';
+import { pendingCommands } from '../commands/pending';
 import type { Db } from '../db/connect';
 import { verifyDeviceCredential } from '../devices/credentials';
-import { HubError } from '../errors';
 import type { FleetEvents } from '../fleet/events';
-import type { TimerClock } from '../mqtt/clock';
 import { CredentialCache } from '../mqtt/credential-cache';
-import { CommandDelivery } from '../operations/commands/delivery';
 import type { Operations } from '../operations/runtime';
-import { CommandDispatcher } from './command-dispatcher';
 import { ingestBatch, type UplinkPort } from './http-ingest';
-import { POLLABLE, pendingCommands } from './pending-commands';
 
 /** The MQTT side the channel works with (the hub's MqttGateway satisfies it). */
 export interface ChannelGateway extends UplinkPort {
@@ -24,7 +22,7 @@ export interface DeviceChannelOptions {
   db: Db;
   gateway: ChannelGateway;
   ops: Operations;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   /** Dispatcher catch-up period (default 5 s). */
   sweepIntervalMs?: number;
@@ -87,28 +85,7 @@ export class DeviceChannel {
   /** GET commands: what the device has not reported on yet; queued ones become `delivered`. */
   async poll(deviceId: string): Promise<Command[]> {
     const commands = await pendingCommands(this.options.ops.ctx, deviceId, POLLABLE, POLL_LIMIT);
-    await this.delivery.markDelivered(
-      deviceId,
-      commands.map((c) => c.commandId),
-    );
+    await this.delivery.markDelivered(commands.map((c) => c.commandId));
     return commands;
   }
-}
-
-const attached = new WeakMap<ApiDeps, DeviceChannel>();
-
-/** Makes `channel` the one the device routes of `deps` use (the hub does this once at start). */
-export function attachDeviceChannel(deps: ApiDeps, channel: DeviceChannel): void {
-  attached.set(deps, channel);
-}
-
-export function detachDeviceChannel(deps: ApiDeps): void {
-  attached.delete(deps);
-}
-
-/** The channel of `deps`; device routes answer 503 UNAVAILABLE while there is none (no MQTT side). */
-export function deviceChannelFor(deps: ApiDeps): DeviceChannel {
-  const channel = attached.get(deps);
-  if (!channel) throw new HubError('UNAVAILABLE', 'the device channel is not running');
-  return channel;
 }

@@ -1,4 +1,4 @@
-import type { OpsContext } from '../context';
+import type { OpsContext } from '../operations/context';
 import { EXPIRABLE } from './lifecycle';
 
 /** Marks commands past their time-to-live as expired; returns how many. */

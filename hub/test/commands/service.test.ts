@@ -1,13 +1,15 @@
+import type { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/config/clock';
+import { CommandDelivery } from '../../src/commands/delivery';
+import { expireDueCommands } from '../../src/commands/expiry';
+import { UNSENT } from '../../src/commands/lifecycle';
+import { pendingCommands } from '../../src/commands/pending';
+import { CommandService } from '../../src/commands/service';
 import type { Db } from '../../src/db/connect';
-import { CommandDelivery } from '../../src/operations/commands/delivery';
-import { expireDueCommands } from '../../src/operations/commands/expiry';
-import { CommandService } from '../../src/operations/commands/service';
 import type { OpsContext } from '../../src/operations/context';
 import { ALL_MERCHANTS } from '../../src/operations/context';
+import { seedTenants, testContext } from '../operations/support/fixtures';
 import { BACKENDS as backends, openTestDb, type TestDb } from '../support/db';
-import { seedTenants, testContext } from './support/fixtures';
 
 const m1 = { merchantId: 'm1' };
 const m2 = { merchantId: 'm2' };
@@ -17,7 +19,7 @@ describe.each(backends)('commands on %s', (kind) => {
   let store: TestDb;
   let db: Db;
   let ctx: OpsContext;
-  let clock: ManualClock;
+  let clock: FakeClock;
   let svc: CommandService;
   let delivery: CommandDelivery;
 
@@ -80,11 +82,11 @@ describe.each(backends)('commands on %s', (kind) => {
   it('delivers, reports progress and results, and ignores reports that go backwards', async () => {
     const { commands } = await svc.create(m1, ops, { kind: 'restart', target: { deviceIds: ['m1-dev-3'] } });
     const id = commands[0]!.id;
-    const next = await delivery.nextCommandsFor('m1-dev-3');
+    const next = await pendingCommands(ctx, 'm1-dev-3', UNSENT, 20);
     expect(next.map((c) => c.commandId)).toContain(id);
     expect(next.find((c) => c.commandId === id)?.params).toEqual({ target: 'agent' });
-    expect(await delivery.markDelivered('m1-dev-3', [id])).toEqual([id]);
-    expect((await delivery.nextCommandsFor('m1-dev-3')).map((c) => c.commandId)).not.toContain(id);
+    expect(await delivery.markDelivered([id])).toEqual([id]);
+    expect((await pendingCommands(ctx, 'm1-dev-3', UNSENT, 20)).map((c) => c.commandId)).not.toContain(id);
     expect(
       await delivery.applyProgress('m1-dev-3', { commandId: id, status: 'deferred', at: clock.now() }),
     ).toBe(true);
@@ -117,12 +119,12 @@ describe.each(backends)('commands on %s', (kind) => {
     expect(
       await delivery.applyProgress('m1-dev-2', { commandId: id, status: 'executing', at: executingAt }),
     ).toBe(true);
-    clock.advance(5);
+    await clock.advance(5);
     expect(
       await delivery.applyResult('m1-dev-2', { commandId: id, status: 'succeeded', at: clock.now() }),
     ).toBe(true);
     // The dispatcher's bulk mark comes last and only moves queued rows: it must neither move nor erase anything.
-    expect(await delivery.markDelivered('m1-dev-2', [id])).toEqual([]);
+    expect(await delivery.markDelivered([id])).toEqual([]);
     const view = await svc.get(m1, id);
     expect(view.status).toBe('succeeded');
     expect(view.deliveredAt).toBe(executingAt);
@@ -133,8 +135,8 @@ describe.each(backends)('commands on %s', (kind) => {
     const { commands } = await svc.create(m1, ops, { kind: 'unlock', target: { deviceIds: ['m1-dev-2'] } });
     const id = commands[0]!.id;
     const deliveredAt = clock.now();
-    await delivery.markDelivered('m1-dev-2', [id]);
-    clock.advance(10);
+    await delivery.markDelivered([id]);
+    await clock.advance(10);
     await delivery.applyProgress('m1-dev-2', { commandId: id, status: 'executing', at: clock.now() });
     await delivery.applyResult('m1-dev-2', {
       commandId: id,
@@ -154,7 +156,7 @@ describe.each(backends)('commands on %s', (kind) => {
     const cancelled = await svc.cancel(m1, a!.id);
     expect(cancelled.after.status).toBe('cancelled');
     await expect(svc.cancel(m1, a!.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
-    await delivery.markDelivered('m1-dev-2', [b!.id]);
+    await delivery.markDelivered([b!.id]);
     await expect(svc.cancel(m1, b!.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
     await expect(svc.cancel(m2, b!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -166,7 +168,7 @@ describe.each(backends)('commands on %s', (kind) => {
       target: { locationId: 'm1-loc-a' },
     });
     const [a, b] = commands;
-    await delivery.markDelivered(a!.deviceId, [a!.id]);
+    await delivery.markDelivered([a!.id]);
     await delivery.applyResult(a!.deviceId, {
       commandId: a!.id,
       status: 'failed',
@@ -174,12 +176,14 @@ describe.each(backends)('commands on %s', (kind) => {
       at: clock.now(),
     });
     expect(await expireDueCommands(ctx)).toBe(0);
-    clock.advance(59_999);
+    await clock.advance(59_999);
     expect(await expireDueCommands(ctx)).toBe(0);
-    clock.advance(1);
+    await clock.advance(1);
     expect(await expireDueCommands(ctx)).toBeGreaterThanOrEqual(1);
     expect((await svc.get(m1, b!.id)).status).toBe('expired');
-    expect((await delivery.nextCommandsFor(b!.deviceId)).map((c) => c.commandId)).not.toContain(b!.id);
+    expect((await pendingCommands(ctx, b!.deviceId, UNSENT, 20)).map((c) => c.commandId)).not.toContain(
+      b!.id,
+    );
     expect((await svc.getBatch(m1, batch.id)).counts).toEqual({ failed: 1, expired: 1 });
 
     const retried = await svc.retryFailed(m1, ops, batch.id);

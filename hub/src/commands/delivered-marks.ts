@@ -1,22 +1,22 @@
+import type { Clock, ClockTimer } from '@crema/protocol';
 import type { Logger } from 'pino';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
-import type { OpsContext } from '../operations/context';
+import type { CommandDelivery } from './delivery';
 
 /**
- * Marks commands `delivered` in bulk: ids handed to the broker within a few milliseconds share one UPDATE,
- * so a batch to a thousand machines costs a few statements instead of a thousand commits. Only `queued`
- * rows move (a device report may already have moved a command further). A failed write leaves them queued;
- * the next pass sends them again, which devices de-duplicate.
+ * The dispatcher's `delivered` marks, gathered: ids handed to the broker within a few milliseconds share one
+ * `CommandDelivery.markDelivered` (the same write an HTTP poll makes), so a batch to a thousand machines
+ * costs a few statements instead of a thousand commits. A failed write leaves them queued; the next pass
+ * sends them again, which devices de-duplicate.
  */
 export class DeliveredMarks {
   private pending = new Set<string>();
   private writing = new Set<string>();
-  private timer: TimerHandle | undefined;
+  private timer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
 
   constructor(
-    private readonly ctx: OpsContext,
-    private readonly clock: TimerClock,
+    private readonly delivery: CommandDelivery,
+    private readonly clock: Clock,
     private readonly log: Logger,
     private readonly delayMs = 2,
   ) {}
@@ -54,16 +54,8 @@ export class DeliveredMarks {
   }
 
   private async write(ids: string[]): Promise<void> {
-    const now = this.ctx.now();
     try {
-      for (let i = 0; i < ids.length; i += 500) {
-        await this.ctx.db
-          .updateTable('commands')
-          .set({ status: 'delivered', delivered_at: now, updated_at: now })
-          .where('id', 'in', ids.slice(i, i + 500))
-          .where('status', '=', 'queued')
-          .execute();
-      }
+      await this.delivery.markDelivered(ids);
     } catch (err) {
       this.log.error({ err, commands: ids.length }, 'delivered marks not written; the commands stay queued');
     }

@@ -1,6 +1,6 @@
+import type { Clock } from '@crema/protocol';
 import { type Ack, type Envelope, UlidSchema } from '@crema/protocol';
 import { HubError } from '../errors';
-import type { TimerClock } from '../mqtt/clock';
 
 /** The part of the MQTT gateway the HTTP fallback feeds: the one ingest path, and the acks after commit. */
 export interface UplinkPort {
@@ -17,7 +17,7 @@ export interface UplinkPort {
  */
 export function ingestBatch(
   port: UplinkPort,
-  clock: TimerClock,
+  clock: Clock,
   batch: Envelope<'batch'>,
   timeoutMs: number,
 ): Promise<Ack> {

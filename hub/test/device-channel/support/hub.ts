@@ -14,13 +14,12 @@ import {
 } from '@crema/protocol';
 import pg from 'pg';
 import pino from 'pino';
-import { ManualClock } from '../../../src/config/clock';
 import { loadHubConfig } from '../../../src/config/hub-config';
+import type { DeviceChannel } from '../../../src/device-channel/channel';
 import { Hub, type HubAddresses } from '../../../src/hub';
 import type { Operations } from '../../../src/operations/runtime';
-import { operationsFor } from '../../../src/operations/wiring';
-import { type DeviceChannel, deviceChannelFor } from '../../../src/sync/channel';
 import { TestDevice } from '../../mqtt/support/device';
+import { SteppedClock } from '../../support/clock';
 import { type Backend, TEST_PG_URL } from '../../support/db';
 
 export interface ApiAnswer {
@@ -35,7 +34,7 @@ export interface SyncHub {
   hub: Hub;
   at: HubAddresses;
   /** Drives the hub's time (command issue/expiry, TTL sweep); real timers still run. */
-  clock: ManualClock;
+  clock: SteppedClock;
   token: string;
   merchantId: string;
   channel: DeviceChannel;
@@ -56,7 +55,7 @@ export async function startSyncHub(backend: Backend): Promise<SyncHub> {
     CREMA_ADMIN_EMAIL: 'root@sync.test',
     CREMA_ADMIN_PASSWORD: password,
   });
-  const clock = new ManualClock(Date.now());
+  const clock = new SteppedClock();
   const hub = new Hub({ config, clock, logger: pino({ level: process.env.CREMA_TEST_LOG ?? 'silent' }) });
   const at = await hub.start();
 
@@ -81,8 +80,8 @@ export async function startSyncHub(backend: Backend): Promise<SyncHub> {
   const token = login.body.accessToken as string;
   const merchantId = `m-${randomBytes(3).toString('hex')}`;
   await api('POST', '/api/v1/merchants', { id: merchantId, name: merchantId }, token);
-  const deps = hub.api;
-  if (!deps) throw new Error('hub started without API deps');
+  const parts = hub.parts;
+  if (!parts) throw new Error('hub started without its parts');
 
   return {
     hub,
@@ -90,8 +89,8 @@ export async function startSyncHub(backend: Backend): Promise<SyncHub> {
     clock,
     token,
     merchantId,
-    channel: deviceChannelFor(deps),
-    ops: operationsFor(deps),
+    channel: parts.deviceChannel,
+    ops: parts.operations,
     api: (method, path, body, t) => api(method, path, body, t ?? token),
     async register(deviceId) {
       const res = await api('POST', '/api/v1/devices', { id: deviceId, merchantId, model: 'CM-1' }, token);

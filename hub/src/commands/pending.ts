@@ -1,20 +1,11 @@
 import type { Command, CommandStatus } from '@crema/protocol';
-import { toWireCommand } from '../operations/commands/model';
 import type { OpsContext } from '../operations/context';
+import { toWireCommand } from './model';
 
 /**
- * What a device that (re)connects is sent again: everything not finished. It may have lost a command with
- * its connection; it executes each idempotency key once, so a repeat is harmless.
+ * Unexpired commands of one device in the given statuses, oldest first, in the protocol's wire form: the one
+ * query for what a device is to receive (the dispatcher over MQTT, an HTTP poll).
  */
-export const REDELIVERABLE: readonly CommandStatus[] = ['queued', 'delivered', 'deferred', 'executing'];
-
-/**
- * What an HTTP poll returns: commands the device has not reported on yet. A `delivered` one may have been
- * handed to the broker while the device was in fact on HTTP, so it is offered again until the device reports.
- */
-export const POLLABLE: readonly CommandStatus[] = ['queued', 'delivered'];
-
-/** Unexpired commands of one device in the given statuses, oldest first, in the protocol's wire form. */
 export async function pendingCommands(
   ctx: OpsContext,
   deviceId: string,

@@ -1,45 +1,38 @@
-import type { Command, CommandProgress, CommandResult, CommandStatus } from '@crema/protocol';
-import type { OpsContext } from '../context';
-import { inTx } from '../shared/tx';
+import type { CommandProgress, CommandResult, CommandStatus } from '@crema/protocol';
+import type { OpsContext } from '../operations/context';
+import { inTx } from '../operations/shared/tx';
 import { canMove } from './lifecycle';
-import { toWireCommand } from './model';
+
+/** Ids per UPDATE (well under SQLite's and PostgreSQL's bound-parameter limits). */
+const MARK_CHUNK = 500;
 
 /**
- * The device side of commands, for the sync path (MQTT or HTTP polling): what to send next, that it was
- * sent, and what the machine reported back. Reports that would move a command backwards or out of a
+ * The device side of commands, for both transports (MQTT and HTTP polling): that a command reached the
+ * device, and what the machine reported back. Reports that would move a command backwards or out of a
  * terminal state are ignored, so duplicates and out-of-order reports are harmless.
  */
 export class CommandDelivery {
   constructor(private readonly ctx: OpsContext) {}
 
-  /** Queued, unexpired commands of one device, oldest first, in the protocol's wire form. */
-  async nextCommandsFor(deviceId: string, limit = 20): Promise<Command[]> {
-    const rows = await this.ctx.db
-      .selectFrom('commands')
-      .selectAll()
-      .where('device_id', '=', deviceId)
-      .where('status', '=', 'queued')
-      .where('expires_at', '>', this.ctx.now())
-      .orderBy('issued_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map(toWireCommand);
-  }
-
-  /** Records that these commands were handed to the device; returns the ids that moved. */
-  async markDelivered(deviceId: string, commandIds: string[]): Promise<string[]> {
-    if (commandIds.length === 0) return [];
+  /**
+   * Records that these commands were handed over (the broker took the QoS 1 publish, or an HTTP poll
+   * returned them); returns the ids that moved. Only `queued` rows move: a device report may already have
+   * moved a command further, and it must not be undone.
+   */
+  async markDelivered(commandIds: readonly string[]): Promise<string[]> {
+    const moved: string[] = [];
     const now = this.ctx.now();
-    const moved = await this.ctx.db
-      .updateTable('commands')
-      .set({ status: 'delivered', delivered_at: now, updated_at: now })
-      .where('device_id', '=', deviceId)
-      .where('id', 'in', commandIds)
-      .where('status', '=', 'queued')
-      .returning('id')
-      .execute();
-    return moved.map((r) => r.id);
+    for (let i = 0; i < commandIds.length; i += MARK_CHUNK) {
+      const rows = await this.ctx.db
+        .updateTable('commands')
+        .set({ status: 'delivered', delivered_at: now, updated_at: now })
+        .where('id', 'in', commandIds.slice(i, i + MARK_CHUNK))
+        .where('status', '=', 'queued')
+        .returning('id')
+        .execute();
+      for (const r of rows) moved.push(r.id);
+    }
+    return moved;
   }
 
   async applyProgress(deviceId: string, progress: CommandProgress): Promise<boolean> {

@@ -1,11 +1,12 @@
-import type { Command } from '@crema/protocol';
+import type { Clock, ClockTimer, Command } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { FleetEvents } from '../fleet/events';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { OpsContext } from '../operations/context';
 import type { OpsEventBus } from '../operations/events/bus';
 import { DeliveredMarks } from './delivered-marks';
-import { devicesWithQueued, pendingCommands, REDELIVERABLE } from './pending-commands';
+import { CommandDelivery } from './delivery';
+import { REDELIVERABLE, UNSENT } from './lifecycle';
+import { devicesWithQueued, pendingCommands } from './pending';
 
 export interface CommandDispatcherOptions {
   ctx: OpsContext;
@@ -16,7 +17,7 @@ export interface CommandDispatcherOptions {
   isOnline: (deviceId: string) => boolean;
   /** Publishes one command on the device's `command` topic; resolves once the broker has taken it. */
   send: (deviceId: string, command: Command) => Promise<unknown>;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   /** Catch-up pass over queued commands of online devices (default 5 s). */
   sweepIntervalMs?: number;
@@ -44,13 +45,13 @@ export class CommandDispatcher {
   private readonly marks: DeliveredMarks;
   private readonly log: Logger;
   private offs: (() => void)[] = [];
-  private timer: TimerHandle | undefined;
+  private timer: ClockTimer | undefined;
   private running = false;
   private pumpScheduled = false;
 
   constructor(private readonly options: CommandDispatcherOptions) {
-    this.log = options.logger.child({ ns: 'hub:sync:dispatcher' });
-    this.marks = new DeliveredMarks(options.ctx, options.clock, this.log);
+    this.log = options.logger.child({ ns: 'hub:commands:dispatcher' });
+    this.marks = new DeliveredMarks(new CommandDelivery(options.ctx), options.clock, this.log);
   }
 
   start(): void {
@@ -119,7 +120,7 @@ export class CommandDispatcher {
 
   private async deliver(deviceId: string, mode: Mode): Promise<void> {
     const perDevice = this.options.perDevice ?? 100;
-    const statuses = mode === 'redeliver' ? REDELIVERABLE : (['queued'] as const);
+    const statuses = mode === 'redeliver' ? REDELIVERABLE : UNSENT;
     const found = await pendingCommands(this.options.ctx, deviceId, statuses, perDevice);
     // Sent a moment ago, its `delivered` mark not written yet: only a reconnect warrants sending it again.
     const commands = mode === 'redeliver' ? found : found.filter((c) => !this.marks.has(c.commandId));

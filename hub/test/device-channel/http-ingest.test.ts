@@ -1,8 +1,7 @@
-import { type Ack, type Envelope, makeEnvelope, ulid } from '@crema/protocol';
+import { type Ack, type Envelope, makeEnvelope, systemClock, ulid } from '@crema/protocol';
 import { describe, expect, it } from 'vitest';
+import { ingestBatch, type UplinkPort } from '../../src/device-channel/http-ingest';
 import { HubError } from '../../src/errors';
-import { systemTimerClock } from '../../src/mqtt/clock';
-import { ingestBatch, type UplinkPort } from '../../src/sync/http-ingest';
 
 /** A port that answers with the acks a test scripts, as the writer would after its commits. */
 class ScriptedPort implements UplinkPort {
@@ -38,7 +37,7 @@ describe('HTTP batch ingest', () => {
     });
     const ack = await ingestBatch(
       port,
-      systemTimerClock,
+      systemClock,
       batch([{ id: a }, { id: b }, { id: 'not-a-ulid' }]),
       2000,
     );
@@ -50,11 +49,11 @@ describe('HTTP batch ingest', () => {
     const a = ulid();
     const b = ulid();
     const partial = new ScriptedPort((p) => p.ack('dev-1', { ids: [a], rejected: [] }));
-    const ack = await ingestBatch(partial, systemTimerClock, batch([{ id: a }, { id: b }]), 200);
+    const ack = await ingestBatch(partial, systemClock, batch([{ id: a }, { id: b }]), 200);
     expect(ack).toEqual({ ids: [a], rejected: [] });
 
     const silent = new ScriptedPort(() => undefined);
-    const failed = ingestBatch(silent, systemTimerClock, batch([{ id: a }]), 100);
+    const failed = ingestBatch(silent, systemClock, batch([{ id: a }]), 100);
     await expect(failed).rejects.toBeInstanceOf(HubError);
     await expect(failed).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });

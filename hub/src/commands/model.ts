@@ -1,7 +1,7 @@
 import { type Command, type CommandKind, CommandSchema, type CommandStatus } from '@crema/protocol';
 import type { Selectable } from 'kysely';
-import type { CommandsTable } from '../../db/tables/operations';
-import { HubError } from '../../errors';
+import type { CommandsTable } from '../db/tables/operations';
+import { HubError } from '../errors';
 
 /** A command as the API shows it. */
 export interface CommandView {

@@ -154,6 +154,21 @@ describe('AlarmDetector', () => {
     s.d.stop();
   });
 
+  it('says in the brewer_offline alarm that a different brewer was refused', async () => {
+    const s = await detector();
+    s.brewer.connected = false;
+    s.brewer.refusal = {
+      expected: { serial: 'SIM-CM-1-00011', model: 'cm-1' },
+      found: { serial: 'SIM-CM-1-00012', model: 'cm-1' },
+      at: s.clock.now(),
+    };
+    await s.poll(6);
+    expect(s.d.active().find((a) => a.code === 'brewer_offline')?.message).toMatch(
+      /different brewer \(serial SIM-CM-1-00012\) answers; this machine's is SIM-CM-1-00011/,
+    );
+    s.d.stop();
+  });
+
   it('keeps board_offline raised through the breaker half-open probes while the board stays dead', async () => {
     const s = await detector();
     s.link.dead.add(2);

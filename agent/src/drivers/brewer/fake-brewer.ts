@@ -1,5 +1,6 @@
 import type { BrewerError, BrewerFault, BrewerStatus, BrewerVerb } from '@crema/protocol';
 import { AgentError } from '../../errors';
+import type { IdentityRefusal } from '../line/identity';
 import type { Brewer, BrewerEvent, BrewerRequestOptions } from './types';
 
 /**
@@ -9,6 +10,7 @@ import type { Brewer, BrewerEvent, BrewerRequestOptions } from './types';
  */
 export class FakeBrewer implements Brewer {
   connected = true;
+  refusal: IdentityRefusal | undefined;
   readonly requests: Array<{ verb: BrewerVerb; args: Record<string, string | number | boolean> }> = [];
   readonly state: BrewerStatus = {
     state: 'idle',

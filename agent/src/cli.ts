@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Agent } from './app';
 import { loadConfig } from './config/load';
@@ -17,21 +18,23 @@ Starts the agent. Settings come from the file, then from CREMA_AGENT_* variables
 {"event":"ready","api":"http://127.0.0.1:…"} on stdout when it takes orders; logs go to stderr.
 Exit codes: 0 stopped by a signal, 1 failure, 2 invalid configuration, ${RESTART_EXIT_CODE} restart requested by the hub.`;
 
-function parseArgs(argv: string[]): { config?: string; help: boolean } {
+function readArgs(argv: string[]): { config?: string; help: boolean } {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
-  const out: { config?: string; help: boolean } = { help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') out.help = true;
-    else if (a === '--config' || a === '-c') out.config = args[++i];
-    else if (a?.startsWith('--config=')) out.config = a.slice('--config='.length);
-    else if (a !== '--') throw new AgentError('CONFIG_INVALID', `unknown argument ${a}\n${USAGE}`);
+  try {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    });
+    return { config: values.config, help: values.help ?? false };
+  } catch (cause) {
+    throw new AgentError('CONFIG_INVALID', `${(cause as Error).message}\n${USAGE}`, { cause });
   }
-  return out;
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return;

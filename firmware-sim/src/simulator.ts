@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrewerDialect, PaymentDialect } from '@crema/protocol';
+import { BrewerDialect, PaymentDialect, seededRandom } from '@crema/protocol';
 import { BrewerController } from './brewer/controller';
 import { ControlServer } from './control/server';
 import { SimError } from './errors';
@@ -21,7 +21,6 @@ import { DEFAULT_TIMING, PaymentTerminal, type TerminalTiming } from './payment/
 import { SerialEndpoint } from './ports/serial-endpoint';
 import { TcpEndpoint } from './ports/tcp-endpoint';
 import { type Clock, scaledClock, systemClock } from './time/clock';
-import { seededRandom } from './time/prng';
 
 export type SimulatorOptions = {
   /** Interface every port binds to (default 127.0.0.1). */

@@ -76,17 +76,38 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ErrorCodes, value);
 }
 
-/** The protocol package's one coded error. */
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
+export type CodedErrorOptions = { cause?: unknown; details?: unknown };
+
+/**
+ * The base of every package's coded error (ProtocolError, AgentError, HubError, SimError): one constructor
+ * shape everywhere, the code from the catalogue, and the status an HTTP surface answers with.
+ */
+export class CodedError extends Error {
+  override readonly name: string = 'CodedError';
+  readonly details: unknown;
   constructor(
     readonly code: ErrorCode,
     message: string = ErrorCodes[code].message,
-    readonly details?: unknown,
-    options?: { cause?: unknown },
+    options: CodedErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.details = options.details;
   }
+
+  get status(): number {
+    return ErrorCodes[this.code].status;
+  }
+}
+
+/** The catalogue code an error carries, if it carries one (any package's coded error, or a look-alike). */
+export function errorCodeOf(err: unknown): ErrorCode | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return isErrorCode(code) ? code : undefined;
+}
+
+/** The protocol package's one coded error. */
+export class ProtocolError extends CodedError {
+  override readonly name = 'ProtocolError';
 }
 
 /** Result of decoding untrusted input: never throws. */
@@ -95,5 +116,5 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ProtocolEr
 export const decoded = <T>(value: T): Decoded<T> => ({ ok: true, value });
 export const rejected = <T = never>(code: ErrorCode, message?: string, details?: unknown): Decoded<T> => ({
   ok: false,
-  error: new ProtocolError(code, message, details),
+  error: new ProtocolError(code, message, { details }),
 });

@@ -1,7 +1,8 @@
+import { ErrorCodes, ProblemSchema } from '@crema/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, type OrderHarness, orderHarness } from '../../test/helpers/orders/harness';
 import { silentLogger } from '../log/logger';
 import { AgentMetrics } from '../metrics/metrics';
-import { deferred, type OrderHarness, orderHarness } from '../orders/testing/harness';
 import { createApi } from './app';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary JSON
@@ -100,7 +101,7 @@ describe('local API', () => {
     ]);
   });
 
-  it('answers coded JSON errors', async () => {
+  it('answers coded problem+json errors (RFC 9457) with the catalogue status', async () => {
     h = apiHarness();
     await h.service.start();
     const cases: [Response, number, string][] = [
@@ -118,19 +119,31 @@ describe('local API', () => {
     ];
     for (const [res, status, code] of cases) {
       expect(res.status).toBe(status);
-      expect((await json(res)).error.code).toBe(code);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(ProblemSchema.parse(await json(res))).toMatchObject({
+        status,
+        code,
+        type: `urn:crema:error:${code}`,
+      });
     }
     const gate = deferred();
     h.terminal.authGate = gate.promise;
     expect((await h.post('/orders', { recipeId: 'espresso', size: 'M' })).status).toBe(202);
     const busy = await h.post('/orders', { recipeId: 'latte', size: 'M' });
     expect(busy.status).toBe(409);
-    expect(await json(busy)).toEqual({ error: { code: 'MACHINE_BUSY', message: expect.any(String) } });
+    expect(await json(busy)).toEqual({
+      type: 'urn:crema:error:MACHINE_BUSY',
+      title: ErrorCodes.MACHINE_BUSY.message,
+      status: 409,
+      detail: expect.any(String),
+      code: 'MACHINE_BUSY',
+      instance: '/orders',
+    });
     gate.resolve();
     await h.service.idle();
     h.runner.blocked = 'NO_CUP';
     const noCup = await h.post('/orders', { recipeId: 'latte', size: 'M' });
-    expect([noCup.status, (await json(noCup)).error.code]).toEqual([409, 'NO_CUP']);
+    expect([noCup.status, (await json(noCup)).code]).toEqual([409, 'NO_CUP']);
   });
 
   it('free vend is switched on in service mode and shows in the status', async () => {

@@ -6,11 +6,11 @@ import {
   type Frame,
   LineSplitter,
   type ProtocolError,
+  type Random,
 } from '@crema/protocol';
 import type { Logger } from '../log';
 import type { FaultRegistry } from '../model/faults';
 import { type Clock, sleep } from '../time/clock';
-import type { Random } from '../time/prng';
 import type { ByteStream } from './stream';
 
 export type LineName = 'brewer' | 'payment';

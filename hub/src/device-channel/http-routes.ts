@@ -10,8 +10,10 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ApiDeps } from '../api/deps';
 import type { HubApp } from '../api/env';
+import { problemOf, problemResponse } from '../api/problem';
 import { HubError } from '../errors';
 import { type DeviceEnv, deviceAuth } from './device-auth';
+import { describeDeviceRoutes } from './http-routes-docs';
 
 /** Every device endpoint sits under this prefix; the admin token check skips it (app.ts). */
 const DEVICE_ROUTES = '/api/v1/device/*';
@@ -23,10 +25,11 @@ const MESSAGE_TYPES = new Set(['birth', 'death', 'heartbeat', 'command_progress'
  * The device HTTP fallback (docs/protocol.md §8), for machines that cannot reach the broker. Authenticated
  * with the device credential (HTTP Basic), not the admin token; bodies are protocol envelopes whose
  * `deviceId` must be the authenticated device. Records go through the same ingest as MQTT and are answered
- * with the ack after commit. Not in the OpenAPI document (the admin API): the protocol document is their
- * contract, and the access matrix covers admin routes only.
+ * with the ack after commit. Described in the OpenAPI document by device-http-docs.ts; the protocol document
+ * is their contract.
  */
 export function register(app: HubApp, deps: ApiDeps): void {
+  describeDeviceRoutes(app);
   const channel = deps.deviceChannel;
   const device = new Hono<DeviceEnv>();
   if (!channel) {
@@ -74,8 +77,14 @@ export function register(app: HubApp, deps: ApiDeps): void {
 function sizeLimit(maxSize: number) {
   return bodyLimit({
     maxSize,
-    onError: () => {
-      throw new HubError('MESSAGE_TOO_LARGE', `the body exceeds ${maxSize} bytes`);
+    onError: (c) => {
+      const res = problemResponse(
+        problemOf('MESSAGE_TOO_LARGE', `the body exceeds ${maxSize} bytes`, c.req.path),
+      );
+      // The rest of the body is never read, so the server drops the socket after answering: tell the client,
+      // or it reuses the socket for its next request and that one fails.
+      res.headers.set('connection', 'close');
+      return res;
     },
   });
 }

@@ -16,6 +16,7 @@ import type { FleetEvents } from '../fleet/events';
 import type { FleetTracker } from '../fleet/tracker';
 import type { MqttMetrics } from '../mqtt/metrics';
 import type { DeviceDirectory } from './directory';
+import { leadingId } from './leading-id';
 import type { IngestWriter } from './writer';
 
 export interface IngestOptions {
@@ -60,7 +61,9 @@ export class Ingest {
     if (direction !== 'up') return; // downlink traffic is the hub's own
     if (payload.byteLength > Limits.largeMessageBytes) {
       metrics.received.inc({ type: 'unknown' });
-      this.refuse({ code: 'MESSAGE_TOO_LARGE', message: `${payload.byteLength} bytes` }, topic);
+      // Not parsed: answered by the id at its start, when there is one (docs/protocol.md §3).
+      const message = `${payload.byteLength} bytes`;
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, leadingId(payload));
       return;
     }
     const decoded = decodeEnvelope(payload);
@@ -83,6 +86,30 @@ export class Ingest {
       return;
     }
     this.dispatch(topic, envelope);
+  }
+
+  /**
+   * A publish the broker's ACL refused and discarded (another device's topic, a downlink channel, a topic
+   * outside Crema): answered with TOPIC_FORBIDDEN on the sender's own ack topic when its id can be read.
+   */
+  refuseForbidden(deviceId: string, topic: string, payload: Buffer): void {
+    try {
+      const message = `publish to ${topic.slice(0, 120)} refused`;
+      this.refuse({ code: 'TOPIC_FORBIDDEN', message }, topic, deviceId, readableId(payload));
+    } catch (err) {
+      this.log.error({ err, deviceId }, 'answering a refused publish failed');
+    }
+  }
+
+  /** A publish over the broker's packet limit, skipped unread: answered by the id at the start of its payload. */
+  refuseOversized(deviceId: string, topic: string, head: Buffer, bytes: number): void {
+    try {
+      this.options.metrics.received.inc({ type: 'unknown' });
+      const message = `${bytes} bytes`;
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, leadingId(head));
+    } catch (err) {
+      this.log.error({ err, deviceId }, 'answering an oversized publish failed');
+    }
   }
 
   /**

@@ -107,6 +107,10 @@ export class MqttGateway {
           logger: options.logger,
           metrics: this.metrics,
           onDeviceAuthenticated: (deviceId, merchantId) => this.directory.remember(deviceId, merchantId),
+          onForbiddenPublish: (deviceId, topic, payload) =>
+            this.ingest.refuseForbidden(deviceId, topic, payload),
+          onOversizedPublish: (deviceId, topic, head, bytes) =>
+            this.ingest.refuseOversized(deviceId, topic, head, bytes),
         });
   }
 

@@ -72,7 +72,7 @@ describe.each(backends)('recipes on %s', (kind) => {
     noCup.recipes[0]!.steps.shift();
     await expect(recipes.create(m1, admin, noCup)).rejects.toThrow();
     const badPrice = sampleMenu();
-    badPrice.prices.items.push({ recipeId: 'flat-white', size: 'L', amount: 1 });
+    badPrice.prices.items.push({ recipeId: 'flat_white', size: 'S', amount: 1 });
     await expect(recipes.create(m1, admin, badPrice)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((await recipes.list(m1, {})).total).toBe(2);
   });

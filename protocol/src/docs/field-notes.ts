@@ -77,7 +77,8 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
   },
   ack: {
     ids: 'Record ids durably stored: delete them from the outbox',
-    rejected: 'Records refused for good: delete them, never resend',
+    rejected:
+      'Messages refused for good, with their code: delete such records, never resend; a `batch` id here means none of its records was looked at',
     'rejected[].code': 'Error code from the catalogue',
   },
   'command:rinse': { cycles: 'Rinse cycles to run' },

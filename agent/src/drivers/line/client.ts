@@ -1,4 +1,6 @@
 import {
+  Backoff,
+  type BackoffOptions,
   type Dialect,
   decodeFrame,
   type ErrorCode,
@@ -10,7 +12,6 @@ import { AgentError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import type { Clock, ClockTimer } from '../../time/clock';
 import type { Transport } from '../brewer/types';
-import { Backoff, type BackoffOptions } from './backoff';
 import {
   type DeviceIdentity,
   describeIdentity,

@@ -1,9 +1,9 @@
+import { csvCell } from '@crema/protocol';
 import { stringify } from 'csv-stringify/sync';
 import { type Selectable, sql } from 'kysely';
 import type { OrdersTable } from '../../db/tables/ingest';
 import { HubError } from '../../errors';
 import { type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
-import { csvCell } from '../shared/csv';
 import { moneyColumns, type OrderFilter, ordersQuery } from './query';
 
 export interface OrderView {

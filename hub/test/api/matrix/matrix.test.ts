@@ -28,6 +28,8 @@ describe.each(BACKENDS)('access matrix on %s', (backend) => {
     const doc = t.app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'x', version: '1' } });
     const documented = new Set<string>();
     for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      // The device HTTP fallback authenticates devices, not users: no role applies (it has its own tests).
+      if (path.startsWith('/api/v1/device/')) continue;
       for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
         if (item?.[method]) documented.add(opKey(method, path));
       }

@@ -1,31 +1,47 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startSimulator } from '@crema/firmware-sim';
 import { pino } from 'pino';
-import { Agent } from './app';
-import { parseConfig } from './config/load';
-import { AgentError } from './errors';
-import { createLogger } from './log/logger';
+import { Agent } from '../src/app';
+import { parseConfig } from '../src/config/load';
+import { AgentError } from '../src/errors';
+import { createLogger } from '../src/log/logger';
 
+// `pnpm machine` is a development tool, kept out of the agent that ships: it runs the simulator in-process.
 const USAGE = `usage: pnpm machine [-- --port 8080 --data-dir <dir> --speed 1 --tcp]
 
 Starts a simulated coffee machine (firmware-sim, in this process) with an agent attached, then prints the
 local API URL. --data-dir keeps the ledger (default: a temporary directory removed on exit); --speed runs the
 simulated machine faster than real time; --tcp uses the TCP gateways instead of pseudo-terminals.`;
 
-function parseArgs(argv: string[]) {
+function readArgs(argv: string[]) {
   const args = argv.filter((a) => a !== '--');
-  const out = { port: 0, dataDir: undefined as string | undefined, speed: 1, tcp: false, help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--port') out.port = Number(args[++i]);
-    else if (a === '--data-dir') out.dataDir = args[++i];
-    else if (a === '--speed') out.speed = Number(args[++i]);
-    else if (a === '--tcp') out.tcp = true;
-    else if (a === '--help' || a === '-h') out.help = true;
-    else throw new AgentError('CONFIG_INVALID', `unknown argument ${a}\n${USAGE}`);
+  let values: { port?: string; 'data-dir'?: string; speed?: string; tcp?: boolean; help?: boolean };
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        speed: { type: 'string' },
+        tcp: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (cause) {
+    throw new AgentError('CONFIG_INVALID', `${(cause as Error).message}\n${USAGE}`, { cause });
   }
+  const out = {
+    port: Number(values.port ?? 0),
+    dataDir: values['data-dir'],
+    speed: Number(values.speed ?? 1),
+    tcp: values.tcp ?? false,
+    help: values.help ?? false,
+  };
   if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535)
     throw new AgentError('CONFIG_INVALID', '--port: expected 0..65535');
   if (!(out.speed >= 1 && out.speed <= 100))
@@ -39,7 +55,7 @@ const hostPort = (addr: string) => {
 };
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return;

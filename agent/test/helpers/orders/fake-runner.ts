@@ -1,6 +1,6 @@
 import { type ErrorCode, type Recipe, recipeConsumption, type SizeId } from '@crema/protocol';
-import { AgentError } from '../../errors';
-import type { BrewProgress, BrewResult, RecipeRunner } from '../../recipe/types';
+import { AgentError } from '../../../src/errors';
+import type { BrewProgress, BrewResult, RecipeRunner } from '../../../src/recipe/types';
 
 /**
  * A recipe runner for unit tests: reports progress per step and either dispenses or fails as scripted.

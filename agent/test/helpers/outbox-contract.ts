@@ -7,7 +7,7 @@ import {
 } from '@crema/protocol';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Outbox, OutboxOptions } from './types';
+import type { Outbox, OutboxOptions } from '../../src/store/outbox/types';
 
 export type OutboxFactory = (options: OutboxOptions) => { outbox: Outbox; close(): void };
 

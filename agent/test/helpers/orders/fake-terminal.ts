@@ -1,5 +1,5 @@
-import type { PaymentOutcome, PaymentTerminal } from '../../drivers/payment/types';
-import { AgentError } from '../../errors';
+import type { PaymentOutcome, PaymentTerminal } from '../../../src/drivers/payment/types';
+import { AgentError } from '../../../src/errors';
 
 type Txn = { txn: string; ref: string; amount: number; state: PaymentOutcome['state']; captures: number };
 

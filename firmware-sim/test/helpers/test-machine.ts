@@ -1,9 +1,9 @@
-import { ManualClock } from '../time/manual-clock';
-import { seededRandom } from '../time/prng';
-import { FaultRegistry } from './faults';
-import { type Levels, Machine } from './machine';
-import { Operations } from './operations';
-import { MachineSpecs } from './specs';
+import { seededRandom } from '@crema/protocol';
+import { FaultRegistry } from '../../src/model/faults';
+import { type Levels, Machine } from '../../src/model/machine';
+import { Operations } from '../../src/model/operations';
+import { MachineSpecs } from '../../src/model/specs';
+import { ManualClock } from '../../src/time/manual-clock';
 
 /** A machine on virtual time, for unit tests. */
 export function testMachine(opts: { seed?: number; initialTempC?: number; levels?: Partial<Levels> } = {}) {

@@ -1,10 +1,10 @@
 import { createUlidGenerator } from '@crema/protocol';
-import { silentLogger } from '../../log/logger';
-import { Store } from '../../store/store';
-import { FakeClock } from '../../time/fake-clock';
-import { defaultRecipeSet } from '../default-recipe-set';
-import { OrderLedger } from '../ledger';
-import { OrderService } from '../order-service';
+import { silentLogger } from '../../../src/log/logger';
+import { defaultRecipeSet } from '../../../src/orders/default-recipe-set';
+import { OrderLedger } from '../../../src/orders/ledger';
+import { OrderService } from '../../../src/orders/order-service';
+import { Store } from '../../../src/store/store';
+import { FakeClock } from '../../../src/time/fake-clock';
 import { FakeRecipeRunner } from './fake-runner';
 import { FakePaymentTerminal } from './fake-terminal';
 

@@ -357,7 +357,7 @@ export class LineClient {
       this.stats.refusedDevices++;
       this.lastRefusal = { expected, found, at: clock.now() };
       this.log.error(
-        { code: 'LINE_DEVICE_CHANGED', expected, found },
+        { expected, found },
         `${name}: refusing ${describeIdentity(found)} on ${transport.description}: ` +
           `this machine's ${name} is ${describeIdentity(expected)}`,
       );

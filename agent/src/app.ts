@@ -3,7 +3,7 @@ import { createUlidGenerator } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from './api/app';
 import type { AgentConfig } from './config/schema';
-import { createDrivers } from './drivers';
+import { asIdentity, createDrivers } from './drivers';
 import type { Brewer } from './drivers/brewer/types';
 import type { AuxBoards } from './drivers/modbus/types';
 import type { PaymentTerminal } from './drivers/payment/types';
@@ -21,6 +21,9 @@ import type { RecipeRunner } from './recipe/types';
 import { Store } from './store/store';
 import { HubLink, type HubLinkHooks } from './sync/hub-link';
 import { type Clock, systemClock } from './time/clock';
+
+/** Settings key of the brewer this machine pinned (INFO serial and model), kept across restarts. */
+const BREWER_IDENTITY_KEY = 'drivers.brewerIdentity';
 
 /** The machine's parts; the real drivers from the configuration unless a test hands in its own. */
 export type Hardware = { brewer: Brewer; terminal: PaymentTerminal; boards: AuxBoards };
@@ -99,7 +102,7 @@ export class Agent {
     });
     let hubLink: HubLink | undefined;
     try {
-      const hardware = this.options.hardware ?? this.realHardware(logger);
+      const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
       const salesLocked = () => store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
       const engine =
@@ -236,8 +239,15 @@ export class Agent {
     );
   }
 
-  private realHardware(logger: Logger): Hardware {
-    const d = createDrivers(this.options.config.drivers, { clock: this.clock, logger });
+  private realHardware(logger: Logger, store: Store): Hardware {
+    const d = createDrivers(this.options.config.drivers, {
+      clock: this.clock,
+      logger,
+      brewerMemory: {
+        load: () => asIdentity(store.settings.get<unknown>(BREWER_IDENTITY_KEY)),
+        save: (identity) => store.settings.set(BREWER_IDENTITY_KEY, identity),
+      },
+    });
     return { brewer: d.brewer, terminal: d.payment, boards: d.boards };
   }
 

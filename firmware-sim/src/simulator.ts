@@ -33,6 +33,11 @@ export type SimulatorOptions = {
   controlPort?: number | false;
   /** Serve the brewer, payment terminal and Modbus RTU on pseudo-terminals too (default true; needs socat). */
   pty?: boolean;
+  /**
+   * Directory of the pty links (`brewer`, `payment`, `modbus`); default a fresh temporary one. A given one is
+   * left in place on stop, so another machine can be plugged in under the same paths.
+   */
+  ptyDir?: string;
   model?: string;
   seed?: number;
   /** Simulated seconds per real second (default 1). Ignored when `clock` is given. */
@@ -59,6 +64,8 @@ export type Simulator = {
   faults: FaultRegistry;
   payments: PaymentLedger;
   dispenses(): readonly DispenseRecord[];
+  /** The socat process bridging a link's pty, while it runs (killing it is what a crashed bridge looks like). */
+  ptyBridgePid(link: 'brewer' | 'payment' | 'modbus'): number | undefined;
   stop(): Promise<void>;
 };
 
@@ -124,7 +131,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   );
 
   const usePty = options.pty ?? true;
-  const dir = usePty ? mkdtempSync(join(tmpdir(), 'crema-sim-')) : undefined;
+  const ownDir = usePty && options.ptyDir === undefined;
+  const dir = usePty ? (options.ptyDir ?? mkdtempSync(join(tmpdir(), 'crema-sim-'))) : undefined;
   const ptyLog = logger.child({ ns: 'sim:pty' });
   const brewerPty = dir ? new SerialEndpoint(join(dir, 'brewer'), 115200, onBrewer, ptyLog) : undefined;
   const paymentPty = dir ? new SerialEndpoint(join(dir, 'payment'), 115200, onPayment, ptyLog) : undefined;
@@ -169,7 +177,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     terminal.stop();
     machine.stop();
     await Promise.all(started.map((p) => p.stop().catch(() => {})));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir && ownDir) rmSync(dir, { recursive: true, force: true });
   };
 
   try {
@@ -191,6 +199,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults,
       payments: ledger,
       dispenses: () => operations.dispenseLog(),
+      ptyBridgePid: (link) => ({ brewer: brewerPty, payment: paymentPty, modbus: rtuPty })[link]?.bridgePid,
       stop: stopAll,
     };
     if (control) {

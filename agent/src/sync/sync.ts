@@ -89,6 +89,7 @@ export class Sync {
           ulid: this.ulid,
           timeoutMs: this.t.httpTimeoutMs,
           fetch: o.fetch,
+          onHubTime: o.onHubTime,
         })
       : undefined;
   }
@@ -179,6 +180,7 @@ export class Sync {
   }
 
   private downlink(envelope: Envelope, via: 'mqtt' | 'http'): void {
+    this.o.onHubTime?.(envelope.ts);
     if (envelope.type === 'ack') this.drainer.handleAck(envelope.body);
     else if (envelope.type === 'command') this.deliver(envelope.body, via);
   }

@@ -87,6 +87,7 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     ...(config.mqttUrl === undefined ? {} : { url: config.mqttUrl }),
     authenticate: (deviceId, secret) => verifyDeviceCredential(db, deviceId, secret),
     metricsRegistry: metrics.registry,
+    ...(config.clockSkewAlarmS === undefined ? {} : { clockSkewAlarmMs: config.clockSkewAlarmS * 1000 }),
   });
   const signingKey = loadSigningKey(config.dataDir, env.CREMA_SIGNING_KEY);
   const operations = new Operations({

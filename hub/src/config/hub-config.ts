@@ -20,6 +20,13 @@ const ConfigSchema = z.object({
     .optional(),
   mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** A device clock off by more than this many seconds raises a `clock_skew` alarm. */
+  clockSkewAlarmS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .optional(),
   jwtSecret: z.string().optional(),
   /** A separate listener for `/metrics` only (e.g. on a private interface), off the public API port. */
   metricsPort: PortSchema.optional(),
@@ -43,6 +50,7 @@ export const ENV_NAMES = {
   logLevel: 'CREMA_LOG_LEVEL',
   metricsPort: 'CREMA_METRICS_PORT',
   metricsHost: 'CREMA_METRICS_HOST',
+  clockSkewAlarmS: 'CREMA_CLOCK_SKEW_ALARM_S',
 } as const;
 
 export const DEFAULTS = {
@@ -53,6 +61,7 @@ export const DEFAULTS = {
   dataDir: './.crema/hub',
   logLevel: 'info',
   metricsHost: '127.0.0.1',
+  clockSkewAlarmS: '300',
 } as const;
 
 export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig {
@@ -74,6 +83,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
         'log-level': { type: 'string' },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
+        'clock-skew-alarm-s': { type: 'string' },
       },
     }).values as Record<string, string | undefined>;
   } catch (cause) {
@@ -95,6 +105,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     metricsPort: pick('metrics-port', 'metricsPort'),
     metricsHost: pick('metrics-host', 'metricsHost') ?? DEFAULTS.metricsHost,
     metricsToken: env.CREMA_METRICS_TOKEN || undefined,
+    clockSkewAlarmS: pick('clock-skew-alarm-s', 'clockSkewAlarmS') ?? DEFAULTS.clockSkewAlarmS,
     jwtSecret: env.CREMA_JWT_SECRET || undefined,
     adminEmail: env.CREMA_ADMIN_EMAIL || undefined,
     adminPassword: env.CREMA_ADMIN_PASSWORD || undefined,

@@ -46,6 +46,8 @@ export interface MqttGatewayOptions {
   hubClient?: 'local' | 'socket';
   /** Heartbeat timeout (default 30 s). */
   offlineAfterMs?: number;
+  /** Device clock offset that raises a `clock_skew` alarm (default 5 min). */
+  clockSkewAlarmMs?: number;
   ingest?: { maxBatch?: number; maxDelayMs?: number; maxQueue?: number };
 }
 
@@ -74,7 +76,12 @@ export class MqttGateway {
     this.metrics = new MqttMetrics(options.metricsRegistry);
     this.directory = new DeviceDirectory(options.db);
     const common = { logger: options.logger, metrics: this.metrics, events: this.events, clock: this.clock };
-    this.fleet = new FleetTracker({ ...common, db: options.db, timeoutMs: options.offlineAfterMs });
+    this.fleet = new FleetTracker({
+      ...common,
+      db: options.db,
+      timeoutMs: options.offlineAfterMs,
+      clockSkewAlarmMs: options.clockSkewAlarmMs,
+    });
     this.writer = new IngestWriter({
       ...common,
       db: options.db,

@@ -3,6 +3,7 @@ import * as core from './0001_core';
 import * as ingest from './0002_ingest';
 import * as operations from './0003_operations';
 import * as sessions from './0004_sessions';
+import * as clockSkew from './0005_clock_skew';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002_ingest': ingest,
   '0003_operations': operations,
   '0004_sessions': sessions,
+  '0005_clock_skew': clockSkew,
 };

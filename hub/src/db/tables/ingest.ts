@@ -40,6 +40,8 @@ export interface OrdersTable {
   code: string | null;
   created_at: number;
   updated_at: number;
+  /** Hub time the latest event was stored (the device times above are as the device sent them). */
+  received_at: number | null;
 }
 
 export interface OrderEventsTable {
@@ -69,6 +71,8 @@ export interface PaymentsTable {
   terminal_ref: string | null;
   created_at: number;
   updated_at: number;
+  /** Hub time the latest event was stored (the device times above are as the device sent them). */
+  received_at: number | null;
 }
 
 export interface PaymentEventsTable {
@@ -170,6 +174,9 @@ export interface DeviceStateTable {
   last_seq: Generated<number>;
   last_record_at: number | null;
   last_telemetry_at: number | null;
+  /** Hub receive time − device `ts` of the last birth or heartbeat: positive when the device is behind. */
+  clock_offset_ms: number | null;
+  clock_offset_at: number | null;
 }
 
 export interface IngestTables {

@@ -56,7 +56,7 @@ const COLUMNS = [
 ] as const;
 
 /** An orders row with its device's location and its money state (see `moneyColumns`). */
-type OrderRow = Selectable<OrdersTable> & {
+type OrderRow = Omit<Selectable<OrdersTable>, 'received_at'> & {
   location_id: string | null;
   captured_amount: number | null;
   refunded_amount: number | null;

@@ -2,11 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { createUlidGenerator } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from './api/app';
+import { isLoopbackHost } from './api/guards/host';
 import type { AgentConfig } from './config/schema';
 import { createDrivers } from './drivers';
 import type { Brewer } from './drivers/brewer/types';
 import type { AuxBoards } from './drivers/modbus/types';
 import type { PaymentTerminal } from './drivers/payment/types';
+import { AgentError } from './errors';
 import { createLogger, type Logger } from './log/logger';
 import { AgentMetrics, type DriverHealth } from './metrics/metrics';
 import { AlarmDetector } from './monitor/alarms';
@@ -88,6 +90,13 @@ export class Agent {
   async start(): Promise<{ api: string }> {
     if (this.running) return { api: this.running.url };
     const { config } = this.options;
+    if (!isLoopbackHost(config.api.host) && config.api.technicianToken === undefined) {
+      // The schema checks this too; a config built in code must not skip it.
+      throw new AgentError(
+        'CONFIG_INVALID',
+        `binding beyond loopback (${config.api.host}) needs api.technicianToken`,
+      );
+    }
     const clock = this.clock;
     const logger = this.options.logger ?? createLogger();
     const store = Store.open({
@@ -175,6 +184,8 @@ export class Agent {
         health,
         logger,
         bodyLimitBytes: config.api.bodyLimitBytes,
+        allowedHosts: [...config.api.allowedHosts, config.api.host],
+        ...(config.api.technicianToken ? { technicianToken: config.api.technicianToken } : {}),
         startedAt: clock.now(),
         now: () => clock.now(),
       });

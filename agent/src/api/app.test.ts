@@ -7,6 +7,8 @@ import { createApi } from './app';
 // biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary JSON
 const json = async (res: Response): Promise<any> => res.json();
 
+const TECHNICIAN = 'technician-credential-for-this-test-only';
+
 function apiHarness() {
   const h = orderHarness();
   const health = () => ({ brewer: true, payment: true, boards: [{ board: 'boiler', up: true }] });
@@ -20,14 +22,15 @@ function apiHarness() {
     health,
     logger: silentLogger,
     bodyLimitBytes: 1024,
+    technicianToken: TECHNICIAN,
     startedAt: h.clock.now(),
     now: () => h.clock.now(),
   });
-  const post = (path: string, body: unknown, method = 'POST') =>
+  const post = (path: string, body: unknown, method = 'POST', headers: Record<string, string> = {}) =>
     app.request(path, {
       method,
       body: typeof body === 'string' ? body : JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...headers },
     });
   return { ...h, app, metrics, post };
 }
@@ -136,8 +139,9 @@ describe('local API', () => {
   it('free vend is switched on in service mode and shows in the status', async () => {
     h = apiHarness();
     await h.service.start();
-    expect((await h.post('/service/free-vend', { enabled: 'yes' }, 'PUT')).status).toBe(400);
-    expect((await h.post('/service/free-vend', { enabled: true }, 'PUT')).status).toBe(200);
+    const technician = { Authorization: `Bearer ${TECHNICIAN}` };
+    expect((await h.post('/service/free-vend', { enabled: 'yes' }, 'PUT', technician)).status).toBe(400);
+    expect((await h.post('/service/free-vend', { enabled: true }, 'PUT', technician)).status).toBe(200);
     const res = await h.post('/orders', { recipeId: 'espresso', size: 'M', method: 'free_vend' });
     expect(res.status).toBe(202);
     await h.service.idle();

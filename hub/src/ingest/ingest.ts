@@ -128,7 +128,14 @@ export class Ingest {
         fleet.seen(deviceId, merchantId);
         const { good, bad } = splitBatch(envelope.body.records);
         for (const record of good) this.enqueueRecord(deviceId, merchantId, record, `batch ${envelope.id}`);
-        for (const { id, error } of bad) this.refuse(error, `batch ${envelope.id}`, deviceId, id);
+        for (const r of bad) {
+          // A refused record of this device still used its number: account for it, or its gap never closes.
+          const slot =
+            r.seq !== undefined && r.deviceId === deviceId
+              ? { merchantId, seq: r.seq, ...(r.epoch ? { epoch: r.epoch } : {}) }
+              : undefined;
+          this.refuse(r.error, `batch ${envelope.id}`, deviceId, r.id, slot);
+        }
         break;
       }
       case 'ack':
@@ -154,6 +161,7 @@ export class Ingest {
     where: string,
     deviceId?: string,
     id?: string,
+    slot?: { merchantId: string; seq: number; epoch?: string },
   ): void {
     const code: ErrorCode = error.code;
     this.options.metrics.rejected.inc({ code });
@@ -162,7 +170,7 @@ export class Ingest {
       'refused',
     );
     if (deviceId && id && UlidSchema.safeParse(id).success) {
-      this.options.writer.reject(deviceId, id, code, error.message);
+      this.options.writer.reject(deviceId, id, code, error.message, slot);
     }
   }
 }

@@ -41,6 +41,11 @@ export type AgentOptions = {
   onRestart?: () => void;
   /** Observation points on the hub link (used when `config.hub` is set). */
   hubHooks?: HubLinkHooks;
+  /**
+   * Start a new ledger (new epoch, sequence from 1) if this machine's ledger is missing, empty or damaged;
+   * the old files are kept aside. Without it such a ledger stops the start with LEDGER_MISSING/LEDGER_DAMAGED.
+   */
+  resetLedger?: boolean;
 };
 
 type Running = {
@@ -105,7 +110,14 @@ export class Agent {
       outboxMaxBytes: config.outbox.maxBytes,
       clock,
       defaults: defaultRecipeSet(config.currency),
+      ...(this.options.resetLedger ? { resetLedger: true } : {}),
     });
+    if (store.replaced) {
+      this.log.warn(
+        { replaced: store.replaced, ledgerId: store.identity.ledgerId },
+        'ledger reset: a new ledger epoch starts; the old files are kept aside',
+      );
+    }
     let hubLink: HubLink | undefined;
     try {
       const hardware = this.options.hardware ?? this.realHardware(logger);

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { createUlidGenerator, type RecipeSet } from '@crema/protocol';
 import type { Clock } from '../time/clock';
 import { CatalogStore } from './catalog';
-import { type Db, openDatabase } from './database';
+import type { Db } from './database';
 import { Inbox } from './inbox';
+import { type LedgerIdentity, openLedger } from './ledger-identity';
 import { SqliteOutbox } from './outbox/sqlite-outbox';
 import { StoreRecordSink } from './record-sink';
 import { SettingsStore } from './settings';
@@ -15,6 +15,8 @@ export type StoreOptions = {
   outboxMaxBytes: number;
   clock: Clock;
   defaults: RecipeSet;
+  /** Start a new ledger epoch if the existing ledger is missing, empty or damaged (see `openLedger`). */
+  resetLedger?: boolean;
 };
 
 /** The agent's local store: one SQLite database holding the ledger, the outbox, the inbox and the catalog. */
@@ -25,11 +27,19 @@ export class Store {
   readonly catalog: CatalogStore;
   readonly settings: SettingsStore;
   readonly sink: StoreRecordSink;
+  /** The ledger this store holds; its id is the epoch of every record. */
+  readonly identity: LedgerIdentity;
+  /** Where the unusable ledger went when this store started a new one (`resetLedger`). */
+  readonly replaced: string | undefined;
 
-  private constructor(db: Db, options: StoreOptions) {
+  private constructor(opened: ReturnType<typeof openLedger>, options: StoreOptions) {
     const now = () => options.clock.now();
+    const db = opened.db;
     this.db = db;
+    this.identity = opened.identity;
+    this.replaced = opened.replaced;
     this.outbox = new SqliteOutbox(db, {
+      epoch: opened.identity.ledgerId,
       deviceId: options.deviceId,
       maxBytes: options.outboxMaxBytes,
       now,
@@ -42,8 +52,15 @@ export class Store {
   }
 
   static open(options: StoreOptions): Store {
-    const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'agent.db');
-    return new Store(openDatabase(file), options);
+    const now = () => options.clock.now();
+    const opened = openLedger({
+      dataDir: options.dataDir,
+      deviceId: options.deviceId,
+      now,
+      ulid: createUlidGenerator(now),
+      ...(options.resetLedger ? { resetLedger: true } : {}),
+    });
+    return new Store(opened, options);
   }
 
   close(): void {

@@ -110,6 +110,7 @@ export class Agent {
       outboxMaxBytes: config.outbox.maxBytes,
       clock,
       defaults: defaultRecipeSet(config.currency),
+      reserveBytes: config.storage.reserveBytes,
       ...(this.options.resetLedger ? { resetLedger: true } : {}),
     });
     if (store.replaced) {
@@ -152,7 +153,7 @@ export class Agent {
 
       const ulid = createUlidGenerator(() => clock.now());
       const orders = new OrderService({
-        ledger: new OrderLedger(store.db, store.outbox, () => clock.now()),
+        ledger: new OrderLedger(store.db, store.outbox, () => clock.now(), store.storage),
         catalog: store.catalog,
         settings: store.settings,
         terminal: hardware.terminal,
@@ -162,6 +163,7 @@ export class Agent {
         ulid,
         authTimeoutMs: config.orders.authTimeoutMs,
         reconcileIntervalMs: config.orders.reconcileIntervalMs,
+        storage: store.storage,
       });
       await orders.start();
       hubLink = config.hub

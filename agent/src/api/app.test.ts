@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log/logger';
 import { AgentMetrics } from '../metrics/metrics';
+import { SALES_LOCK_KEY } from '../orders/order-service';
 import { deferred, type OrderHarness, orderHarness } from '../orders/testing/harness';
 import { createApi } from './app';
 
@@ -65,6 +66,27 @@ describe('local API', () => {
       available: false,
       sizes: [{ available: false, reason: 'MATERIAL_INSUFFICIENT' }, {}, {}],
     });
+  });
+
+  it('says on the menu why nothing can be sold while sales are refused (locked, storage)', async () => {
+    h = apiHarness();
+    await h.service.start();
+    h.store.settings.set(SALES_LOCK_KEY, true);
+    const menu = await json(await h.app.request('/menu'));
+    expect(menu.salesRefusal).toBe('SALES_LOCKED');
+    for (const item of menu.items) {
+      expect(item.available).toBe(false);
+      for (const size of item.sizes) expect([size.available, size.reason]).toEqual([false, 'SALES_LOCKED']);
+    }
+    h.store.settings.set(SALES_LOCK_KEY, false);
+    h.store.db.pragma('query_only = ON');
+    expect((await h.post('/orders', { recipeId: 'espresso', size: 'M' })).status).toBe(503);
+    expect((await json(await h.app.request('/menu'))).items[0].sizes[0]).toMatchObject({
+      available: false,
+      reason: 'STORAGE_READ_ONLY',
+    });
+    h.store.db.pragma('query_only = OFF');
+    expect((await json(await h.app.request('/menu'))).items[0].sizes[0].available).toBe(true);
   });
 
   it('sells a drink: create (and pay), then follow it to completed', async () => {

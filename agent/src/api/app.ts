@@ -54,7 +54,7 @@ export function createApi(o: ApiOptions): Hono {
     }),
   );
 
-  app.get('/menu', (c) => c.json(buildMenu(o.store.catalog, o.runner)));
+  app.get('/menu', (c) => c.json(buildMenu(o.store.catalog, o.runner, o.orders.salesRefusal())));
   app.route('/orders', orderRoutes(o.orders));
 
   app.get('/status', (c) => {

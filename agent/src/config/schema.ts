@@ -66,6 +66,21 @@ export const AgentConfigSchema = z
       })
       .strict()
       .default({ maxBytes: 64 * 1024 ** 2 }),
+    storage: z
+      .object({
+        /**
+         * Disk kept back so that, when the volume fills, the agent can still record failures and voids of the
+         * money it already took. New sales need this much free besides it (see agent/README.md, "Disk").
+         */
+        reserveBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(256 * 1024 ** 2)
+          .default(1024 ** 2),
+      })
+      .strict()
+      .default({ reserveBytes: 1024 ** 2 }),
     /** Material alarms (see monitor/alarms.ts): raise below `low`, clear at `low + margin`; unset keeps the default. */
     thresholds: z
       .object({

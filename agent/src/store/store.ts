@@ -1,11 +1,12 @@
 import { createUlidGenerator, type RecipeSet } from '@crema/protocol';
 import type { Clock } from '../time/clock';
 import { CatalogStore } from './catalog';
-import type { Db } from './database';
+import { type Db, inTransaction } from './database';
 import { Inbox } from './inbox';
 import { type LedgerIdentity, openLedger } from './ledger-identity';
 import { SqliteOutbox } from './outbox/sqlite-outbox';
 import { StoreRecordSink } from './record-sink';
+import { StorageGuard } from './reserve';
 import { SettingsStore } from './settings';
 
 export type StoreOptions = {
@@ -15,6 +16,8 @@ export type StoreOptions = {
   outboxMaxBytes: number;
   clock: Clock;
   defaults: RecipeSet;
+  /** Bytes held back so failures and voids can still be recorded on a full disk (default 0: none). */
+  reserveBytes?: number;
   /** Start a new ledger epoch if the existing ledger is missing, empty or damaged (see `openLedger`). */
   resetLedger?: boolean;
 };
@@ -31,6 +34,8 @@ export class Store {
   readonly identity: LedgerIdentity;
   /** Where the unusable ledger went when this store started a new one (`resetLedger`). */
   readonly replaced: string | undefined;
+  /** Disk reserve and the storage faults that refuse new sales. */
+  readonly storage: StorageGuard;
 
   private constructor(opened: ReturnType<typeof openLedger>, options: StoreOptions) {
     const now = () => options.clock.now();
@@ -38,6 +43,15 @@ export class Store {
     this.db = db;
     this.identity = opened.identity;
     this.replaced = opened.replaced;
+    const probe = db.prepare(
+      "INSERT INTO counters (name, value) VALUES ('storage.probe', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    );
+    this.storage = new StorageGuard({
+      dataDir: options.dataDir,
+      reserveBytes: options.reserveBytes ?? 0,
+      probe: () => inTransaction(db, () => probe.run(now())),
+    });
+    this.storage.rebuild();
     this.outbox = new SqliteOutbox(db, {
       epoch: opened.identity.ledgerId,
       deviceId: options.deviceId,

@@ -115,6 +115,13 @@ describe.each(BACKENDS)('record sequences per ledger epoch on %s', (backend) => 
     expect(await stateOf(d.deviceId)).toMatchObject({ last_seq: 3 });
     expect(await gapsOf(d.deviceId)).toEqual([]);
     expect(await storedCount(d.deviceId)).toBe(2);
+    // The same for a single record refused on its own (bad body), then the next one.
+    const single = { ...d.telemetry(4, 4), body: { samples: [] } };
+    await d.sendRaw(`crema/v1/${d.deviceId}/telemetry`, JSON.stringify(single));
+    expect((await d.waitForAck(single.id)).rejected.map((r) => r.id)).toEqual([single.id]);
+    expect(await send(d, 5)).toBe('stored');
+    expect(await stateOf(d.deviceId)).toMatchObject({ last_seq: 5 });
+    expect(await gapsOf(d.deviceId)).toEqual([]);
     await d.close();
   });
 });

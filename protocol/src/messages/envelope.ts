@@ -166,7 +166,9 @@ export function splitBatch(records: unknown[]): { good: RecordEnvelope[]; bad: R
   return { good, bad };
 }
 
-function readableHeader(record: unknown): Omit<RefusedRecord, 'error'> {
+/** What can be read of a refused message's header (id, record number, epoch, device), never throwing. */
+export function readableHeader(record: unknown): Omit<RefusedRecord, 'error'> {
+  if (record === null || typeof record !== 'object') return {};
   const r = (record ?? {}) as { id?: unknown; seq?: unknown; epoch?: unknown; deviceId?: unknown };
   return {
     ...(typeof r.id === 'string' ? { id: r.id } : {}),

@@ -270,6 +270,8 @@ export class Agent {
   private sink(store: Store): MonitorSink {
     const log = this.log;
     return ((type: 'telemetry' | 'materials' | 'alarm', body: never) => {
+      // While the disk reserve is given up, the space it freed is for money records and alarms only.
+      if (type !== 'alarm' && !store.storage.held) return;
       try {
         store.sink.emit(type, body);
       } catch (err) {

@@ -31,7 +31,8 @@ export type StorageGuardOptions = {
  * held in the data directory; new sales need it in place and as much again free. When a money write fails
  * for lack of space the ballast is deleted, which frees room for the failure, the void and their records.
  * Sales stay refused (STORAGE_FULL) until the space is back and the ballast is rebuilt; a read-only directory
- * or a recent read-only write refuses them with STORAGE_READ_ONLY.
+ * refuses them with STORAGE_READ_ONLY. A write that failed with either keeps them refused until a probe write
+ * succeeds (where the disk itself cannot be asked, e.g. a read-only connection).
  */
 export class StorageGuard {
   private fault: StorageFault | undefined;

@@ -4,6 +4,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -11,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRecipeSet } from '../src/orders/default-recipe-set';
 import { buildMenu } from '../src/orders/menu';
 import { deferred, orderHarness } from '../src/orders/testing/harness';
@@ -31,7 +32,7 @@ const mounted = (() => {
   // CREMA_TEST_NO_MOUNT=1 runs the stand-in where mounting would work (to check the stand-in itself).
   if (process.env.CREMA_TEST_NO_MOUNT === '1') return false;
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m,mode=0700', 'tmpfs', root], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', root], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -105,8 +106,12 @@ function diskFor(store: Store): Disk {
   };
 }
 
-describe(`disk faults on the agent (${mounted ? 'tmpfs of 3 MiB' : 'page-limit stand-in'})`, () => {
+describe(`disk faults on the agent (${mounted ? 'tmpfs of 4 MiB' : 'page-limit stand-in'})`, () => {
   beforeAll(() => mkdirSync(root, { recursive: true }));
+  // Each scenario starts on an empty volume (its store is closed by then).
+  afterEach(() => {
+    for (const name of readdirSync(root)) rmSync(join(root, name), { recursive: true, force: true });
+  });
   afterAll(() => {
     if (mounted) execFileSync('umount', ['-l', root]);
     rmSync(root, { recursive: true, force: true });
@@ -182,6 +187,32 @@ describe(`disk faults on the agent (${mounted ? 'tmpfs of 3 MiB' : 'page-limit s
     await h.service.idle();
     expect([h.ledger.get(sold.id)?.state, h.ledger.get(again.id)?.state]).toEqual(['completed', 'completed']);
     expect(store.db.pragma('quick_check', { simple: true })).toBe('ok');
+    await h.service.stop();
+    store.close();
+  });
+
+  it('store turns read-only during an authorization: the hold is voided at once, recorded with its code later', async () => {
+    const { store, clock } = openStore('readonly-auth');
+    const h = orderHarness({ store, clock });
+    const disk = diskFor(store);
+    await h.service.start();
+    const gate = deferred();
+    h.terminal.authGate = gate.promise;
+    const order = h.service.create(espresso);
+    disk.readOnly(true);
+    gate.resolve();
+    await h.service.idle();
+    // Nothing could be written, but the card hold is not left open for the outage.
+    expect(h.terminal.byRef(order.id)?.state).toBe('voided');
+    expect(h.ledger.get(order.id)?.state).toBe('authorizing');
+    disk.readOnly(false);
+    await h.service.reconcile();
+    expect(h.ledger.get(order.id)).toMatchObject({
+      state: 'failed',
+      code: 'STORAGE_READ_ONLY',
+      payment: { state: 'voided' },
+    });
+    expect(h.terminal.calls.filter((c) => c.startsWith('VOID'))).toHaveLength(1);
     await h.service.stop();
     store.close();
   });

@@ -35,6 +35,7 @@ export class Settlement {
         if (failure) return this.fail(order, failure.code, failure.reason);
         return this.fail(order, 'INTERNAL', 'the agent stopped while the payment was being authorized');
       case 'brewing':
+        if (failure) return this.fail(order, failure.code, failure.reason);
         return this.fail(order, 'BREW_FAILED', 'the agent stopped before the drink was confirmed dispensed');
       case 'capturing':
         return this.finishCapture(order);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
         payment: line(e.payment.pty, e.payment.tcp),
         modbus: { transport: 'tcp', ...hostPort(e.modbus.tcp) },
       },
-      api: { port: args.port },
+      // Service actions need a technician credential: a fresh one each run, never a default.
+      api: { port: args.port, technicianToken: randomBytes(24).toString('hex') },
     },
     'machine configuration',
   );
@@ -102,6 +104,9 @@ async function main(): Promise<void> {
       `  curl -s ${api}/menu\n` +
       `  curl -s -X POST ${api}/orders -H 'content-type: application/json' -d '{"recipeId":"espresso","size":"M"}'\n` +
       `  curl -sN ${api}/orders/<id>/events\n` +
+      `Service mode (technician credential of this run):\n` +
+      `  curl -s -X PUT ${api}/service/free-vend -H 'content-type: application/json' ` +
+      `-H 'authorization: Bearer ${config.api.technicianToken}' -d '{"enabled":true}'\n` +
       `Simulator control (faults, refill): ${e.control}\nCtrl-C stops it.\n`,
   );
 }

@@ -57,6 +57,12 @@ export const ErrorCodes = {
   PAYMENT_FAILED: { status: 502, message: 'The payment terminal reported an error' },
   STORAGE_FULL: { status: 507, message: 'The local store is full' },
   STORAGE_READ_ONLY: { status: 503, message: 'The local store is read-only' },
+  LEDGER_DAMAGED: { status: 503, message: 'The local ledger is damaged; sales are refused' },
+  LEDGER_MISSING: {
+    status: 503,
+    message: 'The ledger of this known machine is missing or empty; start it with an explicit ledger reset',
+  },
+  HOST_NOT_ALLOWED: { status: 421, message: 'The Host header is not on the allow-list' },
   CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
   // Bundles and firmware
   BUNDLE_SIGNATURE_INVALID: { status: 422, message: 'The bundle signature is missing or invalid' },

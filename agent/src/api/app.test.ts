@@ -3,10 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, type OrderHarness, orderHarness } from '../../test/helpers/orders/harness';
 import { silentLogger } from '../log/logger';
 import { AgentMetrics } from '../metrics/metrics';
+import { SALES_LOCK_KEY } from '../orders/order-service';
 import { createApi } from './app';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary JSON
 const json = async (res: Response): Promise<any> => res.json();
+
+const TECHNICIAN = 'technician-credential-for-this-test-only';
 
 function apiHarness() {
   const h = orderHarness();
@@ -21,14 +24,15 @@ function apiHarness() {
     health,
     logger: silentLogger,
     bodyLimitBytes: 1024,
+    technicianToken: TECHNICIAN,
     startedAt: h.clock.now(),
     now: () => h.clock.now(),
   });
-  const post = (path: string, body: unknown, method = 'POST') =>
+  const post = (path: string, body: unknown, method = 'POST', headers: Record<string, string> = {}) =>
     app.request(path, {
       method,
       body: typeof body === 'string' ? body : JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...headers },
     });
   return { ...h, app, metrics, post };
 }
@@ -63,6 +67,27 @@ describe('local API', () => {
       available: false,
       sizes: [{ available: false, reason: 'MATERIAL_INSUFFICIENT' }, {}, {}],
     });
+  });
+
+  it('says on the menu why nothing can be sold while sales are refused (locked, storage)', async () => {
+    h = apiHarness();
+    await h.service.start();
+    h.store.settings.set(SALES_LOCK_KEY, true);
+    const menu = await json(await h.app.request('/menu'));
+    expect(menu.salesRefusal).toBe('SALES_LOCKED');
+    for (const item of menu.items) {
+      expect(item.available).toBe(false);
+      for (const size of item.sizes) expect([size.available, size.reason]).toEqual([false, 'SALES_LOCKED']);
+    }
+    h.store.settings.set(SALES_LOCK_KEY, false);
+    h.store.db.pragma('query_only = ON');
+    expect((await h.post('/orders', { recipeId: 'espresso', size: 'M' })).status).toBe(503);
+    expect((await json(await h.app.request('/menu'))).items[0].sizes[0]).toMatchObject({
+      available: false,
+      reason: 'STORAGE_READ_ONLY',
+    });
+    h.store.db.pragma('query_only = OFF');
+    expect((await json(await h.app.request('/menu'))).items[0].sizes[0].available).toBe(true);
   });
 
   it('sells a drink: create (and pay), then follow it to completed', async () => {
@@ -149,8 +174,9 @@ describe('local API', () => {
   it('free vend is switched on in service mode and shows in the status', async () => {
     h = apiHarness();
     await h.service.start();
-    expect((await h.post('/service/free-vend', { enabled: 'yes' }, 'PUT')).status).toBe(400);
-    expect((await h.post('/service/free-vend', { enabled: true }, 'PUT')).status).toBe(200);
+    const technician = { Authorization: `Bearer ${TECHNICIAN}` };
+    expect((await h.post('/service/free-vend', { enabled: 'yes' }, 'PUT', technician)).status).toBe(400);
+    expect((await h.post('/service/free-vend', { enabled: true }, 'PUT', technician)).status).toBe(200);
     const res = await h.post('/orders', { recipeId: 'espresso', size: 'M', method: 'free_vend' });
     expect(res.status).toBe(202);
     await h.service.idle();

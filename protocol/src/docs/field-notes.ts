@@ -7,8 +7,10 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
     v: 'Protocol version `major.minor` of the sender',
     id: 'ULID of this message: unique, sortable by time; the hub de-duplicates on it',
     deviceId: 'The device the message is from (uplink) or for (downlink); must match the topic',
-    seq: 'Per-device record number, contiguous from 1; `0` for messages that are not records',
+    seq: 'Per-device record number, contiguous from 1 within an epoch; `0` for messages that are not records',
     ts: 'When the message was created, ms since the Unix epoch',
+    epoch:
+      'Optional (since 1.1): ULID of the device ledger. A new epoch (ledger reset) restarts `seq` at 1; the hub tracks sequences per (device, epoch) and raises a fleet event when it changes',
     type: 'Message type; selects the body schema',
   },
   birth: {

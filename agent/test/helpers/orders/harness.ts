@@ -22,7 +22,7 @@ export function orderHarness(options: { store?: Store; clock?: FakeClock; authTi
     });
   const terminal = new FakePaymentTerminal();
   const runner = new FakeRecipeRunner();
-  const ledger = new OrderLedger(store.db, store.outbox, () => clock.now());
+  const ledger = new OrderLedger(store.db, store.outbox, () => clock.now(), store.storage);
   const ulid = createUlidGenerator(() => clock.now());
   const service = new OrderService({
     ledger,
@@ -35,6 +35,7 @@ export function orderHarness(options: { store?: Store; clock?: FakeClock; authTi
     ulid,
     authTimeoutMs: options.authTimeoutMs ?? 10_000,
     reconcileIntervalMs: 1_000,
+    storage: store.storage,
   });
   return { clock, store, terminal, runner, ledger, service, ulid };
 }

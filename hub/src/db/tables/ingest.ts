@@ -170,8 +170,10 @@ export interface DeviceStateTable {
   last_heartbeat_at: number | null;
   /** Highest record sequence the device says it produced (birth/heartbeat). */
   reported_last_seq: number | null;
-  /** Highest record sequence stored by the hub. */
+  /** Highest record sequence stored by the hub, within `ledger_epoch`. */
   last_seq: Generated<number>;
+  /** The device's current ledger epoch (envelope `epoch`); null for devices that never sent one. */
+  ledger_epoch: string | null;
   last_record_at: number | null;
   last_telemetry_at: number | null;
   /** Hub receive time − device `ts` of the last birth or heartbeat: positive when the device is behind. */

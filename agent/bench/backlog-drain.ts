@@ -16,11 +16,11 @@ import type { RecordEnvelope } from '@crema/protocol';
 import Database from 'better-sqlite3';
 import { createLogger } from '../src/log/logger';
 import { defaultRecipeSet } from '../src/orders/default-recipe-set';
-import { sampleBodies } from '../src/store/outbox/contract';
 import { Store } from '../src/store/store';
 import type { BatchMode } from '../src/sync/senders';
 import { Sync } from '../src/sync/sync';
 import { systemClock } from '../src/time/clock';
+import { sampleBodies } from '../test/helpers/outbox-contract';
 import type { FromHub, ToHub } from './support/hub-process';
 
 function arg(name: string, fallback: string): string {

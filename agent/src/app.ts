@@ -2,11 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { createUlidGenerator } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from './api/app';
+import { isLoopbackHost } from './api/guards/host';
 import type { AgentConfig } from './config/schema';
-import { createDrivers } from './drivers';
+import { asIdentity, createDrivers } from './drivers';
 import type { Brewer } from './drivers/brewer/types';
 import type { AuxBoards } from './drivers/modbus/types';
 import type { PaymentTerminal } from './drivers/payment/types';
+import { AgentError } from './errors';
 import { createLogger, type Logger } from './log/logger';
 import { AgentMetrics, type DriverHealth } from './metrics/metrics';
 import { AlarmDetector } from './monitor/alarms';
@@ -21,6 +23,9 @@ import type { RecipeRunner } from './recipe/types';
 import { Store } from './store/store';
 import { HubLink, type HubLinkHooks } from './sync/hub-link';
 import { type Clock, systemClock } from './time/clock';
+
+/** Settings key of the brewer this machine pinned (INFO serial and model), kept across restarts. */
+const BREWER_IDENTITY_KEY = 'drivers.brewerIdentity';
 
 /** The machine's parts; the real drivers from the configuration unless a test hands in its own. */
 export type Hardware = { brewer: Brewer; terminal: PaymentTerminal; boards: AuxBoards };
@@ -39,6 +44,11 @@ export type AgentOptions = {
   onRestart?: () => void;
   /** Observation points on the hub link (used when `config.hub` is set). */
   hubHooks?: HubLinkHooks;
+  /**
+   * Start a new ledger (new epoch, sequence from 1) if this machine's ledger is missing, empty or damaged;
+   * the old files are kept aside. Without it such a ledger stops the start with LEDGER_MISSING/LEDGER_DAMAGED.
+   */
+  resetLedger?: boolean;
 };
 
 type Running = {
@@ -88,6 +98,13 @@ export class Agent {
   async start(): Promise<{ api: string }> {
     if (this.running) return { api: this.running.url };
     const { config } = this.options;
+    if (!isLoopbackHost(config.api.host) && config.api.technicianToken === undefined) {
+      // The schema checks this too; a config built in code must not skip it.
+      throw new AgentError(
+        'CONFIG_INVALID',
+        `binding beyond loopback (${config.api.host}) needs api.technicianToken`,
+      );
+    }
     const clock = this.clock;
     const logger = this.options.logger ?? createLogger();
     const store = Store.open({
@@ -96,10 +113,18 @@ export class Agent {
       outboxMaxBytes: config.outbox.maxBytes,
       clock,
       defaults: defaultRecipeSet(config.currency),
+      reserveBytes: config.storage.reserveBytes,
+      ...(this.options.resetLedger ? { resetLedger: true } : {}),
     });
+    if (store.replaced) {
+      this.log.warn(
+        { replaced: store.replaced, ledgerId: store.identity.ledgerId },
+        'ledger reset: a new ledger epoch starts; the old files are kept aside',
+      );
+    }
     let hubLink: HubLink | undefined;
     try {
-      const hardware = this.options.hardware ?? this.realHardware(logger);
+      const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
       const salesLocked = () => store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
       const engine =
@@ -131,7 +156,7 @@ export class Agent {
 
       const ulid = createUlidGenerator(() => clock.now());
       const orders = new OrderService({
-        ledger: new OrderLedger(store.db, store.outbox, () => clock.now()),
+        ledger: new OrderLedger(store.db, store.outbox, () => clock.now(), store.storage),
         catalog: store.catalog,
         settings: store.settings,
         terminal: hardware.terminal,
@@ -141,6 +166,7 @@ export class Agent {
         ulid,
         authTimeoutMs: config.orders.authTimeoutMs,
         reconcileIntervalMs: config.orders.reconcileIntervalMs,
+        storage: store.storage,
       });
       await orders.start();
       hubLink = config.hub
@@ -175,6 +201,8 @@ export class Agent {
         health,
         logger,
         bodyLimitBytes: config.api.bodyLimitBytes,
+        allowedHosts: [...config.api.allowedHosts, config.api.host],
+        ...(config.api.technicianToken ? { technicianToken: config.api.technicianToken } : {}),
         startedAt: clock.now(),
         now: () => clock.now(),
       });
@@ -236,8 +264,15 @@ export class Agent {
     );
   }
 
-  private realHardware(logger: Logger): Hardware {
-    const d = createDrivers(this.options.config.drivers, { clock: this.clock, logger });
+  private realHardware(logger: Logger, store: Store): Hardware {
+    const d = createDrivers(this.options.config.drivers, {
+      clock: this.clock,
+      logger,
+      brewerMemory: {
+        load: () => asIdentity(store.settings.get<unknown>(BREWER_IDENTITY_KEY)),
+        save: (identity) => store.settings.set(BREWER_IDENTITY_KEY, identity),
+      },
+    });
     return { brewer: d.brewer, terminal: d.payment, boards: d.boards };
   }
 
@@ -245,6 +280,8 @@ export class Agent {
   private sink(store: Store): MonitorSink {
     const log = this.log;
     return ((type: 'telemetry' | 'materials' | 'alarm', body: never) => {
+      // While the disk reserve is given up, the space it freed is for money records and alarms only.
+      if (type !== 'alarm' && !store.storage.held) return;
       try {
         store.sink.emit(type, body);
       } catch (err) {

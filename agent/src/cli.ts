@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Agent } from './app';
 import { loadConfig } from './config/load';
@@ -10,28 +11,44 @@ import { createLogger } from './log/logger';
  */
 export const RESTART_EXIT_CODE = 3;
 
-const USAGE = `usage: pnpm agent -- --config <file.json>
+/** Exit code when the ledger is damaged or missing: a person must look (restarting cannot help). */
+export const LEDGER_EXIT_CODE = 4;
+
+const USAGE = `usage: pnpm agent -- --config <file.json> [--reset-ledger]
 
 Starts the agent. Settings come from the file, then from CREMA_AGENT_* variables
 (e.g. CREMA_AGENT_API__PORT=0, CREMA_AGENT_DATA_DIR=/var/lib/crema). Prints one JSON line
 {"event":"ready","api":"http://127.0.0.1:…"} on stdout when it takes orders; logs go to stderr.
-Exit codes: 0 stopped by a signal, 1 failure, 2 invalid configuration, ${RESTART_EXIT_CODE} restart requested by the hub.`;
+--reset-ledger starts a new ledger (new epoch, records numbered from 1 again) when this machine's ledger
+is missing, empty or damaged; the old files are kept aside. A healthy ledger is never replaced.
+Exit codes: 0 stopped by a signal, 1 failure, 2 invalid configuration, ${RESTART_EXIT_CODE} restart requested by the hub,
+${LEDGER_EXIT_CODE} ledger damaged or missing (sales refused).`;
 
-function parseArgs(argv: string[]): { config?: string; help: boolean } {
+function readArgs(argv: string[]): { config?: string; help: boolean; resetLedger: boolean } {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
-  const out: { config?: string; help: boolean } = { help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') out.help = true;
-    else if (a === '--config' || a === '-c') out.config = args[++i];
-    else if (a?.startsWith('--config=')) out.config = a.slice('--config='.length);
-    else if (a !== '--') throw new AgentError('CONFIG_INVALID', `unknown argument ${a}\n${USAGE}`);
+  try {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        'reset-ledger': { type: 'boolean' },
+      },
+    });
+    return {
+      config: values.config,
+      help: values.help ?? false,
+      resetLedger: values['reset-ledger'] ?? false,
+    };
+  } catch (cause) {
+    throw new AgentError('CONFIG_INVALID', `${(cause as Error).message}\n${USAGE}`, { cause });
   }
-  return out;
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -51,7 +68,12 @@ async function main(): Promise<void> {
       },
     );
   };
-  const agent = new Agent({ config, logger, onRestart: () => stop('restart command', RESTART_EXIT_CODE) });
+  const agent = new Agent({
+    config,
+    logger,
+    resetLedger: args.resetLedger,
+    onRestart: () => stop('restart command', RESTART_EXIT_CODE),
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   const { api } = await agent.start();
@@ -65,5 +87,6 @@ main().catch((err: unknown) => {
   // A person reads this: the coded message, never a stack trace.
   const e = AgentError.from(err);
   process.stderr.write(`crema agent: ${e.code}: ${e.message}\n`);
-  process.exit(e.code === 'CONFIG_INVALID' ? 2 : 1);
+  const ledger = e.code === 'LEDGER_DAMAGED' || e.code === 'LEDGER_MISSING';
+  process.exit(e.code === 'CONFIG_INVALID' ? 2 : ledger ? LEDGER_EXIT_CODE : 1);
 });

@@ -24,7 +24,7 @@ describe('agent with a simulated machine', () => {
     });
   const order = async (body: unknown) => {
     const res = await post('/orders', body);
-    return { status: res.status, body: (await res.json()) as { order: Order; error?: { code: string } } };
+    return { status: res.status, body: (await res.json()) as { order: Order; code?: string } };
   };
   const settled = (id: string, states: Order['state'][] = ['completed', 'failed']) =>
     waitFor(
@@ -158,7 +158,7 @@ describe('agent with a simulated machine', () => {
       expect(menu.items[0]?.sizes[0]?.reason).toBe('FAULT_ACTIVE');
       const { status, body } = await order({ recipeId: 'espresso', size: 'M' });
       expect(status).toBe(409);
-      expect(body.error?.code).toBe('FAULT_ACTIVE');
+      expect(body.code).toBe('FAULT_ACTIVE');
     } finally {
       sim.faults.clear('grinder_jam');
     }

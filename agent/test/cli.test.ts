@@ -17,6 +17,13 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
 describe('agent CLI', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('refuses an unknown flag with exit 2, the flag and the usage', () => {
+    const r = run(['--', '--confg', 'x.json']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("CONFIG_INVALID: Unknown option '--confg'");
+    expect(r.stderr).toContain('usage: pnpm agent');
+  }, 30_000);
+
   it('stops on a bad configuration with the fields to fix and no stack trace', () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ deviceId: 'Not Valid', dataDir: dir, api: { port: 99999 } }));
@@ -52,7 +59,8 @@ describe('agent CLI', () => {
       body: JSON.stringify({ recipeId: 'espresso', size: 'M' }),
     });
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BREWER_DISCONNECTED');
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 503, code: 'BREWER_DISCONNECTED', instance: '/orders' });
     agent.child.kill('SIGTERM');
     expect(await exited(agent.child)).toBe(0);
   }, 30_000);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SimulatorEndpoints } from '@crema/firmware-sim';
+import { seededRandom } from '@crema/protocol';
 import type { AgentConfigInput } from '../src/config/schema';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
@@ -86,16 +87,9 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** A small deterministic PRNG (mulberry32) so that a failing run can be replayed with its seed. */
+/** The protocol's seeded random as a bare function, so that a failing run can be replayed with its seed. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(seed).next;
 }
 
 export { waitFor } from '@crema/protocol/testing';

@@ -10,13 +10,13 @@ import { createCommandHandlers } from '../src/commands/handlers';
 import { silentLogger } from '../src/log/logger';
 import { defaultRecipeSet } from '../src/orders/default-recipe-set';
 import { SALES_LOCK_KEY } from '../src/orders/order-service';
-import { sampleBodies } from '../src/store/outbox/contract';
 import { Store } from '../src/store/store';
 import { Sync } from '../src/sync/sync';
 import type { SyncTuning } from '../src/sync/types';
 import { systemClock } from '../src/time/clock';
 import { HttpHubDouble } from './helpers/http-hub';
 import { HubDouble } from './helpers/hub-double';
+import { sampleBodies } from './helpers/outbox-contract';
 
 const FAST: Partial<SyncTuning> = {
   heartbeatIntervalS: 1,

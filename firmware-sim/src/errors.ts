@@ -1,14 +1,6 @@
-import { type ErrorCode, ErrorCodes } from '@crema/protocol';
+import { CodedError } from '@crema/protocol';
 
 /** The simulator's one coded error. */
-export class SimError extends Error {
+export class SimError extends CodedError {
   override readonly name = 'SimError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string = ErrorCodes[code].message,
-    readonly details?: unknown,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

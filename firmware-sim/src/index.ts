@@ -8,4 +8,3 @@ export type { OrderPayments, Transaction } from './payment/ledger';
 export type { Simulator, SimulatorEndpoints, SimulatorOptions } from './simulator';
 export { startSimulator } from './simulator';
 export { type Clock, scaledClock, systemClock } from './time/clock';
-export { ManualClock } from './time/manual-clock';

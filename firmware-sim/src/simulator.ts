@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrewerDialect, PaymentDialect } from '@crema/protocol';
+import { BrewerDialect, PaymentDialect, seededRandom } from '@crema/protocol';
 import { BrewerController } from './brewer/controller';
 import { ControlServer } from './control/server';
 import { SimError } from './errors';
@@ -21,7 +21,6 @@ import { DEFAULT_TIMING, PaymentTerminal, type TerminalTiming } from './payment/
 import { SerialEndpoint } from './ports/serial-endpoint';
 import { TcpEndpoint } from './ports/tcp-endpoint';
 import { type Clock, scaledClock, systemClock } from './time/clock';
-import { seededRandom } from './time/prng';
 
 export type SimulatorOptions = {
   /** Interface every port binds to (default 127.0.0.1). */
@@ -34,6 +33,11 @@ export type SimulatorOptions = {
   controlPort?: number | false;
   /** Serve the brewer, payment terminal and Modbus RTU on pseudo-terminals too (default true; needs socat). */
   pty?: boolean;
+  /**
+   * Directory of the pty links (`brewer`, `payment`, `modbus`); default a fresh temporary one. A given one is
+   * left in place on stop, so another machine can be plugged in under the same paths.
+   */
+  ptyDir?: string;
   model?: string;
   seed?: number;
   /** Simulated seconds per real second (default 1). Ignored when `clock` is given. */
@@ -60,6 +64,8 @@ export type Simulator = {
   faults: FaultRegistry;
   payments: PaymentLedger;
   dispenses(): readonly DispenseRecord[];
+  /** The socat process bridging a link's pty, while it runs (killing it is what a crashed bridge looks like). */
+  ptyBridgePid(link: 'brewer' | 'payment' | 'modbus'): number | undefined;
   stop(): Promise<void>;
 };
 
@@ -125,7 +131,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   );
 
   const usePty = options.pty ?? true;
-  const dir = usePty ? mkdtempSync(join(tmpdir(), 'crema-sim-')) : undefined;
+  const ownDir = usePty && options.ptyDir === undefined;
+  const dir = usePty ? (options.ptyDir ?? mkdtempSync(join(tmpdir(), 'crema-sim-'))) : undefined;
   const ptyLog = logger.child({ ns: 'sim:pty' });
   const brewerPty = dir ? new SerialEndpoint(join(dir, 'brewer'), 115200, onBrewer, ptyLog) : undefined;
   const paymentPty = dir ? new SerialEndpoint(join(dir, 'payment'), 115200, onPayment, ptyLog) : undefined;
@@ -170,7 +177,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     terminal.stop();
     machine.stop();
     await Promise.all(started.map((p) => p.stop().catch(() => {})));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir && ownDir) rmSync(dir, { recursive: true, force: true });
   };
 
   try {
@@ -192,6 +199,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults,
       payments: ledger,
       dispenses: () => operations.dispenseLog(),
+      ptyBridgePid: (link) => ({ brewer: brewerPty, payment: paymentPty, modbus: rtuPty })[link]?.bridgePid,
       stop: stopAll,
     };
     if (control) {

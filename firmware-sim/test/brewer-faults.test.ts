@@ -88,7 +88,7 @@ describe('brewer faults on the wire', () => {
     sim.faults.clear('no_cup');
     expect((await client.request('CUP')).verb).toBe('OK');
     const brew = client.send('BREW', { ml: 200, temp_c: 92, bar: 9 });
-    await client.event('PROGRESS', (a) => a.op === 'brew');
+    await client.event('PROGRESS', (a) => a.op === 'BREW');
     sim.faults.inject('no_cup');
     await client.event('CUP', (a) => a.state === 'removed');
     const reply = await client.waitFor((l) => l.frame?.kind === 'reply' && l.frame.id === brew);

@@ -40,7 +40,7 @@ describe('brewer over a real pseudo-terminal (serialport client)', () => {
     expect(Number(grind.args.g)).toBeCloseTo(16, 0);
     const brew = await client.request('BREW', { ml: 30, temp_c: 92, bar: 9 });
     expect(brew.args).toMatchObject({ ml: '30', bar: '9' });
-    await client.event('PROGRESS', (a) => a.op === 'brew' && a.pct === 100);
+    await client.event('PROGRESS', (a) => a.op === 'BREW' && a.pct === 100);
     expect((await client.request('DISPENSE')).verb).toBe('OK');
     await client.event('CUP', (a) => a.state === 'removed');
     expect(sim.model.levels.cups).toBe(cupsBefore - 1);
@@ -50,7 +50,7 @@ describe('brewer over a real pseudo-terminal (serialport client)', () => {
   it('answers BUSY while a long step runs, STATUS meanwhile, and ABORTED after STOP', async () => {
     await client.request('CUP');
     const water = client.send('WATER', { ml: 400 });
-    await client.event('PROGRESS', (a) => a.op === 'water');
+    await client.event('PROGRESS', (a) => a.op === 'WATER');
     expect((await client.request('GRIND', { g: 10 })).args).toMatchObject({ code: 'BUSY' });
     expect((await client.request('STATUS')).args.state).toBe('busy');
     expect((await client.request('STOP')).verb).toBe('OK');

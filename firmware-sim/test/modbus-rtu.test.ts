@@ -2,8 +2,9 @@ import { decodeRegister, Registers } from '@crema/protocol';
 import type ModbusRTU from 'modbus-serial';
 import { SerialPort } from 'serialport';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, type Simulator, startSimulator } from '../src/index';
+import { type Simulator, startSimulator } from '../src/index';
 import { crc16Modbus } from '../src/modbus/crc';
+import { ManualClock } from '../src/time/manual-clock';
 import { closeClient, mbpoll, modbusRtuClient } from './helpers/modbus';
 
 describe('Modbus RTU on a pseudo-terminal', () => {

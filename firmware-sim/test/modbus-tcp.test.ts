@@ -1,7 +1,8 @@
 import { decodeRegister, FaultBits, Registers } from '@crema/protocol';
 import type ModbusRTU from 'modbus-serial';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, type Simulator, startSimulator } from '../src/index';
+import { type Simulator, startSimulator } from '../src/index';
+import { ManualClock } from '../src/time/manual-clock';
 import { closeClient, mbpoll, modbusTcpClient } from './helpers/modbus';
 
 describe('Modbus TCP', () => {

@@ -9,12 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { systemClock } from '@crema/protocol';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { buildApiDeps } from '../src/api/build-deps';
-import { systemClock } from '../src/config/clock';
+import { HubMetrics } from '../src/api/metrics';
+import { Readiness } from '../src/api/readiness';
 import { openDb } from '../src/db/connect';
 import { migrateToLatest } from '../src/db/migrate';
+import { DeviceSessions } from '../src/devices/sessions';
+import { SigningKey } from '../src/operations/recipes/signing-key';
+import { Operations } from '../src/operations/runtime';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '100000' } } });
 const total = Number(values.orders);
@@ -95,11 +100,24 @@ try {
         .execute();
     }
   });
+  // The API alone, without a broker: no device channel, an operations runtime that is not started.
+  const logger = pino({ level: 'silent' });
   const deps = buildApiDeps({
     db,
     clock: systemClock,
-    logger: pino({ level: 'silent' }),
+    logger,
     jwtSecret: randomBytes(32),
+    metrics: new HubMetrics(),
+    readiness: new Readiness(),
+    deviceSessions: new DeviceSessions(),
+    operations: new Operations({
+      db: db.kysely,
+      kind: db.kind,
+      clock: systemClock,
+      logger,
+      signingKey: SigningKey.generate(),
+    }),
+    deviceChannel: null,
   });
   const app = createApp(deps);
   const { token } = await deps.tokens.issue({ userId: 'bench', role: 'merchant_admin', merchantId: 'm' });

@@ -1,21 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { type Clock, systemClock } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
-import { createApp } from './api/app';
-import { buildApiDeps } from './api/build-deps';
 import type { ApiDeps } from './api/deps';
+import { MetricsServer } from './api/metrics-server';
 import { ensureSuperadmin } from './auth/bootstrap';
-import { loadJwtSecret } from './auth/jwt-secret';
-import { type Clock, systemClock } from './config/clock';
+import { buildHub, type HubParts } from './composition/build-hub';
 import type { HubConfig } from './config/hub-config';
-import { type Db, openDb } from './db/connect';
-import { migrateToLatest } from './db/migrate';
-import { verifyDeviceCredential } from './devices/credentials';
-import { readDeviceState } from './fleet/state';
-import { MqttGateway } from './mqtt/gateway';
-import { type RunningDeviceChannel, startDeviceChannel } from './sync/wiring';
 
 export interface HubOptions {
   config: HubConfig;
@@ -23,36 +14,43 @@ export interface HubOptions {
   logger?: Logger;
   /** Where the generated first password is shown once (stderr in the CLI). */
   announce?: (line: string) => void;
+  /** Where `CREMA_SIGNING_KEY` is read from (default: the process environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface HubAddresses {
   http: string;
   mqtt: string;
   docs: string;
+  /** The separate metrics listener, when configured. */
+  metrics?: string;
 }
 
 type HttpServer = ReturnType<typeof createAdaptorServer>;
 
 /**
- * The hub process: store → migrations → first superadmin → MQTT (embedded broker or external, ingest, fleet
- * state) → HTTP API. `start()` resolves once it serves;
- * `stop()` releases everything in reverse order.
+ * The hub process. `start()`: build the parts (`composition/build-hub.ts`: store and migrations, then every
+ * part once) → first superadmin → MQTT gateway → operations runtime → device channel → HTTP; it resolves once
+ * the hub serves. `stop()` releases everything in reverse order.
  */
 export class Hub {
-  private db: Db | undefined;
+  private built: HubParts | undefined;
   private server: HttpServer | undefined;
-  private deps: ApiDeps | undefined;
-  private gateway: MqttGateway | undefined;
-  private channel: RunningDeviceChannel | undefined;
+  private metricsServer: MetricsServer | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: HubOptions) {
     this.log = (options.logger ?? pino({ level: options.config.logLevel })).child({ ns: 'hub' });
   }
 
-  /** The services behind the API, once started (for tests and embedding). */
+  /** The parts, once started (for tests, benchmarks and embedding). */
+  get parts(): HubParts | undefined {
+    return this.built;
+  }
+
+  /** The services behind the API, once started. */
   get api(): ApiDeps | undefined {
-    return this.deps;
+    return this.built?.api;
   }
 
   async start(): Promise<HubAddresses> {
@@ -67,48 +65,25 @@ export class Hub {
 
   private async startParts(): Promise<HubAddresses> {
     const { config } = this.options;
-    const clock = this.options.clock ?? systemClock;
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const databaseUrl = config.databaseUrl ?? join(config.dataDir, 'hub.sqlite');
-    const schema = config.databaseSchema === undefined ? {} : { schema: config.databaseSchema };
-    this.db = openDb(databaseUrl, schema);
-    const applied = await migrateToLatest(this.db.kysely, schema);
-    if (applied.length > 0) this.log.info({ applied }, 'migrations applied');
-
-    const deps = buildApiDeps({
-      db: this.db,
-      clock,
+    const parts = await buildHub({
+      config,
+      clock: this.options.clock ?? systemClock,
       logger: this.log,
-      jwtSecret: loadJwtSecret(config.dataDir, config.jwtSecret),
+      env: this.options.env ?? process.env,
     });
-    this.deps = deps;
-    const created = await ensureSuperadmin(this.db.kysely, deps, {
+    this.built = parts;
+    const created = await ensureSuperadmin(parts.db.kysely, parts.api, {
       email: config.adminEmail,
       password: config.adminPassword,
       announce: this.options.announce ?? ((line) => process.stderr.write(`${line}\n`)),
     });
     if (created) this.log.info({ email: created }, 'first superadmin created');
 
-    const db = this.db;
-    const gateway = new MqttGateway({
-      db,
-      logger: this.log,
-      host: config.host,
-      port: config.mqttPort,
-      ...(config.mqttUrl === undefined ? {} : { url: config.mqttUrl }),
-      authenticate: (deviceId, secret) => verifyDeviceCredential(db, deviceId, secret),
-      metricsRegistry: deps.metrics.registry,
-    });
-    this.gateway = gateway;
-    await gateway.start();
-    deps.readiness.add('mqtt', () => gateway.ready());
-    deps.deviceSessions.onDisconnect((deviceId) => gateway.disconnect(deviceId));
-    deps.deviceState = (deviceId) => readDeviceState(db, deviceId);
-    // Commands out to machines, device HTTP fallback in (sync/).
-    this.channel = startDeviceChannel({ deps, gateway, dataDir: config.dataDir, logger: this.log });
+    await parts.gateway.start();
+    parts.operations.start();
+    parts.deviceChannel.start();
 
-    const app = createApp(deps);
-    const server = createAdaptorServer({ fetch: app.fetch });
+    const server = createAdaptorServer({ fetch: parts.app.fetch });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -119,8 +94,25 @@ export class Hub {
     });
     const { port } = server.address() as AddressInfo;
     const http = `http://${config.host}:${port}`;
+    const metrics = await this.startMetrics(parts.api);
     this.log.info({ http }, 'hub ready');
-    return { http, mqtt: gateway.address, docs: `${http}/api/docs` };
+    return { http, mqtt: parts.gateway.address, docs: `${http}/api/docs`, ...(metrics ? { metrics } : {}) };
+  }
+
+  /** The separate metrics listener, when configured; says where metrics are when the API port hides them. */
+  private async startMetrics(deps: ApiDeps): Promise<string | undefined> {
+    const { config } = this.options;
+    if (config.metricsPort === undefined) {
+      if (!deps.metrics.access.onApiPort)
+        this.log.warn('metrics are off: set CREMA_METRICS_TOKEN or --metrics-port to scrape them');
+      return undefined;
+    }
+    this.metricsServer = new MetricsServer(
+      deps.metrics,
+      config.metricsHost ?? '127.0.0.1',
+      config.metricsPort,
+    );
+    return this.metricsServer.start();
   }
 
   async stop(): Promise<void> {
@@ -132,11 +124,14 @@ export class Hub {
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
     }
-    await this.channel?.stop();
-    this.channel = undefined;
-    await this.gateway?.stop();
-    this.gateway = undefined;
-    await this.db?.close();
-    this.db = undefined;
+    await this.metricsServer?.stop();
+    this.metricsServer = undefined;
+    const parts = this.built;
+    this.built = undefined;
+    if (!parts) return;
+    await parts.deviceChannel.stop();
+    await parts.operations.stop();
+    await parts.gateway.stop();
+    await parts.db.close();
   }
 }

@@ -1,8 +1,8 @@
 export { createApp } from './api/app';
-export { buildApiDeps } from './api/build-deps';
+export { type ApiDepsOptions, buildApiDeps } from './api/build-deps';
 export type { ApiDeps, RouteModule } from './api/deps';
 export type { Principal } from './auth/principal';
-export { type Clock, systemClock } from './config/clock';
+export { type BuildHubOptions, buildHub, type HubParts } from './composition/build-hub';
 export { type HubConfig, loadHubConfig } from './config/hub-config';
 export * from './db/index';
 export { verifyDeviceCredential } from './devices/credentials';

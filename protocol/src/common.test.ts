@@ -54,6 +54,11 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('keeps a "__proto__" key as a field (it must not change the prototype and vanish)', () => {
+    const obj = JSON.parse('{"":{"__proto__":false},"b":1}');
+    expect(canonicalJson(obj)).toBe('{"":{"__proto__":false},"b":1}');
+  });
+
   it('is the same for objects that differ only in key order', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (obj) => {

@@ -27,6 +27,7 @@ export const ErrorCodes = {
   CONFLICT: { status: 409, message: 'The resource already exists or changed concurrently' },
   INVALID_TRANSITION: { status: 409, message: 'The state transition is not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body exceeds its size limit' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has an unsupported content type' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   REFUND_EXCEEDS_CAPTURE: { status: 422, message: 'The refund exceeds the captured amount' },
   CSV_INVALID: { status: 422, message: 'The CSV file has invalid rows' },
@@ -56,6 +57,12 @@ export const ErrorCodes = {
   PAYMENT_FAILED: { status: 502, message: 'The payment terminal reported an error' },
   STORAGE_FULL: { status: 507, message: 'The local store is full' },
   STORAGE_READ_ONLY: { status: 503, message: 'The local store is read-only' },
+  LEDGER_DAMAGED: { status: 503, message: 'The local ledger is damaged; sales are refused' },
+  LEDGER_MISSING: {
+    status: 503,
+    message: 'The ledger of this known machine is missing or empty; start it with an explicit ledger reset',
+  },
+  HOST_NOT_ALLOWED: { status: 421, message: 'The Host header is not on the allow-list' },
   CONFIG_INVALID: { status: 400, message: 'The configuration is invalid' },
   // Bundles and firmware
   BUNDLE_SIGNATURE_INVALID: { status: 422, message: 'The bundle signature is missing or invalid' },
@@ -76,17 +83,38 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ErrorCodes, value);
 }
 
-/** The protocol package's one coded error. */
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
+export type CodedErrorOptions = { cause?: unknown; details?: unknown };
+
+/**
+ * The base of every package's coded error (ProtocolError, AgentError, HubError, SimError): one constructor
+ * shape everywhere, the code from the catalogue, and the status an HTTP surface answers with.
+ */
+export class CodedError extends Error {
+  override readonly name: string = 'CodedError';
+  readonly details: unknown;
   constructor(
     readonly code: ErrorCode,
     message: string = ErrorCodes[code].message,
-    readonly details?: unknown,
-    options?: { cause?: unknown },
+    options: CodedErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.details = options.details;
   }
+
+  get status(): number {
+    return ErrorCodes[this.code].status;
+  }
+}
+
+/** The catalogue code an error carries, if it carries one (any package's coded error, or a look-alike). */
+export function errorCodeOf(err: unknown): ErrorCode | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return isErrorCode(code) ? code : undefined;
+}
+
+/** The protocol package's one coded error. */
+export class ProtocolError extends CodedError {
+  override readonly name = 'ProtocolError';
 }
 
 /** Result of decoding untrusted input: never throws. */
@@ -95,5 +123,5 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ProtocolEr
 export const decoded = <T>(value: T): Decoded<T> => ({ ok: true, value });
 export const rejected = <T = never>(code: ErrorCode, message?: string, details?: unknown): Decoded<T> => ({
   ok: false,
-  error: new ProtocolError(code, message, details),
+  error: new ProtocolError(code, message, { details }),
 });

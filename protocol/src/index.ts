@@ -1,5 +1,7 @@
 export * from './common';
+export * from './csv/cell';
 export * from './errors';
+export * from './http/problem';
 export * from './ids';
 export * from './limits';
 export * from './line';
@@ -14,7 +16,9 @@ export * from './messages/firmware';
 export * from './messages/http';
 export * from './messages/records';
 export * from './modbus';
+export * from './random';
 export * from './recipe';
+export * from './time/backoff';
 export * from './time/clock';
 export * from './time/fake-clock';
 export * from './topics';

@@ -6,7 +6,8 @@
  * - Another major: refused with UNSUPPORTED_VERSION.
  */
 export const PROTOCOL_MAJOR = 1;
-export const PROTOCOL_MINOR = 0;
+/** 1.1: optional envelope `epoch` (ledger id). */
+export const PROTOCOL_MINOR = 1;
 export const PROTOCOL_VERSION = `${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}` as const;
 
 const VERSION_RE = /^(\d{1,3})\.(\d{1,3})$/;

@@ -2,12 +2,14 @@
  * A trickle of customers: every few seconds someone walks up to a random machine, reads its menu and buys an
  * available drink through the machine's local touchscreen API.
  */
+import { type Clock, type ClockTimer, systemClock } from '@crema/protocol';
+
 type MenuItem = { id: string; available: boolean; sizes: { id: string; available: boolean }[] };
 
 export type Machine = { deviceId: string; api: string };
 
 export class CustomerTrickle {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ClockTimer | undefined;
   private sold = 0;
   private refused = 0;
 
@@ -15,14 +17,16 @@ export class CustomerTrickle {
     private readonly machines: Machine[],
     private readonly intervalMs: number,
     private readonly log: (line: string) => void,
+    private readonly clock: Clock = systemClock,
+    private readonly random: () => number = Math.random,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.visit(), this.intervalMs);
+    this.timer = this.clock.setInterval(() => void this.visit(), this.intervalMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.clock.clearInterval(this.timer);
   }
 
   get counts(): { sold: number; refused: number } {
@@ -30,12 +34,12 @@ export class CustomerTrickle {
   }
 
   private async visit(): Promise<void> {
-    const machine = this.machines[Math.floor(Math.random() * this.machines.length)];
+    const machine = this.machines[Math.floor(this.random() * this.machines.length)];
     if (!machine) return;
     try {
       const menu = (await (await fetch(`${machine.api}/menu`)).json()) as { items: MenuItem[] };
-      const item = pick(menu.items.filter((i) => i.available));
-      const size = pick(item?.sizes.filter((s) => s.available) ?? [])?.id;
+      const item = this.pick(menu.items.filter((i) => i.available));
+      const size = this.pick(item?.sizes.filter((s) => s.available) ?? [])?.id;
       if (!item || !size) return;
       const res = await fetch(`${machine.api}/orders`, {
         method: 'POST',
@@ -52,8 +56,8 @@ export class CustomerTrickle {
       this.refused++;
     }
   }
-}
 
-function pick<T>(list: T[]): T | undefined {
-  return list[Math.floor(Math.random() * list.length)];
+  private pick<T>(list: T[]): T | undefined {
+    return list[Math.floor(this.random() * list.length)];
+  }
 }

@@ -121,6 +121,7 @@ async function main(): Promise<void> {
   const sims: Simulator[] = [];
   const agents: Agent[] = [];
   const machines: Machine[] = [];
+  const technicianTokens = new Map<string, string>();
   for (let i = 1; i <= opts.machines; i++) {
     const deviceId = `demo-machine-${i}`;
     const { credential } = await client.call<{ credential: { secret: string } }>('POST', '/api/v1/devices', {
@@ -153,7 +154,8 @@ async function main(): Promise<void> {
           payment: { transport: 'tcp', ...hostPort(e.payment.tcp) },
           modbus: { transport: 'tcp', ...hostPort(e.modbus.tcp) },
         },
-        api: { port: 0 },
+        // A technician credential per machine and run, never a default one.
+        api: { port: 0, technicianToken: randomBytes(24).toString('hex') },
         hub: {
           mqttUrl: addresses.mqtt,
           httpUrl: addresses.http,
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
     agents.push(agent);
     machine.api = (await agent.start()).api;
     machines.push(machine);
+    technicianTokens.set(deviceId, config.api.technicianToken ?? '');
   }
 
   const trickle = new CustomerTrickle(machines, opts.orderEveryS * 1000, say);
@@ -196,7 +199,11 @@ async function main(): Promise<void> {
   );
   if (!process.env.CREMA_ADMIN_PASSWORD)
     say('              (password generated for this run; set CREMA_ADMIN_PASSWORD to choose it)');
-  for (const m of machines) say(`  machine     ${m.deviceId}  touchscreen API ${m.api}`);
+  for (const m of machines) {
+    say(
+      `  machine     ${m.deviceId}  touchscreen API ${m.api}  technician ${technicianTokens.get(m.deviceId)}`,
+    );
+  }
   say('Customers arrive every few seconds. Ctrl-C stops everything.');
   say('');
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '@crema/protocol';
+import { exampleRecipe } from '@crema/protocol/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestHub } from './support/hub';
 import { expectHubMatchesLedger, waitFor } from './support/ledger';
@@ -146,16 +147,11 @@ describe('commands end to end', () => {
     await waitFor(() => machine.sync?.state === 'mqtt', 15_000, 'machine online');
     const menuBefore = await (await fetch(`${machine.agent?.url}/menu`)).json();
     const device = await hub.call<{ merchantId: string }>('GET', `/api/v1/devices/${deviceId}`);
+    // The protocol's example espresso under a name the default menu does not have.
     const recipe = {
+      ...exampleRecipe('espresso'),
       id: 'house_espresso',
       name: 'House espresso',
-      steps: [
-        { op: 'cup' },
-        { op: 'heat', targetC: 93 },
-        { op: 'grind', grams: 9 },
-        { op: 'brew', ml: 30, tempC: 93, pressureBar: 9 },
-        { op: 'dispense' },
-      ],
       sizes: [{ id: 'M', label: 'Regular', scale: 1 }],
     };
     const set = await hub.call<{ id: string; version: number }>('POST', '/api/v1/recipe-sets', {

@@ -1,11 +1,15 @@
+import { ErrorCodes, ProblemSchema } from '@crema/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, type OrderHarness, orderHarness } from '../../test/helpers/orders/harness';
 import { silentLogger } from '../log/logger';
 import { AgentMetrics } from '../metrics/metrics';
-import { deferred, type OrderHarness, orderHarness } from '../orders/testing/harness';
+import { SALES_LOCK_KEY } from '../orders/order-service';
 import { createApi } from './app';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary JSON
 const json = async (res: Response): Promise<any> => res.json();
+
+const TECHNICIAN = 'technician-credential-for-this-test-only';
 
 function apiHarness() {
   const h = orderHarness();
@@ -20,14 +24,15 @@ function apiHarness() {
     health,
     logger: silentLogger,
     bodyLimitBytes: 1024,
+    technicianToken: TECHNICIAN,
     startedAt: h.clock.now(),
     now: () => h.clock.now(),
   });
-  const post = (path: string, body: unknown, method = 'POST') =>
+  const post = (path: string, body: unknown, method = 'POST', headers: Record<string, string> = {}) =>
     app.request(path, {
       method,
       body: typeof body === 'string' ? body : JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...headers },
     });
   return { ...h, app, metrics, post };
 }
@@ -62,6 +67,27 @@ describe('local API', () => {
       available: false,
       sizes: [{ available: false, reason: 'MATERIAL_INSUFFICIENT' }, {}, {}],
     });
+  });
+
+  it('says on the menu why nothing can be sold while sales are refused (locked, storage)', async () => {
+    h = apiHarness();
+    await h.service.start();
+    h.store.settings.set(SALES_LOCK_KEY, true);
+    const menu = await json(await h.app.request('/menu'));
+    expect(menu.salesRefusal).toBe('SALES_LOCKED');
+    for (const item of menu.items) {
+      expect(item.available).toBe(false);
+      for (const size of item.sizes) expect([size.available, size.reason]).toEqual([false, 'SALES_LOCKED']);
+    }
+    h.store.settings.set(SALES_LOCK_KEY, false);
+    h.store.db.pragma('query_only = ON');
+    expect((await h.post('/orders', { recipeId: 'espresso', size: 'M' })).status).toBe(503);
+    expect((await json(await h.app.request('/menu'))).items[0].sizes[0]).toMatchObject({
+      available: false,
+      reason: 'STORAGE_READ_ONLY',
+    });
+    h.store.db.pragma('query_only = OFF');
+    expect((await json(await h.app.request('/menu'))).items[0].sizes[0].available).toBe(true);
   });
 
   it('sells a drink: create (and pay), then follow it to completed', async () => {
@@ -100,7 +126,7 @@ describe('local API', () => {
     ]);
   });
 
-  it('answers coded JSON errors', async () => {
+  it('answers coded problem+json errors (RFC 9457) with the catalogue status', async () => {
     h = apiHarness();
     await h.service.start();
     const cases: [Response, number, string][] = [
@@ -118,26 +144,39 @@ describe('local API', () => {
     ];
     for (const [res, status, code] of cases) {
       expect(res.status).toBe(status);
-      expect((await json(res)).error.code).toBe(code);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(ProblemSchema.parse(await json(res))).toMatchObject({
+        status,
+        code,
+        type: `urn:crema:error:${code}`,
+      });
     }
     const gate = deferred();
     h.terminal.authGate = gate.promise;
     expect((await h.post('/orders', { recipeId: 'espresso', size: 'M' })).status).toBe(202);
     const busy = await h.post('/orders', { recipeId: 'latte', size: 'M' });
     expect(busy.status).toBe(409);
-    expect(await json(busy)).toEqual({ error: { code: 'MACHINE_BUSY', message: expect.any(String) } });
+    expect(await json(busy)).toEqual({
+      type: 'urn:crema:error:MACHINE_BUSY',
+      title: ErrorCodes.MACHINE_BUSY.message,
+      status: 409,
+      detail: expect.any(String),
+      code: 'MACHINE_BUSY',
+      instance: '/orders',
+    });
     gate.resolve();
     await h.service.idle();
     h.runner.blocked = 'NO_CUP';
     const noCup = await h.post('/orders', { recipeId: 'latte', size: 'M' });
-    expect([noCup.status, (await json(noCup)).error.code]).toEqual([409, 'NO_CUP']);
+    expect([noCup.status, (await json(noCup)).code]).toEqual([409, 'NO_CUP']);
   });
 
   it('free vend is switched on in service mode and shows in the status', async () => {
     h = apiHarness();
     await h.service.start();
-    expect((await h.post('/service/free-vend', { enabled: 'yes' }, 'PUT')).status).toBe(400);
-    expect((await h.post('/service/free-vend', { enabled: true }, 'PUT')).status).toBe(200);
+    const technician = { Authorization: `Bearer ${TECHNICIAN}` };
+    expect((await h.post('/service/free-vend', { enabled: 'yes' }, 'PUT', technician)).status).toBe(400);
+    expect((await h.post('/service/free-vend', { enabled: true }, 'PUT', technician)).status).toBe(200);
     const res = await h.post('/orders', { recipeId: 'espresso', size: 'M', method: 'free_vend' });
     expect(res.status).toBe(202);
     await h.service.idle();

@@ -9,8 +9,11 @@ import { FREE_VEND_KEY, type OrderService, SALES_LOCK_KEY } from '../orders/orde
 import type { RecipeRunner } from '../recipe/types';
 import { activeAlarms } from '../store/record-sink';
 import type { Store } from '../store/store';
-import { errorResponse, onApiError, readJson } from './errors';
+import { errorResponse, onApiError } from './errors';
+import { hostAllowList } from './guards/host';
+import { jsonOnly } from './guards/json-only';
 import { orderRoutes } from './orders';
+import { serviceRoutes } from './service';
 
 export type ApiOptions = {
   deviceId: string;
@@ -21,11 +24,18 @@ export type ApiOptions = {
   health: () => DriverHealth;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Host names besides loopback the API answers to (the bound address is added by the caller). */
+  allowedHosts?: readonly string[];
+  /** The technician credential; without it service actions are refused. */
+  technicianToken?: string;
   startedAt: number;
   now: () => number;
 };
 
-/** The touchscreen's local API (bound to loopback by the caller). Errors: `{ error: { code, message } }`. */
+/**
+ * The touchscreen's local API: it sells, and only a technician may change service settings. Every route
+ * checks the Host header (DNS rebinding) and takes only JSON bodies (no cross-site "simple" requests).
+ */
 export function createApi(o: ApiOptions): Hono {
   const log = o.logger.child({ ns: 'agent:api' });
   const app = new Hono();
@@ -33,6 +43,8 @@ export function createApi(o: ApiOptions): Hono {
   app.notFound((c) =>
     errorResponse(c, new AgentError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
   );
+  app.use('*', hostAllowList(o.allowedHosts ?? []));
+  app.use('*', jsonOnly());
   app.use(
     '*',
     bodyLimit({
@@ -42,7 +54,7 @@ export function createApi(o: ApiOptions): Hono {
     }),
   );
 
-  app.get('/menu', (c) => c.json(buildMenu(o.store.catalog, o.runner)));
+  app.get('/menu', (c) => c.json(buildMenu(o.store.catalog, o.runner, o.orders.salesRefusal())));
   app.route('/orders', orderRoutes(o.orders));
 
   app.get('/status', (c) => {
@@ -71,15 +83,7 @@ export function createApi(o: ApiOptions): Hono {
     });
   });
 
-  // Technician service mode: drinks without payment, recorded as method free_vend with amount 0.
-  app.put('/service/free-vend', async (c) => {
-    const body = (await readJson(c)) as { enabled?: unknown } | null;
-    if (typeof body?.enabled !== 'boolean')
-      throw new AgentError('VALIDATION_FAILED', 'enabled: expected a boolean');
-    o.store.settings.set(FREE_VEND_KEY, body.enabled);
-    log.info({ enabled: body.enabled }, 'free vend mode changed');
-    return c.json({ freeVend: body.enabled });
-  });
+  app.route('/service', serviceRoutes({ store: o.store, logger: log, technicianToken: o.technicianToken }));
 
   app.get('/metrics', async (c) =>
     c.body(await o.metrics.text(), 200, { 'Content-Type': o.metrics.contentType }),

@@ -1,14 +1,16 @@
-import { ErrorCodes } from '@crema/protocol';
+import { PROBLEM_CONTENT_TYPE, problemOf } from '@crema/protocol';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
 
-export type ErrorBody = { error: { code: string; message: string } };
-
+/** An RFC 9457 problem+json answer, the same format as the hub's; the status comes from the error catalogue. */
 export function errorResponse(c: Context, err: AgentError): Response {
-  const status = ErrorCodes[err.code].status as ContentfulStatusCode;
-  return c.json<ErrorBody>({ error: { code: err.code, message: err.message } }, status);
+  const problem = problemOf(err.code, err.message, c.req.path);
+  // Through the context, so headers other middleware set on it are kept.
+  return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+  });
 }
 
 /** The API's one error handler: coded errors keep their code and status; anything else is INTERNAL. */

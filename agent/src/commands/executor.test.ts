@@ -26,6 +26,8 @@ class Machine {
   readonly progress: CommandProgress[] = [];
   busy = false;
   failWith: AgentError | undefined;
+  /** Hub time − this machine's time as the agent learnt it; undefined: not heard from the hub yet. */
+  hubOffsetMs: number | undefined = 0;
   store: Store;
   executor: CommandExecutor;
 
@@ -99,6 +101,9 @@ class Machine {
       busy: () => this.busy,
       progress: (p) => this.progress.push(p),
       idleCheckMs: 100,
+      hubTime: {
+        now: () => (this.hubOffsetMs === undefined ? undefined : this.clock.now() + this.hubOffsetMs),
+      },
     });
     executor.start();
     return executor;
@@ -171,6 +176,11 @@ describe('CommandExecutor', () => {
     expect(m.runs).toEqual([]);
     // Delivered again later: still refused, from the inbox.
     expect(await m.executor.receive(cmd)).toEqual(result);
+    // A machine that never heard from the hub goes by its own clock.
+    m.hubOffsetMs = undefined;
+    const unknown = await m.executor.receive(command(11, 'lock', 500));
+    expect(unknown).toMatchObject({ status: 'expired', code: 'COMMAND_EXPIRED' });
+    expect(unknown.message).toMatch(/not known yet/);
   });
 
   it('defers while a brew or payment runs, reports `deferred`, then runs when idle', async () => {
@@ -225,5 +235,51 @@ describe('CommandExecutor', () => {
   it('fails a kind it has no handler for', async () => {
     const cmd: Command = { ...command(10), kind: 'unlock', params: {} };
     expect(await m.executor.receive(cmd)).toMatchObject({ status: 'failed', code: 'COMMAND_FAILED' });
+  });
+
+  describe('with a skewed clock', () => {
+    const HOURS_3 = 3 * 3600 * 1000;
+    /** The same machine (same SQLite file) with its clock reading `time`. */
+    const setClock = (time: number) => {
+      m.close();
+      clock = new FakeClock(time);
+      m = new Machine(dir, clock);
+    };
+
+    it('runs a fresh command on a machine 3 h ahead of the hub', async () => {
+      // The hub issued it 1 s ago (hub time T0 + 1 s); this machine's clock reads 3 h later.
+      setClock(T0 + 1_000 + HOURS_3);
+      m.hubOffsetMs = -HOURS_3;
+      expect(await m.executor.receive(command(20, 'lock', 60_000))).toMatchObject({ status: 'succeeded' });
+      expect(m.runs).toEqual(['cmd_20']);
+    });
+
+    it('refuses a command expired by the hub clock on a machine 3 h behind', async () => {
+      setClock(T0 + 61_000 - HOURS_3);
+      m.hubOffsetMs = HOURS_3;
+      const result = await m.executor.receive(command(21, 'lock', 60_000));
+      expect(result).toMatchObject({ status: 'expired', code: 'COMMAND_EXPIRED' });
+      expect(result.message).toMatch(/hub time/);
+      expect(m.runs).toEqual([]);
+    });
+
+    it('runs a command at most its TTL after the first receipt, across a restart, whatever the estimate', async () => {
+      // 3 h ahead, and the hub's time is underestimated by 2 min (say, only stale messages were seen).
+      setClock(T0 + HOURS_3);
+      m.hubOffsetMs = -HOURS_3 - 120_000;
+      expect(await m.executor.receive(command(22, 'lock', 60_000))).toMatchObject({ status: 'succeeded' });
+      // A rinse deferred behind a brew: received now, redelivered after a restart, still waiting.
+      m.busy = true;
+      void m.executor.receive(command(23, 'rinse', 60_000));
+      await clock.advance(30_000);
+      await m.restart();
+      m.hubOffsetMs = -HOURS_3 - 120_000;
+      m.busy = true;
+      const again = m.executor.receive(command(23, 'rinse', 60_000));
+      await clock.advance(30_100);
+      // 60.1 s since the first receipt, although only 30.1 s since the redelivery.
+      expect(await again).toMatchObject({ status: 'expired', code: 'COMMAND_EXPIRED' });
+      expect(m.runs).toEqual(['cmd_22']);
+    });
   });
 });

@@ -6,6 +6,7 @@ import { inTransaction } from '../store/database';
 import type { Inbox } from '../store/inbox';
 import type { Outbox } from '../store/outbox/types';
 import { type Clock, sleep } from '../time/clock';
+import type { HubTime } from './hub-time';
 import type { CommandHandler, CommandHandlers, HandlerOutcome } from './types';
 
 export type CommandExecutorOptions = {
@@ -23,15 +24,25 @@ export type CommandExecutorOptions = {
   idleCheckMs?: number;
   /** How long a key is remembered after its command expired. */
   retentionMs?: number;
+  /** The hub's clock as learnt from its messages; without it, a command's TTL counts from its receipt. */
+  hubTime?: Pick<HubTime, 'now'>;
 };
 
 const RUN_PREFIX = 'run:';
+/** When this agent first received a key, by its own clock (kept across restarts). */
+const SEEN_PREFIX = 'seen:';
 
 /**
  * Executes each command once per idempotency key, however often and in whatever order it arrives (MQTT
  * redelivery, the HTTP poll, across restarts: the inbox is in the ledger database). A repeat is answered with
  * the stored result; an expired command is refused; a command that would interrupt a brew or a payment waits.
  * The result is a `command_result` record committed together with the command's store writes.
+ *
+ * Expiry judges the hub's `expiresAt` on the hub's time, not this machine's clock, which may be hours off:
+ * hub time = local time + the offset learnt from the hub's messages (or remembered from the last run), and
+ * at least `issuedAt` + the time since this agent first received the command (so a low estimate cannot keep
+ * a command alive past its time-to-live). Only a machine that has never heard from the hub falls back on its
+ * own clock.
  */
 export class CommandExecutor {
   private readonly log: Logger;
@@ -71,6 +82,11 @@ export class CommandExecutor {
       this.report(stored);
       return Promise.resolve(stored);
     }
+    try {
+      this.firstSeen(command);
+    } catch {
+      // The store is failing; execute() meets the same error and reports it.
+    }
     const run = this.enqueue(command).finally(() => this.active.delete(key));
     this.active.set(key, run);
     return run;
@@ -85,6 +101,7 @@ export class CommandExecutor {
   }
 
   private async execute(command: Command, handler: CommandHandler | undefined): Promise<CommandResult> {
+    this.firstSeen(command);
     if (this.expired(command)) return this.finish(command, this.expiredResult(command));
     if (!handler) {
       return this.finish(
@@ -179,15 +196,27 @@ export class CommandExecutor {
   }
 
   private expired(command: Command): boolean {
-    return command.expiresAt < this.o.clock.now();
+    const now = this.o.clock.now();
+    const atLeast = command.issuedAt + (now - this.firstSeen(command));
+    return command.expiresAt < Math.max(this.o.hubTime?.now() ?? now, atLeast);
+  }
+
+  /** Local time of the first receipt of the command's key; recorded on the first call. */
+  private firstSeen(command: Command): number {
+    const key = SEEN_PREFIX + command.idempotencyKey;
+    const { inbox } = this.o.store;
+    return (inbox.get(key) ?? inbox.put(key, null, this.keepUntil(command))).receivedAt;
   }
 
   private expiredResult(command: Command): CommandResult {
+    const hubNow = this.o.hubTime?.now();
+    const clock = hubNow === undefined ? "this machine's clock; the hub's is not known yet" : 'hub time';
+    const why = `expired at ${new Date(command.expiresAt).toISOString()} (${clock})`;
     return {
       commandId: command.commandId,
       status: 'expired',
       code: 'COMMAND_EXPIRED',
-      message: `expired at ${new Date(command.expiresAt).toISOString()}`,
+      message: why,
       at: this.o.clock.now(),
     };
   }
@@ -202,8 +231,9 @@ export class CommandExecutor {
     };
   }
 
+  /** On the local clock, whatever its skew: the command's whole time-to-live from now, then the retention. */
   private keepUntil(command: Command): number {
-    return Math.max(command.expiresAt, this.o.clock.now()) + this.retentionMs;
+    return this.o.clock.now() + ttlOf(command) + this.retentionMs;
   }
 
   private sendProgress(
@@ -221,4 +251,9 @@ export class CommandExecutor {
       this.log.debug({ err: (err as Error).message }, 'progress not sent');
     }
   }
+}
+
+/** The time-to-live the hub gave the command; both ends are hub times, so skew cancels out. */
+function ttlOf(command: Command): number {
+  return Math.max(0, command.expiresAt - command.issuedAt);
 }

@@ -7,4 +7,5 @@ export {
   LOCK_REASON_KEY,
   REMOTE_CONFIG_KEY,
 } from './handlers';
+export { HubTime } from './hub-time';
 export type { CommandHandler, CommandHandlers, HandlerContext, HandlerOutcome } from './types';

@@ -108,4 +108,24 @@ describe('configuration', () => {
     expect(failure(() => loadConfig({ file: file('{ nope') })).message).toContain('is not valid JSON');
     expect(failure(() => loadConfig({ file: file('[1]') })).message).toContain('must hold a JSON object');
   });
+
+  it('refuses to bind the API beyond loopback unless a technician credential is configured', () => {
+    const token = 'f3a1c9e07b2d48a6915e3c7d0b8a4f21';
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'kiosk.local']) {
+      const err = failure(() => loadConfig({ file: file({ ...valid, api: { host } }), env: {} }));
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.message).toContain('api.host: binding beyond loopback');
+      expect(
+        loadConfig({ file: file({ ...valid, api: { host, technicianToken: token } }) }).api,
+      ).toMatchObject({
+        host,
+        technicianToken: token,
+      });
+    }
+    expect(loadConfig({ file: file({ ...valid, api: { host: '127.0.0.1' } }) }).api.technicianToken).toBe(
+      undefined,
+    );
+    const short = failure(() => loadConfig({ file: file({ ...valid, api: { technicianToken: 'secret' } }) }));
+    expect(short.message).toContain('api.technicianToken: at least 24 characters');
+  });
 });

@@ -1,5 +1,6 @@
 import { CurrencySchema, DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { z } from 'zod';
+import { isLoopbackHost } from '../api/guards/host';
 import { DriversConfigSchema } from '../drivers/config';
 import { HubConfigSchema } from './hub';
 
@@ -27,9 +28,30 @@ export const AgentConfigSchema = z
           .min(256)
           .max(1_048_576)
           .default(16 * 1024),
+        /**
+         * The technician credential for service actions (`Authorization: Bearer …`); without it they are
+         * refused. Required to bind beyond loopback. Generate one per machine, e.g. `openssl rand -hex 24`.
+         */
+        technicianToken: z
+          .string()
+          .min(24, 'at least 24 characters (e.g. openssl rand -hex 24)')
+          .max(256)
+          .regex(/^\S+$/, 'no whitespace')
+          .optional(),
+        /** Host names (besides loopback and `host`) the API answers to; any other Host header is refused. */
+        allowedHosts: z.array(z.string().min(1).max(255)).max(32).default([]),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 }),
+      .superRefine((api, ctx) => {
+        if (!isLoopbackHost(api.host) && api.technicianToken === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['host'],
+            message: `binding beyond loopback (${api.host}) needs api.technicianToken`,
+          });
+        }
+      })
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024, allowedHosts: [] }),
     /** The hub this machine syncs with; without it the machine sells offline only (records wait in the outbox). */
     hub: HubConfigSchema.optional(),
     outbox: z
@@ -44,6 +66,21 @@ export const AgentConfigSchema = z
       })
       .strict()
       .default({ maxBytes: 64 * 1024 ** 2 }),
+    storage: z
+      .object({
+        /**
+         * Disk kept back so that, when the volume fills, the agent can still record failures and voids of the
+         * money it already took. New sales need this much free besides it (see agent/README.md, "Disk").
+         */
+        reserveBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(256 * 1024 ** 2)
+          .default(1024 ** 2),
+      })
+      .strict()
+      .default({ reserveBytes: 1024 ** 2 }),
     /** Material alarms (see monitor/alarms.ts): raise below `low`, clear at `low + margin`; unset keeps the default. */
     thresholds: z
       .object({

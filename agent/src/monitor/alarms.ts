@@ -140,13 +140,7 @@ export class AlarmDetector {
     }
     if (v.doorOpen !== undefined) this.set('door_open', 'sensor', v.doorOpen !== 0);
     for (const h of snap.health) {
-      this.set(
-        'board_offline',
-        `board:${h.board}`,
-        h.state === 'open',
-        undefined,
-        `board ${h.board} offline`,
-      );
+      this.set('board_offline', `board:${h.board}`, !h.online, undefined, `board ${h.board} offline`);
     }
   }
 
@@ -160,11 +154,15 @@ export class AlarmDetector {
   }
 
   private check(): void {
-    this.link('brewer', 'brewer_offline', this.opts.brewer.connected);
+    const refused = this.opts.brewer.refusal;
+    const why = refused
+      ? `a different brewer (serial ${refused.found.serial}) answers; this machine's is ${refused.expected.serial}`
+      : undefined;
+    this.link('brewer', 'brewer_offline', this.opts.brewer.connected, why);
     this.link('payment', 'payment_terminal_offline', this.opts.payment.connected);
   }
 
-  private link(name: string, code: AlarmCode, connected: boolean): void {
+  private link(name: string, code: AlarmCode, connected: boolean, why?: string): void {
     const now = this.opts.clock.now();
     if (connected) {
       this.downSince.delete(name);
@@ -174,7 +172,8 @@ export class AlarmDetector {
     const since = this.downSince.get(name) ?? now;
     this.downSince.set(name, since);
     if (now - since >= (this.opts.offlineGraceMs ?? 10_000)) {
-      this.set(code, 'link', true, undefined, `${name} link down for ${Math.round((now - since) / 1000)} s`);
+      const down = `${name} link down for ${Math.round((now - since) / 1000)} s`;
+      this.set(code, 'link', true, undefined, why ? `${down}: ${why}` : down);
     }
   }
 

@@ -153,4 +153,51 @@ describe('AlarmDetector', () => {
     expect(s.d.active().map((a) => a.code)).toEqual(['payment_terminal_offline']);
     s.d.stop();
   });
+
+  it('says in the brewer_offline alarm that a different brewer was refused', async () => {
+    const s = await detector();
+    s.brewer.connected = false;
+    s.brewer.refusal = {
+      expected: { serial: 'SIM-CM-1-00011', model: 'cm-1' },
+      found: { serial: 'SIM-CM-1-00012', model: 'cm-1' },
+      at: s.clock.now(),
+    };
+    await s.poll(6);
+    expect(s.d.active().find((a) => a.code === 'brewer_offline')?.message).toMatch(
+      /different brewer \(serial SIM-CM-1-00012\) answers; this machine's is SIM-CM-1-00011/,
+    );
+    s.d.stop();
+  });
+
+  it('keeps board_offline raised through the breaker half-open probes while the board stays dead', async () => {
+    const s = await detector();
+    s.link.dead.add(2);
+    // Cool-down 5 s: about ten failed probes in a minute, each seen by snapshots of the live boards.
+    await s.poll(60);
+    const probes = s.link.calls.filter((c) => c.startsWith('read 2 ')).length;
+    expect(probes).toBeGreaterThan(8);
+    const offline = s.alarms().filter((a) => a.code === 'board_offline');
+    expect(offline.map((a) => a.state)).toEqual(['raised']);
+    const telemetry = new TelemetrySampler({
+      boards: s.boards,
+      links: {},
+      clock: s.clock,
+      logger: silentLogger,
+      sink: s.sink,
+    });
+    for (let i = 0; i < 12; i++) {
+      await s.clock.advance(500);
+      const up = telemetry.sample().samples.find((x) => x.metric === 'board_supply_up');
+      expect(up?.value).toBe(0);
+    }
+    s.link.dead.delete(2);
+    await s.poll(6);
+    expect(
+      s
+        .alarms()
+        .filter((a) => a.code === 'board_offline')
+        .map((a) => a.state),
+    ).toEqual(['raised', 'cleared']);
+    s.d.stop();
+  });
 });

@@ -54,7 +54,7 @@ export class TelemetrySampler {
       if (value !== undefined) samples.push({ ts, metric, value });
     }
     for (const h of snap.health) {
-      samples.push({ ts, metric: `board_${h.board}_up`, value: h.state === 'closed' ? 1 : 0 });
+      samples.push({ ts, metric: `board_${h.board}_up`, value: h.online ? 1 : 0 });
       samples.push({ ts, metric: `board_${h.board}_failures`, value: h.failures });
     }
     for (const [name, link] of Object.entries(this.opts.links)) {

@@ -1,7 +1,9 @@
 import type { Consumption, OrderEventKind, PaymentEventKind } from '@crema/protocol';
 import type { Statement } from 'better-sqlite3';
+import type { AgentError } from '../errors';
 import { type Db, inTransaction } from '../store/database';
 import type { Outbox } from '../store/outbox/types';
+import type { StorageFault, StorageGuard } from '../store/reserve';
 import { statementCache } from '../store/statements';
 import type { Order, OrderState, Payment, PaymentState } from './types';
 
@@ -49,8 +51,25 @@ export class OrderLedger {
     private readonly db: Db,
     private readonly outbox: Outbox,
     private readonly now: () => number,
+    private readonly storage?: Pick<StorageGuard, 'release' | 'noteFault'>,
   ) {
     this.sql = statementCache(db);
+  }
+
+  /**
+   * Runs one write; a storage fault is noted (new sales stop at once). With `reserve`, a full disk gives up
+   * the ballast and the write is tried once more: that is what lets a failure and its void be recorded.
+   */
+  private write<T>(fn: () => T, reserve: boolean): T {
+    try {
+      return inTransaction(this.db, fn);
+    } catch (err) {
+      const code = (err as AgentError).code;
+      if (code !== 'STORAGE_FULL' && code !== 'STORAGE_READ_ONLY') throw err;
+      this.storage?.noteFault(code as StorageFault);
+      if (!reserve || code !== 'STORAGE_FULL' || !this.storage?.release()) throw err;
+      return inTransaction(this.db, fn);
+    }
   }
 
   create(
@@ -59,7 +78,8 @@ export class OrderLedger {
     records: TransitionRecords,
   ): Order {
     const at = this.now();
-    return inTransaction(this.db, () => {
+    // A new sale never uses the reserve: it is kept for finishing the money already taken.
+    return this.write(() => {
       this.sql(
         `INSERT INTO orders (id, recipe_id, size, amount, currency, method, state, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -83,12 +103,18 @@ export class OrderLedger {
       const created = this.mustGet(order.id);
       this.appendRecords(created, records);
       return created;
-    });
+    }, false);
   }
 
-  transition(id: string, change: OrderChange, records: TransitionRecords = {}): Order {
+  /** `reserve: false` for steps that take a sale further (they must not eat the space kept for voids). */
+  transition(
+    id: string,
+    change: OrderChange,
+    records: TransitionRecords = {},
+    options: { reserve?: boolean } = {},
+  ): Order {
     const at = this.now();
-    return inTransaction(this.db, () => {
+    return this.write(() => {
       const before = this.mustGet(id);
       this.sql(
         `UPDATE orders SET state = ?, code = ?, reason = ?, dispensed_at = ?, consumption = ?, updated_at = ?
@@ -123,7 +149,7 @@ export class OrderLedger {
       const after = this.mustGet(id);
       this.appendRecords(after, records);
       return after;
-    });
+    }, options.reserve ?? true);
   }
 
   get(id: string): Order | undefined {

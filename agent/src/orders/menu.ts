@@ -16,14 +16,23 @@ export type Menu = {
   items: MenuItem[];
 };
 
-/** The touchscreen's menu: every recipe with its price and whether the machine can make it right now. */
-export function buildMenu(catalog: CatalogStore, runner: RecipeRunner): Menu {
+/**
+ * The touchscreen's menu: every recipe with its price and whether the machine can make it right now.
+ * `salesRefusal`: why no sale can start at all (sales locked, storage full or read-only…); then every size is
+ * unavailable with that reason, so the screen never offers what the order call would refuse.
+ */
+export function buildMenu(
+  catalog: CatalogStore,
+  runner: RecipeRunner,
+  salesRefusal?: string,
+): Menu & { salesRefusal?: string } {
   const { version, recipes } = catalog.recipes();
   const prices = catalog.prices();
   const items = recipes.map((recipe): MenuItem => {
     const sizes = recipe.sizes.map((size): MenuSize => {
       const price = prices.items.find((p) => p.recipeId === recipe.id && p.size === size.id)?.amount;
-      const blocked = price === undefined ? 'RECIPE_UNAVAILABLE' : runner.check(recipe, size.id);
+      const blocked =
+        price === undefined ? 'RECIPE_UNAVAILABLE' : (salesRefusal ?? runner.check(recipe, size.id));
       const out: MenuSize = { id: size.id, label: size.label, available: blocked === undefined };
       if (price !== undefined) out.price = price;
       if (blocked) out.reason = blocked;
@@ -42,6 +51,7 @@ export function buildMenu(catalog: CatalogStore, runner: RecipeRunner): Menu {
     recipeSetVersion: version,
     priceListVersion: prices.installed ? prices.version : 0,
     currency: prices.currency,
+    ...(salesRefusal ? { salesRefusal } : {}),
     items,
   };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, type OrderHarness, orderHarness } from '../../test/helpers/orders/harness';
 import { AgentError } from '../errors';
 import { FREE_VEND_KEY } from './order-service';
-import { deferred, type OrderHarness, orderHarness } from './testing/harness';
 
 const espresso = { recipeId: 'espresso', size: 'M', method: 'card' } as const;
 

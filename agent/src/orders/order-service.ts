@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { Recipe } from '@crema/protocol';
+import type { ErrorCode, Recipe } from '@crema/protocol';
 import type { PaymentOutcome, PaymentTerminal } from '../drivers/payment/types';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { BrewProgress, RecipeRunner } from '../recipe/types';
 import type { CatalogStore } from '../store/catalog';
+import type { StorageGuard } from '../store/reserve';
 import type { SettingsStore } from '../store/settings';
 import type { Clock, ClockTimer } from '../time/clock';
 import type { OrderLedger } from './ledger';
@@ -24,6 +25,8 @@ export type OrderServiceOptions = {
   ulid: () => string;
   authTimeoutMs: number;
   reconcileIntervalMs: number;
+  /** Storage faults (full, read-only) that refuse new sales; absent in unit tests without a disk. */
+  storage?: Pick<StorageGuard, 'refusal'>;
 };
 
 export const FREE_VEND_KEY = 'service.freeVend';
@@ -42,6 +45,8 @@ export class OrderService {
   private reconciling: Promise<void> | undefined;
   private timer: ClockTimer | undefined;
   private started = false;
+  /** Failures that could not be recorded yet (storage fault): the reconcile round records them with their code. */
+  private readonly unrecorded = new Map<string, { code: string; reason: string }>();
 
   constructor(private readonly o: OrderServiceOptions) {
     this.log = o.logger.child({ ns: 'agent:orders' });
@@ -96,6 +101,16 @@ export class OrderService {
     return this.o.ledger.get(id);
   }
 
+  /**
+   * Why no sale can start now, whatever the drink (the menu shows it): not started, sales locked, or the
+   * store cannot record a sale (full, read-only). Undefined when sales are open.
+   */
+  salesRefusal(): ErrorCode | undefined {
+    if (!this.started) return 'UNAVAILABLE';
+    if (this.o.settings.get<boolean>(SALES_LOCK_KEY)) return 'SALES_LOCKED';
+    return this.o.storage?.refusal();
+  }
+
   /** Live updates of one order; returns the unsubscribe function. */
   subscribe(id: string, listener: (update: OrderUpdate) => void): () => void {
     const name = `order:${id}`;
@@ -119,7 +134,8 @@ export class OrderService {
     const { recipeId, size, method } = parsed.data;
     if (!this.started) throw new AgentError('UNAVAILABLE', 'the agent is not ready for orders');
     if (this.busy) throw new AgentError('MACHINE_BUSY');
-    if (this.o.settings.get<boolean>(SALES_LOCK_KEY)) throw new AgentError('SALES_LOCKED');
+    const refused = this.salesRefusal();
+    if (refused) throw new AgentError(refused);
     if (method === 'free_vend' && !this.o.settings.get<boolean>(FREE_VEND_KEY)) {
       throw new AgentError('FORBIDDEN', 'free vend is only available in service mode');
     }
@@ -190,7 +206,8 @@ export class OrderService {
     for (const order of open) {
       if (order.id === this.inFlight?.id) continue;
       try {
-        this.emit(await this.settlement.resolve(order));
+        this.emit(await this.settlement.resolve(order, this.unrecorded.get(order.id)));
+        this.unrecorded.delete(order.id);
       } catch (err) {
         this.log.error(
           { orderId: order.id, err: AgentError.from(err).message },
@@ -210,9 +227,30 @@ export class OrderService {
       }
       await this.brew(current, recipe, signal);
     } catch (err) {
-      // A write failed (storage full or read-only): the ledger holds the last committed state and the
-      // reconcile round finishes the order in the customer's favour once storage works again.
-      this.log.error({ orderId: order.id, err: AgentError.from(err).message }, 'order flow interrupted');
+      const e = AgentError.from(err);
+      this.log.error({ orderId: order.id, code: e.code, err: e.message }, 'order flow interrupted');
+      if (e.code === 'STORAGE_FULL' || e.code === 'STORAGE_READ_ONLY') await this.failOnStorage(order.id, e);
+    }
+  }
+
+  /**
+   * A write failed under an order: record its failure with the real code and void its payment now (the disk
+   * reserve makes room for that). If even that cannot be recorded, the void is still sent, and the reconcile
+   * round records the failure with this code once the store takes writes again.
+   */
+  private async failOnStorage(id: string, e: AgentError): Promise<void> {
+    const order = this.o.ledger.get(id);
+    if (!order || FINAL_ORDER_STATES.includes(order.state)) return;
+    this.unrecorded.set(id, { code: e.code, reason: e.message });
+    try {
+      this.emit(await this.settlement.fail(order, e.code, e.message));
+      this.unrecorded.delete(id);
+    } catch (err) {
+      this.log.error(
+        { orderId: id, err: AgentError.from(err).message },
+        'failure not recorded; voiding anyway',
+      );
+      await this.settlement.voidUnrecorded(order);
     }
   }
 
@@ -251,10 +289,12 @@ export class OrderService {
       this.emit(await this.settlement.fail(uncertain, 'PAYMENT_FAILED', `authorization ${outcome.state}`));
       return undefined;
     }
+    // Not from the disk reserve: on a full disk the sale stops here and the reserve records its void.
     const brewing = this.o.ledger.transition(
       order.id,
       { state: 'brewing', payment: { state: 'authorized', txn: outcome.txn } },
       { payment: 'authorized', order: ['paid', 'brewing'] },
+      { reserve: false },
     );
     this.emit(brewing);
     return brewing;

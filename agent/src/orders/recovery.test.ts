@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OrderHarness, orderHarness } from './testing/harness';
+import { type OrderHarness, orderHarness } from '../../test/helpers/orders/harness';
 import type { OrderState, PaymentState } from './types';
 
 /** Writes an order as a crash would have left it, and the terminal's matching memory. */

@@ -25,12 +25,17 @@ export class Settlement {
     this.log = o.logger.child({ ns: 'agent:settlement' });
   }
 
-  /** Brings one open order (not in flight) to its end, or as far as the terminal allows now. */
-  async resolve(order: Order): Promise<Order> {
+  /**
+   * Brings one open order (not in flight) to its end, or as far as the terminal allows now. `failure`: why the
+   * order stopped, when it is known but was not recorded (a storage fault), so it is recorded with that code.
+   */
+  async resolve(order: Order, failure?: { code: string; reason: string }): Promise<Order> {
     switch (order.state) {
       case 'authorizing':
+        if (failure) return this.fail(order, failure.code, failure.reason);
         return this.fail(order, 'INTERNAL', 'the agent stopped while the payment was being authorized');
       case 'brewing':
+        if (failure) return this.fail(order, failure.code, failure.reason);
         return this.fail(order, 'BREW_FAILED', 'the agent stopped before the drink was confirmed dispensed');
       case 'capturing':
         return this.finishCapture(order);
@@ -78,6 +83,30 @@ export class Settlement {
       { order: ['failed'] },
     );
     return this.finishVoid(voiding);
+  }
+
+  /**
+   * Voids the order's authorization without recording anything (the store refuses writes): the hold must not
+   * stay on the card for the whole outage. The next reconcile round finds it voided and records that.
+   */
+  async voidUnrecorded(order: Order): Promise<void> {
+    const known = await this.lookup(
+      order,
+      order.payment?.txn ? { txn: order.payment.txn } : { ref: order.id },
+    );
+    if (known === 'unreachable' || known?.state !== 'authorized') return;
+    try {
+      await this.o.terminal.void(known.txn);
+      this.log.warn(
+        { orderId: order.id, txn: known.txn },
+        'authorization voided; recorded once the store works',
+      );
+    } catch (err) {
+      this.log.warn(
+        { orderId: order.id, err: errText(err) },
+        'unrecorded void not confirmed; retried by reconcile',
+      );
+    }
   }
 
   private get ledger(): OrderLedger {

@@ -1,6 +1,6 @@
 import { Boards, FaultBits, recipeConsumption } from '@crema/protocol';
 import { describe, expect, it } from 'vitest';
-import { espresso, latte } from '../../test/helpers/recipes';
+import { espresso, flatWhite, unheated } from '../../test/helpers/recipes';
 import { FakeBrewer } from '../drivers/brewer/fake-brewer';
 import { ModbusBoards } from '../drivers/modbus/boards';
 import { FakeModbusLink } from '../drivers/modbus/fake-link';
@@ -61,7 +61,8 @@ describe('RecipeEngine preconditions', () => {
     const s = await setup();
     breakers[code](s);
     await s.poll();
-    expect(s.engine.check(espresso, 'S')).toBe(code);
+    // A recipe with its own heat step brings the boiler up itself: the boiler check is for one without.
+    expect(s.engine.check(code === 'BOILER_NOT_READY' ? unheated(espresso) : espresso, 'S')).toBe(code);
   });
 
   it('checks materials per size and per recipe, and follows brewer fault events', async () => {
@@ -71,7 +72,7 @@ describe('RecipeEngine preconditions', () => {
     await s.poll();
     expect(s.engine.check(espresso, 'S')).toBeUndefined();
     expect(s.engine.check(espresso, 'M')).toBe('MATERIAL_INSUFFICIENT');
-    expect(s.engine.check(latte, 'M')).toBe('MATERIAL_INSUFFICIENT');
+    expect(s.engine.check(flatWhite, 'M')).toBe('MATERIAL_INSUFFICIENT');
     s.brewer.emit({ type: 'fault', code: 'grinder_jam' });
     expect(s.engine.check(espresso, 'S')).toBe('FAULT_ACTIVE');
     s.brewer.emit({ type: 'clear', code: 'grinder_jam' });
@@ -125,11 +126,12 @@ describe('RecipeEngine brewing', () => {
     const progress: BrewProgress[] = [];
     const result = await engine.brew(espresso, 'M', { onProgress: (p) => progress.push(p) });
     const steps = brewer.requests.filter((r) => r.verb !== 'STATUS');
-    expect(steps.map((r) => r.verb)).toEqual(['CUP', 'GRIND', 'PREINFUSE', 'BREW', 'DISPENSE']);
-    expect(steps[3]?.args).toEqual({ ml: 60, temp_c: 92, bar: 9 });
+    expect(steps.map((r) => r.verb)).toEqual(['CUP', 'HEAT', 'GRIND', 'PREINFUSE', 'BREW', 'DISPENSE']);
+    expect(steps[4]?.args).toEqual({ ml: 60, temp_c: 93, bar: 9 });
     expect(result.dispensed).toEqual(recipeConsumption(espresso, 'M'));
     expect(progress.filter((p) => p.pct === 100).map((p) => p.op)).toEqual([
       'cup',
+      'heat',
       'grind',
       'preinfuse',
       'brew',
@@ -157,7 +159,7 @@ describe('RecipeEngine brewing', () => {
     const err = (await engine.brew(espresso, 'S').catch((e: unknown) => e)) as AgentError;
     expect(err.code).toBe('MATERIAL_INSUFFICIENT');
     expect(err.details).toMatchObject({
-      step: 4,
+      step: 5,
       op: 'brew',
       brewer: { code: 'EMPTY', fault: 'water_empty' },
       dispensed: { cups: 1, beans: 9, water: 0, milk: 0 },

@@ -68,4 +68,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'ledger identity (epoch)',
+    sql: `
+      CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        ledger_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

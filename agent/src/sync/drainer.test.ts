@@ -1,7 +1,7 @@
 import { createUlidGenerator, type RecordEnvelope } from '@crema/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { sampleBodies } from '../../test/helpers/outbox-contract';
 import { silentLogger } from '../log/logger';
-import { sampleBodies } from '../store/outbox/contract';
 import { MemoryOutbox } from '../store/outbox/memory-outbox';
 import { FakeClock } from '../time/fake-clock';
 import { type DrainerOptions, OutboxDrainer, type RecordSender } from './drainer';

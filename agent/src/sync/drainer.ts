@@ -1,8 +1,7 @@
-import { type Ack, MessageCatalog, type RecordEnvelope } from '@crema/protocol';
+import { type Ack, Backoff, MessageCatalog, type RecordEnvelope } from '@crema/protocol';
 import type { Logger } from '../log/logger';
 import type { Outbox } from '../store/outbox/types';
 import type { Clock, ClockTimer } from '../time/clock';
-import { JitterBackoff } from './backoff';
 import { Throttle } from './throttle';
 
 /** A path to the hub for records (MQTT or HTTP). `send` resolves once the transport took them. */
@@ -58,7 +57,7 @@ export class OutboxDrainer {
   private stale = true;
   private lastRefresh = Number.NEGATIVE_INFINITY;
   private readonly throttle: Throttle;
-  private readonly backoff: JitterBackoff;
+  private readonly backoff: Backoff;
   private readonly log: Logger;
   private sender: RecordSender | undefined;
   private pending = 0;
@@ -70,7 +69,7 @@ export class OutboxDrainer {
 
   constructor(private readonly o: DrainerOptions) {
     this.throttle = new Throttle(() => o.clock.now(), o.ratePerS);
-    this.backoff = new JitterBackoff({ ...o.retry, random: o.random });
+    this.backoff = new Backoff({ factor: 2, ...o.retry, jitter: true, random: o.random });
     this.log = o.logger.child({ ns: 'agent:sync:drainer' });
   }
 

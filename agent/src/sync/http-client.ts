@@ -22,6 +22,8 @@ export type HttpClientOptions = {
   ulid: () => string;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** The hub's clock from each answer's `Date` header (whole seconds, so never ahead of the hub). */
+  onHubTime?: (hubTs: number) => void;
 };
 
 /**
@@ -81,6 +83,8 @@ export class DeviceHttpClient {
         body,
         signal: abort.signal,
       });
+      const date = Date.parse(res.headers.get('date') ?? '');
+      if (Number.isFinite(date)) this.o.onHubTime?.(date);
       const text = await res.text();
       const json = parseJson(text);
       if (!res.ok) {

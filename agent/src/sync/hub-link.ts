@@ -1,5 +1,11 @@
 import type { Command, CommandProgress, CommandResult } from '@crema/protocol';
-import { CommandExecutor, type CommandHandlers, createCommandHandlers, installedConfig } from '../commands';
+import {
+  CommandExecutor,
+  type CommandHandlers,
+  createCommandHandlers,
+  HubTime,
+  installedConfig,
+} from '../commands';
 import type { HubConfig } from '../config/hub';
 import type { Brewer } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
@@ -14,6 +20,8 @@ import type { SyncTuning } from './types';
 
 /** Lets the `restart` command's result reach the hub before the agent goes down (it is in the outbox anyway). */
 const RESTART_GRACE_MS = 1_000;
+/** Settings key of the hub clock offset learnt last (hub − local, ms), for command expiry after a restart. */
+const HUB_CLOCK_OFFSET_KEY = 'sync.hubClockOffsetMs';
 
 /** Small observation points for an embedding program (the scenario tests); none changes what the link does. */
 export type HubLinkHooks = {
@@ -102,9 +110,14 @@ export class HubLink {
       onConfig: (config) => sync?.applySettings(config.settings),
       restart: (target) => this.restart(target),
     });
+    const hubTime = new HubTime(o.clock, {
+      load: () => store.settings.get<number>(HUB_CLOCK_OFFSET_KEY),
+      save: (offset) => store.settings.set(HUB_CLOCK_OFFSET_KEY, offset),
+    });
     const executor = new CommandExecutor({
       store,
       clock: o.clock,
+      hubTime,
       logger: o.logger,
       handlers: hooks.wrapHandlers ? hooks.wrapHandlers(created) : created,
       busy: () => orders.busy,
@@ -129,6 +142,7 @@ export class HubLink {
         const state = orders.busy ? 'brewing' : salesLocked ? 'locked' : 'idle';
         return { state, salesLocked };
       },
+      onHubTime: (ts) => hubTime.observe(ts),
       onCommand: (command, via) => {
         const result = executor.receive(command);
         hooks.onCommand?.(command, result, via);

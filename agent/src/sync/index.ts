@@ -1,4 +1,3 @@
-export { JitterBackoff } from './backoff';
 export { type DrainerStats, OutboxDrainer, type RecordSender } from './drainer';
 export { DeviceHttpClient } from './http-client';
 export { HubLink, type HubLinkHooks, type HubLinkOptions } from './hub-link';

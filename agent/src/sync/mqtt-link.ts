@@ -1,8 +1,7 @@
-import { decodeEnvelope, type Envelope, topicFor, topicForType } from '@crema/protocol';
+import { Backoff, decodeEnvelope, type Envelope, topicFor, topicForType } from '@crema/protocol';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../log/logger';
 import type { Clock, ClockTimer } from '../time/clock';
-import { JitterBackoff } from './backoff';
 
 export type MqttLinkOptions = {
   url: string;
@@ -45,11 +44,11 @@ export class MqttLink {
   private up = false;
   private running = false;
   private retry: ClockTimer | undefined;
-  private readonly backoff: JitterBackoff;
+  private readonly backoff: Backoff;
   private readonly log: Logger;
 
   constructor(private readonly o: MqttLinkOptions) {
-    this.backoff = new JitterBackoff({ ...o.reconnect, random: o.random });
+    this.backoff = new Backoff({ factor: 2, ...o.reconnect, jitter: true, random: o.random });
     this.log = o.logger.child({ ns: 'agent:sync:mqtt' });
   }
 

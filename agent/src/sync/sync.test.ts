@@ -1,10 +1,9 @@
 import { type Command, createUlidGenerator, DEVICE_HTTP_PATHS, decodeEnvelope } from '@crema/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sampleBodies } from '../../test/helpers/outbox-contract';
 import { silentLogger } from '../log/logger';
-import { sampleBodies } from '../store/outbox/contract';
 import { MemoryOutbox } from '../store/outbox/memory-outbox';
 import { FakeClock } from '../time/fake-clock';
-import { JitterBackoff } from './backoff';
 import { Sync } from './sync';
 
 const T0 = 1_700_000_000_000;
@@ -151,17 +150,5 @@ describe('Sync HTTP fallback (virtual time)', () => {
     await t.clock.advance(10_000);
     expect(t.sync.state).toBe('offline');
     expect(t.outbox.stats().depth).toBe(1);
-  });
-});
-
-describe('JitterBackoff', () => {
-  it('doubles up to the cap, each delay within [d/2, d], and resets', () => {
-    let r = 0;
-    const b = new JitterBackoff({ initialMs: 100, maxMs: 800, random: () => r });
-    expect([b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([50, 100, 200, 400, 400]);
-    r = 1;
-    expect(b.next()).toBe(800);
-    b.reset();
-    expect(b.next()).toBe(100);
   });
 });

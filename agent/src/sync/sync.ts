@@ -1,4 +1,5 @@
 import {
+  Backoff,
   type BodyOf,
   type Command,
   type CommandProgress,
@@ -13,7 +14,6 @@ import {
 } from '@crema/protocol';
 import type { Logger } from '../log/logger';
 import type { ClockTimer } from '../time/clock';
-import { JitterBackoff } from './backoff';
 import { type DrainerStats, OutboxDrainer } from './drainer';
 import { DeviceHttpClient } from './http-client';
 import { MqttLink, type MqttPublish } from './mqtt-link';
@@ -33,7 +33,7 @@ export class Sync {
   private readonly drainer: OutboxDrainer;
   private readonly mqtt: MqttLink | undefined;
   private readonly http: DeviceHttpClient | undefined;
-  private readonly pollBackoff: JitterBackoff;
+  private readonly pollBackoff: Backoff;
   private readonly listeners = new Set<(state: SyncState) => void>();
   private current: SyncState = 'offline';
   private publish: MqttPublish | undefined;
@@ -50,7 +50,7 @@ export class Sync {
     this.t = withDefaults(o.tuning);
     this.log = o.logger.child({ ns: 'agent:sync' });
     this.ulid = o.ulid ?? createUlidGenerator(() => o.clock.now());
-    this.pollBackoff = new JitterBackoff({ ...this.t.retry, random: o.random });
+    this.pollBackoff = new Backoff({ factor: 2, ...this.t.retry, jitter: true, random: o.random });
     this.drainer = new OutboxDrainer({
       outbox: o.outbox,
       clock: o.clock,
@@ -89,6 +89,7 @@ export class Sync {
           ulid: this.ulid,
           timeoutMs: this.t.httpTimeoutMs,
           fetch: o.fetch,
+          onHubTime: o.onHubTime,
         })
       : undefined;
   }
@@ -179,6 +180,7 @@ export class Sync {
   }
 
   private downlink(envelope: Envelope, via: 'mqtt' | 'http'): void {
+    this.o.onHubTime?.(envelope.ts);
     if (envelope.type === 'ack') this.drainer.handleAck(envelope.body);
     else if (envelope.type === 'command') this.deliver(envelope.body, via);
   }

@@ -69,6 +69,8 @@ export type SyncOptions = {
   status: () => { state: MachineState; salesLocked: boolean };
   /** Every command received, from MQTT or the HTTP poll, duplicates included. */
   onCommand: (command: Command, via: 'mqtt' | 'http') => void;
+  /** The hub's clock (`ts`) of each message it sent, as it arrives: how the agent learns its clock offset. */
+  onHubTime?: (hubTs: number) => void;
   tuning?: Partial<SyncTuning>;
   ulid?: () => string;
   random?: () => number;

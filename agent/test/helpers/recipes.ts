@@ -1,30 +1,12 @@
-import { type Recipe, RecipeSchema } from '@crema/protocol';
+import type { Recipe } from '@crema/protocol';
+import { exampleRecipe } from '@crema/protocol/testing';
 
-export const espresso: Recipe = RecipeSchema.parse({
-  id: 'espresso',
-  name: 'Espresso',
-  steps: [
-    { op: 'cup' },
-    { op: 'grind', grams: 9 },
-    { op: 'preinfuse', ms: 1500 },
-    { op: 'brew', ml: 30, tempC: 92, pressureBar: 9, timeoutMs: 30_000 },
-    { op: 'dispense' },
-  ],
-  sizes: [
-    { id: 'S', label: 'Single', scale: 1 },
-    { id: 'M', label: 'Double', scale: 2 },
-  ],
-});
+/** The protocol's example recipes: a single espresso (S) or double (M), and a flat white with milk. */
+export const espresso = exampleRecipe('espresso');
+export const flatWhite = exampleRecipe('flat_white');
 
-export const latte: Recipe = RecipeSchema.parse({
-  id: 'latte',
-  name: 'Latte',
-  steps: [
-    { op: 'cup' },
-    { op: 'grind', grams: 9 },
-    { op: 'brew', ml: 30, tempC: 92, pressureBar: 9 },
-    { op: 'milk', ml: 150, tempC: 65, foam: true },
-    { op: 'dispense' },
-  ],
-  sizes: [{ id: 'M', label: 'Regular', scale: 1 }],
+/** The recipe without its heat step, so that it relies on a boiler already at brewing temperature. */
+export const unheated = (recipe: Recipe): Recipe => ({
+  ...recipe,
+  steps: recipe.steps.filter((s) => s.op !== 'heat'),
 });

@@ -38,8 +38,9 @@ export class BrewerController {
     this.ports.add(port);
     port.start({
       onRequest: (frame) => void this.handle(port, frame),
+      // The documented answer: BAD_ARGS, `msg` led by the failure code (LinePort clips it to one value).
       onBadRequest: (id, error: ProtocolError) =>
-        port.reply(id, 'ERR', { code: 'BAD_ARGS', msg: error.message.slice(0, 90) }),
+        port.reply(id, 'ERR', { code: 'BAD_ARGS', msg: `${error.code}: ${error.message}` }),
       onClose: () => this.ports.delete(port),
     });
     port.event('READY', { fw: this.machine.spec.fw, model: this.machine.spec.model });
@@ -62,7 +63,8 @@ export class BrewerController {
           p.event('DOOR', { state: e.state });
           break;
         case 'progress':
-          p.event('PROGRESS', { op: e.op, pct: e.pct });
+          // On the wire `op` is the step's verb as requested (BREW), whatever the model calls it.
+          p.event('PROGRESS', { op: e.op.toUpperCase(), pct: e.pct });
           break;
       }
     }
@@ -74,7 +76,7 @@ export class BrewerController {
     else {
       const args: Record<string, string> = { code: result.code };
       if (result.fault) args.fault = result.fault;
-      if (result.msg) args.msg = result.msg.slice(0, 90);
+      if (result.msg) args.msg = result.msg;
       port.reply(frame.id, 'ERR', args);
     }
     this.logger.debug({ verb: frame.verb, id: frame.id, ok: result.ok }, 'brewer request');
@@ -139,8 +141,8 @@ export class BrewerController {
       cup: m.cupSensed ? 1 : 0,
       door: m.doorOpen ? 'open' : 'closed',
     };
-    // An empty value cannot be framed: no faults means no `faults` key.
-    if (faults.length > 0) values.faults = fitValue(faults);
+    // Always sent, empty when none: the document's STATUS has a fixed set of values.
+    values.faults = fitValue(faults);
     return values;
   }
 }

@@ -1,3 +1,4 @@
+import { ErrorCodes, PROBLEM_CONTENT_TYPE, ProblemSchema } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator';
 import { ManualClock } from '../time/manual-clock';
@@ -46,18 +47,18 @@ describe('control API and stdin commands', () => {
   it('refuses unknown faults, bad parameters and bad JSON with coded errors, changing nothing', async () => {
     expect(await json(app.request('/faults/coffee_rain', { method: 'POST' }))).toMatchObject({
       status: 404,
-      body: { error: { code: 'NOT_FOUND' } },
+      body: { status: 404, code: 'NOT_FOUND', instance: '/faults/coffee_rain' },
     });
     expect(
       await json(app.request('/faults/serial_slow', { method: 'POST', body: JSON.stringify({ ms: -1 }) })),
-    ).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    ).toMatchObject({ status: 400, body: { status: 400, code: 'VALIDATION_FAILED' } });
     expect(await json(app.request('/faults/door_open', { method: 'POST', body: '{nope' }))).toMatchObject({
       status: 400,
-      body: { error: { code: 'MALFORMED_JSON' } },
+      body: { status: 400, code: 'MALFORMED_JSON' },
     });
     expect(
       await json(app.request('/refill', { method: 'POST', body: JSON.stringify({ water_ml: 'lots' }) })),
-    ).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    ).toMatchObject({ status: 400, body: { status: 400, code: 'VALIDATION_FAILED' } });
     expect(sim.faults.list()).toEqual([]);
   });
 
@@ -86,5 +87,48 @@ describe('control API and stdin commands', () => {
     expect(runCommand(sim, 'refill water_ml=100')).toMatchObject({ ok: true, result: { water_ml: 100 } });
     expect(runCommand(sim, 'dance')).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     expect(runCommand(sim, 'quit')).toBe('quit');
+  });
+});
+
+describe('control API over HTTP', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ clock: new ManualClock(), pty: false, controlPort: 0 });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it('answers errors as RFC 9457 problem+json with the catalogue status', async () => {
+    const unknown = await fetch(`${sim.endpoints.control}/faults/coffee_rain`, { method: 'POST' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
+    expect(ProblemSchema.parse(await unknown.json())).toMatchObject({
+      type: 'urn:crema:error:NOT_FOUND',
+      title: ErrorCodes.NOT_FOUND.message,
+      status: 404,
+      code: 'NOT_FOUND',
+      instance: '/faults/coffee_rain',
+    });
+    const route = await fetch(`${sim.endpoints.control}/nowhere`);
+    expect([route.status, route.headers.get('content-type')]).toEqual([404, PROBLEM_CONTENT_TYPE]);
+    const bad = await fetch(`${sim.endpoints.control}/refill`, { method: 'POST', body: '{nope' });
+    expect(ProblemSchema.parse(await bad.json())).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
+  });
+
+  it('hides an unexpected failure behind INTERNAL, without its message', async () => {
+    const list = sim.faults.list;
+    sim.faults.list = () => {
+      throw new TypeError('secret internals');
+    };
+    try {
+      const res = await fetch(`${sim.endpoints.control}/faults`);
+      expect([res.status, res.headers.get('content-type')]).toEqual([500, PROBLEM_CONTENT_TYPE]);
+      const body = await res.text();
+      expect(ProblemSchema.parse(JSON.parse(body))).toMatchObject({ code: 'INTERNAL' });
+      expect(body).not.toContain('secret');
+    } finally {
+      sim.faults.list = list;
+    }
   });
 });

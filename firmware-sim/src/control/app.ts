@@ -1,4 +1,4 @@
-import { ErrorCodes, isErrorCode } from '@crema/protocol';
+import { problemFromError, problemOf, problemResponse } from '@crema/protocol';
 import { Hono } from 'hono';
 import { SimError } from '../errors';
 import type { Simulator } from '../simulator';
@@ -34,11 +34,10 @@ export function createControlApp(sim: Simulator): Hono {
   app.post('/refill', async (c) => c.json(refill(sim, await jsonBody(c.req.raw))));
   app.get('/payments', (c) => c.json(paymentsSummary(sim)));
   app.get('/dispenses', (c) => c.json(dispenseLog(sim)));
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: ErrorCodes.NOT_FOUND.message } }, 404));
-  app.onError((err, c) => {
-    const code = err instanceof SimError && isErrorCode(err.code) ? err.code : 'INTERNAL';
-    const status = ErrorCodes[code].status as 400 | 404 | 500;
-    return c.json({ error: { code, message: err.message } }, status);
-  });
+  // RFC 9457 problem+json, the same format as the hub and the agent; the status comes from the catalogue.
+  app.notFound((c) =>
+    problemResponse(problemOf('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`, c.req.path)),
+  );
+  app.onError((err, c) => problemResponse(problemFromError(err, c.req.path)));
   return app;
 }

@@ -1,15 +1,16 @@
 import {
+  clipValue,
   type Dialect,
   decodeFrame,
   encodeFrame,
   type Frame,
   LineSplitter,
   type ProtocolError,
+  type Random,
 } from '@crema/protocol';
 import type { Logger } from '../log';
 import type { FaultRegistry } from '../model/faults';
 import { type Clock, sleep } from '../time/clock';
-import type { Random } from '../time/prng';
 import type { ByteStream } from './stream';
 
 export type LineName = 'brewer' | 'payment';
@@ -132,17 +133,10 @@ export class LinePort {
   }
 }
 
-/** Values must fit a frame: at most 96 characters; free text (`msg`) is reduced to safe characters. */
+/** Free text (`msg`) is cut to fit one value once percent-encoded; the frame encoder does the encoding. */
 function stringify(args: Record<string, string | number>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(args).map(([k, v]) => [
-      k,
-      k === 'msg'
-        ? String(v)
-            .replace(/[^A-Za-z0-9._:-]/g, '_')
-            .slice(0, 90)
-        : String(v),
-    ]),
+    Object.entries(args).map(([k, v]) => [k, k === 'msg' ? clipValue(String(v)) : String(v)]),
   );
 }
 

@@ -1,9 +1,9 @@
+import { seededRandom } from '@crema/protocol';
 import { describe, expect, it } from 'vitest';
 import { FaultRegistry } from '../model/faults';
 import { Machine } from '../model/machine';
 import { MachineSpecs } from '../model/specs';
 import { ManualClock } from '../time/manual-clock';
-import { seededRandom } from '../time/prng';
 import { crc16Modbus } from './crc';
 import { handlePdu, requestFrameLength } from './pdu';
 import { RegisterBank } from './register-bank';

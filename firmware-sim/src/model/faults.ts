@@ -62,7 +62,7 @@ export class FaultRegistry {
   /** Validates the parameters and activates the fault (re-injecting replaces its parameters). */
   inject(name: string, params: Record<string, unknown> = {}): FaultChange {
     if (!isFaultName(name))
-      throw new SimError('NOT_FOUND', `unknown fault '${name}'`, { known: FAULT_NAMES });
+      throw new SimError('NOT_FOUND', `unknown fault '${name}'`, { details: { known: FAULT_NAMES } });
     const parsed = FaultParamSchemas[name].safeParse(params);
     if (!parsed.success) {
       throw new SimError(
@@ -79,7 +79,7 @@ export class FaultRegistry {
 
   clear(name: string): FaultChange {
     if (!isFaultName(name))
-      throw new SimError('NOT_FOUND', `unknown fault '${name}'`, { known: FAULT_NAMES });
+      throw new SimError('NOT_FOUND', `unknown fault '${name}'`, { details: { known: FAULT_NAMES } });
     const params = this.active.get(name) ?? {};
     const was = this.active.delete(name);
     const change = { name, active: false, params };

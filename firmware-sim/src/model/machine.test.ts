@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { settle, testMachine } from '../../test/helpers/test-machine';
 import type { MachineEvent } from './machine';
-import { settle, testMachine } from './test-machine';
 
 describe('boiler', () => {
   it('heats from ambient along a first-order curve and reaches the set point in a realistic time', async () => {

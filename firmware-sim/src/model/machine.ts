@@ -1,6 +1,5 @@
-import type { BrewerFault } from '@crema/protocol';
+import type { BrewerFault, Random } from '@crema/protocol';
 import type { Clock, ClockTimer } from '../time/clock';
-import type { Random } from '../time/prng';
 import type { FaultRegistry } from './faults';
 import { initialPhysics, PHYSICS_STEP_MS, type PhysicsState, stepPhysics } from './physics';
 import type { MachineSpec } from './specs';

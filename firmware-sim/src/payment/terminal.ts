@@ -1,10 +1,9 @@
-import type { Frame, PaymentRequestArgs } from '@crema/protocol';
+import type { Frame, PaymentRequestArgs, Random } from '@crema/protocol';
 import type { z } from 'zod';
 import type { LinePort } from '../link/line-port';
 import type { Logger } from '../log';
 import type { FaultRegistry } from '../model/faults';
 import { type Clock, sleep } from '../time/clock';
-import type { Random } from '../time/prng';
 import type { PaymentLedger, Transaction } from './ledger';
 
 type Args<V extends keyof typeof PaymentRequestArgs> = z.infer<(typeof PaymentRequestArgs)[V]>;

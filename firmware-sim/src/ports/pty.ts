@@ -8,6 +8,7 @@ import type { Logger } from '../log';
  */
 export class PtyPair {
   private child: ChildProcess | undefined;
+  private socat: number | undefined;
 
   constructor(
     readonly devicePath: string,
@@ -15,15 +16,22 @@ export class PtyPair {
     private readonly logger: Logger,
   ) {}
 
-  start(): Promise<void> {
+  /** The socat process id while the bridge runs (what dies when the bridge dies). */
+  get pid(): number | undefined {
+    return this.socat;
+  }
+
+  /** Resolves once the bridge carries data; `onDied` is called if it later ends without `stop()`. */
+  start(onDied?: (reason: string) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       // socat runs under a tiny shell that ends it when our pipe closes: on stop(), and also when this process
-      // dies without cleaning up, so no orphaned socat keeps a stale pty alive.
+      // dies without cleaning up, so no orphaned socat keeps a stale pty alive. The shell waits for socat, so
+      // it exits (and we hear of it) when socat dies on its own.
       const child = spawn(
         'sh',
         [
           '-c',
-          'socat "$@" & p=$!; read -r _; kill $p 2>/dev/null; wait $p',
+          'exec 3<&0; socat "$@" <&- & p=$!; echo "crema-sim-pty pid $p" >&2; (read -r _ <&3; kill $p 2>/dev/null) & wait $p',
           'crema-sim-pty',
           '-d',
           '-d',
@@ -45,13 +53,22 @@ export class PtyPair {
       child.stderr?.on('data', (chunk: string) => {
         if (settled) return;
         text += chunk;
+        const pid = /crema-sim-pty pid (\d+)/.exec(text);
+        if (pid) this.socat = Number(pid[1]);
         if (text.includes('starting data transfer loop')) done();
       });
       child.once('error', (e) => done(new Error(`socat could not start: ${e.message}`)));
       child.once('exit', (code, signal) => {
-        if (this.child === child) this.child = undefined;
-        done(new Error(`socat exited (${code ?? signal}): ${text.trim().slice(-200)}`));
+        // Ends the shell's stdin watcher too.
+        child.stdin?.end();
+        const unexpected = this.child === child;
+        if (unexpected) {
+          this.child = undefined;
+          this.socat = undefined;
+        }
         this.logger.debug({ code, signal, path: this.agentPath }, 'socat exited');
+        if (settled && unexpected) onDied?.(`socat exited (${code ?? signal})`);
+        done(new Error(`socat exited (${code ?? signal}): ${text.trim().slice(-200)}`));
       });
     });
   }
@@ -60,6 +77,7 @@ export class PtyPair {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
+    this.socat = undefined;
     if (child && child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

@@ -1,10 +1,10 @@
 import { Limits } from '@crema/protocol';
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { authenticate } from '../auth/authenticate';
 import { HubError } from '../errors';
 import type { ApiDeps } from './deps';
+import { registerApiDocs } from './docs';
 import type { HubEnv } from './env';
 import { errorHandler } from './error-handler';
 import { problemOf, problemResponse } from './problem';
@@ -48,7 +48,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
       ? next()
       : adminBodyLimit(c, next),
   );
-  const requireBearer = authenticate(deps.tokens);
+  const requireBearer = authenticate(deps.tokens, deps.sessions);
   app.use(`${API_PREFIX}/*`, async (c, next) => {
     if (PUBLIC_API_PATHS.has(c.req.path) || c.req.path.startsWith(DEVICE_API_PREFIX)) return next();
     return requireBearer(c, next);
@@ -66,6 +66,6 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
     info: { title: 'Crema hub API', version: '1.0.0', description: 'Admin API of the Crema fleet hub.' },
     security: [{ bearer: [] }],
   });
-  app.get('/api/docs', swaggerUI({ url: '/api/openapi.json' }));
+  registerApiDocs(app);
   return app;
 }

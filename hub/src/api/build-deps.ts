@@ -1,32 +1,52 @@
+import type { Clock } from '@crema/protocol';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/log';
 import { PasswordHasher } from '../auth/passwords';
 import { RefreshTokens } from '../auth/refresh-tokens';
 import type { ScryptParams } from '../auth/scrypt';
 import { AuthService } from '../auth/service';
+import { Sessions } from '../auth/sessions';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleSettings } from '../auth/throttle';
 import { AccessTokens, DEFAULT_TOKEN_SETTINGS } from '../auth/tokens';
-import type { Clock } from '../config/clock';
 import type { Db } from '../db/connect';
-import { DeviceSessions } from '../devices/sessions';
+import type { DeviceChannel } from '../device-channel/channel';
+import type { DeviceSessions } from '../devices/sessions';
+import { readDeviceState } from '../fleet/state';
+import { registerOperationsMetrics } from '../operations/metrics';
+import type { Operations } from '../operations/runtime';
 import type { ApiDeps } from './deps';
-import { HubMetrics } from './metrics';
-import { Readiness } from './readiness';
+import type { HubMetrics } from './metrics';
+import type { Readiness } from './readiness';
 
-export interface BuildDepsOptions {
+export interface ApiDepsOptions {
   db: Db;
   clock: Clock;
   logger: Logger;
   jwtSecret: Uint8Array;
+  /** The hub's registry (the MQTT gateway registers on it too); the operations gauges are added here. */
+  metrics: HubMetrics;
+  /** With the checks of the parts around the API (the MQTT gateway); the health routes add the store's. */
+  readiness: Readiness;
+  /** With the MQTT side's handler already registered, when there is one. */
+  deviceSessions: DeviceSessions;
+  operations: Operations;
+  /** `null` for an API without a broker (tests, tools): the device routes then answer 503 UNAVAILABLE. */
+  deviceChannel: DeviceChannel | null;
   /** Lower only in tests, to keep them fast; stored hashes carry their own parameters. */
   passwordParams?: ScryptParams;
   throttle?: ThrottleSettings;
   accessTtlMs?: number;
+  /** How often live streams re-read their session (tests shorten it). */
+  sessionRecheckMs?: number;
 }
 
-/** Wires the services every route module receives. */
-export function buildApiDeps(options: BuildDepsOptions): ApiDeps {
-  const { db, clock, logger } = options;
+/**
+ * Builds the services of the admin API (tokens, passwords, audit, auth) and hands them over with the parts
+ * built before it: the complete, frozen `ApiDeps` every route module receives. Adding a service is one field
+ * in `ApiDeps` and one line here.
+ */
+export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
+  const { db, clock, logger, metrics, operations } = options;
   const tokens = new AccessTokens(
     {
       ...DEFAULT_TOKEN_SETTINGS,
@@ -37,25 +57,32 @@ export function buildApiDeps(options: BuildDepsOptions): ApiDeps {
   );
   const passwords = new PasswordHasher(options.passwordParams);
   const audit = new AuditLog(clock);
+  const sessions = new Sessions(db.kysely, options.sessionRecheckMs);
   const auth = new AuthService({
     db: db.kysely,
     clock,
     tokens,
     refresh: new RefreshTokens(db.kysely, clock),
-    throttle: new LoginThrottle(clock, options.throttle ?? DEFAULT_THROTTLE),
+    throttle: new LoginThrottle(db.kysely, clock, options.throttle ?? DEFAULT_THROTTLE),
     passwords,
     audit,
+    sessions,
   });
-  return {
+  registerOperationsMetrics(metrics.registry, operations.ctx);
+  return Object.freeze({
     db,
     clock,
     logger,
-    metrics: new HubMetrics(),
-    readiness: new Readiness(),
+    metrics,
+    readiness: options.readiness,
     tokens,
+    sessions,
     auth,
     passwords,
     audit,
-    deviceSessions: new DeviceSessions(),
-  };
+    deviceSessions: options.deviceSessions,
+    deviceState: (deviceId: string) => readDeviceState(db, deviceId),
+    operations,
+    deviceChannel: options.deviceChannel,
+  });
 }

@@ -1,34 +1,44 @@
+import type { Clock } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log';
 import type { PasswordHasher } from '../auth/passwords';
 import type { AuthService } from '../auth/service';
+import type { Sessions } from '../auth/sessions';
 import type { AccessTokens } from '../auth/tokens';
-import type { Clock } from '../config/clock';
 import type { Db } from '../db/connect';
+import type { DeviceChannel } from '../device-channel/channel';
 import type { DeviceSessions, DeviceStateReader } from '../devices/sessions';
+import type { Operations } from '../operations/runtime';
 import type { HubApp } from './env';
 import type { HubMetrics } from './metrics';
 import type { Readiness } from './readiness';
 
 /**
- * What every route module receives in `register(app, deps)`. Authentication is already applied to all of
- * `/api/v1/*` (except the public auth endpoints); a module adds `requirePermission(…)` per route and reads
- * through a repository that takes the caller's TenantScope.
+ * What every route module receives in `register(app, deps)`: built once, complete and read-only, by
+ * `buildApiDeps` (`api/build-deps.ts`) when the composition root (`src/composition/`) has built the parts.
+ * Authentication is already applied to all of `/api/v1/*` (except the public auth endpoints); a module adds
+ * `requirePermission(…)` per route and reads through a repository that takes the caller's TenantScope.
  */
 export interface ApiDeps {
-  db: Db;
-  clock: Clock;
-  logger: Logger;
-  metrics: HubMetrics;
-  readiness: Readiness;
-  tokens: AccessTokens;
-  auth: AuthService;
-  passwords: PasswordHasher;
-  audit: AuditLog;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: HubMetrics;
+  readonly readiness: Readiness;
+  readonly tokens: AccessTokens;
+  /** Whether a token's session is still current; ends sessions on every hub process. */
+  readonly sessions: Sessions;
+  readonly auth: AuthService;
+  readonly passwords: PasswordHasher;
+  readonly audit: AuditLog;
   /** The broker's hook to drop a device whose credential changed. */
-  deviceSessions: DeviceSessions;
-  /** Latest fleet state for device detail, when the ingest side is present. */
-  deviceState?: DeviceStateReader;
+  readonly deviceSessions: DeviceSessions;
+  /** Latest fleet state for device detail (what ingest recorded). */
+  readonly deviceState: DeviceStateReader;
+  /** Operations services' context, live-event bus, signing key and sweep. */
+  readonly operations: Operations;
+  /** The channel to machines behind the device routes; `null` in an API built without a broker. */
+  readonly deviceChannel: DeviceChannel | null;
 }
 
 /** The shape every module in `api/routes/` exports. */

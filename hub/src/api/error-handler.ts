@@ -40,6 +40,13 @@ export function errorHandler(logger: Logger): ErrorHandler {
     if (err instanceof HTTPException && err.status === 413) {
       return problemResponse(problemOf('PAYLOAD_TOO_LARGE', err.message, path));
     }
+    if (err instanceof HTTPException && err.status === 415) {
+      // The route validator's media-type gate: a body that is not the JSON the route declares.
+      const type = c.req.header('content-type') ?? 'none';
+      return problemResponse(
+        problemOf('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${type.slice(0, 100)}`, path),
+      );
+    }
     if (isConstraintViolation(err)) {
       // A race the up-front checks could not see (two registrations of one id at once): still a conflict.
       return problemResponse(

@@ -1,6 +1,11 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Histogram, Registry } from 'prom-client';
+import type { MetricsAccess } from '../config/hub-config';
+import { problemOf, problemResponse } from './problem';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 /**
  * The hub's Prometheus registry. HTTP request count and latency are recorded here by route pattern (not raw
@@ -22,6 +27,26 @@ export class HubMetrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+
+  /** Defaults to open on the API port: what a hub on loopback does, and what tests use. */
+  constructor(readonly access: MetricsAccess = { onApiPort: true }) {}
+
+  /** A scrape: the exposition text, or 401 when a token is configured and the request lacks it. */
+  async scrape(authorization: string | undefined): Promise<Response> {
+    const token = this.access.token;
+    if (token !== undefined) {
+      const given = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '';
+      // Compared as digests: equal length, constant time, whatever was sent.
+      if (!timingSafeEqual(sha256(given), sha256(token))) {
+        const res = problemResponse(problemOf('AUTH_REQUIRED', 'metrics need the metrics token', '/metrics'));
+        res.headers.set('www-authenticate', 'Bearer realm="metrics"');
+        return res;
+      }
+    }
+    return new Response(await this.registry.metrics(), {
+      headers: { 'content-type': this.registry.contentType },
+    });
+  }
 
   middleware(): MiddlewareHandler {
     const { requests, duration } = this;

@@ -1,7 +1,10 @@
-import { type ErrorCode, ErrorCodes } from '@crema/protocol';
+import { PROBLEM_CONTENT_TYPE } from '@crema/protocol';
 import { z } from '@hono/zod-openapi';
 
-/** RFC 9457 problem details, extended with the stable Crema error `code` (and validation `issues`). */
+/**
+ * RFC 9457 problem details, extended with the stable Crema error `code` (and validation `issues`). The same shape
+ * as the protocol's ProblemSchema, declared with the OpenAPI-aware zod so that the API document names it.
+ */
 export const ProblemSchema = z
   .object({
     type: z.string(),
@@ -15,31 +18,8 @@ export const ProblemSchema = z
   .openapi('Problem');
 export type Problem = z.infer<typeof ProblemSchema>;
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-export function problemOf(
-  code: ErrorCode,
-  detail: string,
-  instance?: string,
-  extra?: Partial<Problem>,
-): Problem {
-  return {
-    type: `urn:crema:error:${code}`,
-    title: ErrorCodes[code].message,
-    status: ErrorCodes[code].status,
-    detail,
-    code,
-    ...(instance === undefined ? {} : { instance }),
-    ...extra,
-  };
-}
-
-export function problemResponse(problem: Problem): Response {
-  return new Response(JSON.stringify(problem), {
-    status: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE },
-  });
-}
+// The builder is shared with the agent and simulator HTTP surfaces: one problem format everywhere.
+export { PROBLEM_CONTENT_TYPE, problemOf, problemResponse } from '@crema/protocol';
 
 /** The problem responses every protected route can give, for the OpenAPI document. */
 export function problemResponses(...statuses: number[]) {

@@ -1,6 +1,6 @@
 /**
- * Named readiness checks behind `/readyz`. The hub registers the database; the broker and ingest register
- * their own when they start. A check resolves true when ready; a throw counts as not ready.
+ * Named readiness checks behind `/readyz`. The health routes register the database and migrations; the
+ * composition root registers the MQTT gateway's. A check resolves true when ready; a throw counts as not ready.
  */
 export type ReadinessCheck = () => boolean | Promise<boolean>;
 

@@ -1,7 +1,7 @@
+import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { Principal } from '../auth/principal';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 
 export interface AuditEntry {

@@ -1,7 +1,7 @@
+import { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, openTestDb, type TestDb } from '../../test/support/db';
 import { AuditLog } from '../audit/log';
-import { ManualClock } from '../config/clock';
 import { HubError } from '../errors';
 import { ensureSuperadmin } from './bootstrap';
 import { PasswordHasher } from './passwords';
@@ -14,7 +14,7 @@ describe.each(BACKENDS)('first superadmin on %s', (backend) => {
   afterAll(async () => {
     await store?.cleanup();
   });
-  const clock = new ManualClock();
+  const clock = new FakeClock();
   const deps = { passwords: new PasswordHasher({ N: 1024, r: 8, p: 1 }), clock, audit: new AuditLog(clock) };
 
   it('refuses a weak CREMA_ADMIN_PASSWORD', async () => {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/log';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import { HubError } from '../errors';
-import { type PasswordHasher, PasswordSchema } from './passwords';
+import { passwordWeakness } from './password-policy';
+import type { PasswordHasher } from './passwords';
 
 export interface BootstrapOptions {
   email: string | undefined;
@@ -37,9 +38,9 @@ export async function ensureSuperadmin(
     throw new HubError('CONFIG_INVALID', `CREMA_ADMIN_EMAIL is not an email: ${email}`);
   let password = options.password;
   if (password !== undefined) {
-    const checked = PasswordSchema.safeParse(password);
-    if (!checked.success)
-      throw new HubError('CONFIG_INVALID', 'CREMA_ADMIN_PASSWORD must be 12 to 256 characters');
+    const weakness = password.length > 256 ? 'at most 256 characters' : passwordWeakness(password, { email });
+    if (weakness !== null)
+      throw new HubError('CONFIG_INVALID', `CREMA_ADMIN_PASSWORD is too easy to guess: ${weakness}`);
   }
   const generated = password === undefined;
   password ??= randomBytes(18).toString('base64url');

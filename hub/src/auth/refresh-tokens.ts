@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import { HubError } from '../errors';
 

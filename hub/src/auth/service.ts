@@ -1,13 +1,14 @@
+import type { Clock } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/log';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import { HubError } from '../errors';
 import type { Role } from '../rbac/permissions';
-import type { PasswordHasher } from './passwords';
+import { assertStrongPassword, type PasswordHasher } from './passwords';
 import type { Principal } from './principal';
 import type { RefreshTokens } from './refresh-tokens';
-import type { LoginThrottle } from './throttle';
+import type { Sessions } from './sessions';
+import { addressGroup, type LoginThrottle, type ThrottleKeys } from './throttle';
 import type { AccessTokens } from './tokens';
 import { findUserByEmail, findUserById, type UserRow } from './users';
 
@@ -27,6 +28,7 @@ export interface AuthServiceDeps {
   throttle: LoginThrottle;
   passwords: PasswordHasher;
   audit: AuditLog;
+  sessions: Sessions;
 }
 
 const principalOf = (user: UserRow): Principal => ({
@@ -41,25 +43,24 @@ export class AuthService {
 
   /**
    * Unknown email and wrong password take the same work and give the same error, so neither the answer nor
-   * its timing tells an attacker which accounts exist. Failures are throttled per email and address.
+   * its timing tells an attacker which accounts exist. Failures are throttled per email and address, per
+   * address and platform-wide, in the database (every hub process counts together; restarts keep counts).
    */
   async login(email: string, password: string, ip: string): Promise<TokenPair> {
-    const key = `${email.toLowerCase()}|${ip}`;
-    const retryAfterMs = this.deps.throttle.retryAfterMs(key);
-    if (retryAfterMs > 0) {
-      throw new HubError('AUTH_THROTTLED', undefined, {
-        details: { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) },
-      });
-    }
+    const keys: ThrottleKeys = {
+      account: `login|${email.toLowerCase()}|${addressGroup(ip)}`,
+      address: ip,
+    };
+    await this.refuseWhileThrottled(keys);
     const user = await findUserByEmail(this.deps.db, email);
     const ok = user
       ? await this.deps.passwords.verify(password, user.password_hash)
       : await this.deps.passwords.verifyDecoy(password);
     if (!user || !ok) {
-      this.deps.throttle.fail(key);
+      await this.deps.throttle.fail(keys);
       throw new HubError('AUTH_INVALID_CREDENTIALS');
     }
-    this.deps.throttle.succeed(key);
+    await this.deps.throttle.succeed(keys);
     const pair = await this.issuePair(user);
     await this.deps.audit.record(this.deps.db, {
       actor: principalOf(user),
@@ -99,8 +100,13 @@ export class AuthService {
     return this.issuePair(user, consumed.familyId);
   }
 
+  /**
+   * Revokes the refresh token's family and ends the user's access tokens everywhere (a stateless access
+   * token cannot be tied to one family cheaply); the user's other sessions refresh to continue.
+   */
   async logout(refreshToken: string, ip: string): Promise<void> {
     const { userId } = await this.deps.refresh.revoke(refreshToken);
+    await this.deps.sessions.end(this.deps.db, userId);
     const user = await findUserById(this.deps.db, userId);
     await this.deps.audit.record(this.deps.db, {
       actor: user ? principalOf(user) : null,
@@ -112,14 +118,16 @@ export class AuthService {
     });
   }
 
-  /** Changes the caller's password and ends every other session (all refresh tokens revoked). */
+  /**
+   * Changes the caller's password: needs the current one (throttled like a login, per user), refuses weak
+   * new ones, and ends every session (refresh tokens revoked, access tokens outdated); the caller gets a
+   * fresh pair.
+   */
   async changePassword(principal: Principal, current: string, next: string, ip: string): Promise<TokenPair> {
-    const user = await findUserById(this.deps.db, principal.userId);
-    if (!user || !(await this.deps.passwords.verify(current, user.password_hash))) {
-      throw new HubError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
-    }
+    const user = await this.reauthenticate(principal, current, ip);
+    assertStrongPassword(next, { email: user.email, name: user.name }, 'newPassword');
     const hash = await this.deps.passwords.hash(next);
-    await this.deps.db.transaction().execute(async (trx) => {
+    const version = await this.deps.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
         .set({
@@ -137,13 +145,39 @@ export class AuthService {
         targetId: user.id,
         merchantId: user.merchant_id,
       });
+      return this.deps.sessions.end(trx, user.id);
     });
     await this.deps.refresh.revokeAllOf(user.id);
-    return this.issuePair(user);
+    return this.issuePair({ ...user, session_version: version });
+  }
+
+  /**
+   * Proves the caller knows their current password before a change to their own credentials; failures are
+   * throttled per user like logins (a stolen access token must not become a password-guessing oracle).
+   */
+  async reauthenticate(principal: Principal, password: string, ip: string): Promise<UserRow> {
+    const keys: ThrottleKeys = { account: `reauth|${principal.userId}`, address: ip };
+    await this.refuseWhileThrottled(keys);
+    const user = await findUserById(this.deps.db, principal.userId);
+    if (!user || !(await this.deps.passwords.verify(password, user.password_hash))) {
+      await this.deps.throttle.fail(keys);
+      throw new HubError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
+    }
+    await this.deps.throttle.succeed(keys);
+    return user;
+  }
+
+  private async refuseWhileThrottled(keys: ThrottleKeys): Promise<void> {
+    const retryAfterMs = await this.deps.throttle.retryAfterMs(keys);
+    if (retryAfterMs > 0) {
+      throw new HubError('AUTH_THROTTLED', undefined, {
+        details: { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) },
+      });
+    }
   }
 
   private async issuePair(user: UserRow, familyId?: string): Promise<TokenPair> {
-    const access = await this.deps.tokens.issue(principalOf(user));
+    const access = await this.deps.tokens.issue(principalOf(user), Number(user.session_version));
     const refresh = await this.deps.refresh.issue(user.id, familyId);
     return {
       tokenType: 'Bearer',

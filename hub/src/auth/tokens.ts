@@ -1,7 +1,7 @@
 import { randomUUID, webcrypto } from 'node:crypto';
+import type { Clock } from '@crema/protocol';
 import { jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import type { Clock } from '../config/clock';
 import { HubError } from '../errors';
 import { ROLES } from '../rbac/permissions';
 import type { Principal } from './principal';
@@ -28,7 +28,24 @@ const ClaimsSchema = z.object({
   role: z.enum(ROLES),
   mid: z.string().min(1).nullable(),
   typ: z.literal('access'),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  /** The user's session version at issue; older than the stored one means the session was ended. */
+  sv: z.number().int().min(0).default(0),
 });
+
+/**
+ * How far in the future an `iat` may lie: hub processes sign with their own clocks, which may differ a
+ * little. Anything further ahead was not issued by a hub (or its clock is wrong) and is refused.
+ */
+const IAT_SKEW_MS = 5_000;
+
+/** A verified access token: who it names and the session it belongs to. */
+export interface VerifiedToken {
+  principal: Principal;
+  sessionVersion: number;
+  expiresAt: number;
+}
 
 const CACHE_MAX = 10_000;
 
@@ -39,7 +56,7 @@ const CACHE_MAX = 10_000;
  */
 export class AccessTokens {
   private readonly key: Promise<webcrypto.CryptoKey>;
-  private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(
     private readonly settings: TokenSettings,
@@ -58,10 +75,11 @@ export class AccessTokens {
     return this.settings.accessTtlMs;
   }
 
-  async issue(principal: Principal): Promise<{ token: string; expiresAt: number }> {
+  async issue(principal: Principal, sessionVersion = 0): Promise<{ token: string; expiresAt: number }> {
     const now = this.clock.now();
     const expiresAt = now + this.settings.accessTtlMs;
-    const token = await new SignJWT({ role: principal.role, mid: principal.merchantId, typ: 'access' })
+    const claims = { role: principal.role, mid: principal.merchantId, typ: 'access', sv: sessionVersion };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(principal.userId)
       .setIssuer(this.settings.issuer)
@@ -75,9 +93,18 @@ export class AccessTokens {
 
   /** Verifies signature, algorithm, issuer, audience and expiry; any failure is AUTH_TOKEN_INVALID. */
   async verify(token: string): Promise<Principal> {
+    return (await this.verifySession(token)).principal;
+  }
+
+  /**
+   * As `verify`, and also returns the session version the token was issued under, which the caller checks
+   * against the store. Refuses tokens issued in the future and tokens living longer than the configured
+   * access lifetime (neither can come from this hub's `issue`).
+   */
+  async verifySession(token: string): Promise<VerifiedToken> {
     const now = this.clock.now();
     const cached = this.verified.get(token);
-    if (cached && cached.expiresAt > now) return cached.principal;
+    if (cached && cached.expiresAt > now) return cached;
     try {
       const { payload } = await jwtVerify(token, await this.key, {
         algorithms: ALGORITHMS,
@@ -88,10 +115,18 @@ export class AccessTokens {
         clockTolerance: 0,
       });
       const claims = ClaimsSchema.parse(payload);
-      const principal: Principal = { userId: claims.sub, role: claims.role, merchantId: claims.mid };
+      if (claims.iat * 1000 > now + IAT_SKEW_MS) throw new Error('the token was issued in the future');
+      if ((claims.exp - claims.iat) * 1000 > this.settings.accessTtlMs) {
+        throw new Error('the token outlives the configured access token lifetime');
+      }
+      const verified: VerifiedToken = {
+        principal: { userId: claims.sub, role: claims.role, merchantId: claims.mid },
+        sessionVersion: claims.sv,
+        expiresAt: claims.exp * 1000,
+      };
       if (this.verified.size >= CACHE_MAX) this.verified.clear();
-      this.verified.set(token, { principal, expiresAt: (payload.exp ?? 0) * 1000 });
-      return principal;
+      this.verified.set(token, verified);
+      return verified;
     } catch (cause) {
       throw new HubError('AUTH_TOKEN_INVALID', undefined, { cause });
     }

@@ -1,6 +1,6 @@
+import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
 import type { Kysely, Selectable } from 'kysely';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import type { UsersTable } from '../db/tables/core';
 import { HubError } from '../errors';
@@ -85,6 +85,7 @@ export class UserRepository {
       password_changed_at: now,
       created_at: now,
       updated_at: now,
+      session_version: 0,
     };
     const taken = await executor
       .selectFrom('users')

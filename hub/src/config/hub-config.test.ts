@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HubError } from '../errors';
-import { loadHubConfig } from './hub-config';
+import { loadHubConfig, metricsAccessOf } from './hub-config';
 
 describe('hub configuration', () => {
   it('needs nothing: SQLite and an embedded broker in ./.crema/hub', () => {
@@ -40,5 +40,20 @@ describe('hub configuration', () => {
     expect(refused(['--port', 'eighty'])).toBe('CONFIG_INVALID');
     expect(refused([], { CREMA_MQTT_URL: 'http://broker' })).toBe('CONFIG_INVALID');
     expect(refused(['--mqtt-url', 'mqtt://127.0.0.1:1883'])).toBeUndefined();
+  });
+
+  it('keeps metrics off the public API port unless on loopback or behind a token', () => {
+    const access = (argv: string[], env: NodeJS.ProcessEnv = {}) => metricsAccessOf(loadHubConfig(argv, env));
+    expect(access([])).toEqual({ onApiPort: true });
+    expect(access(['--host', '0.0.0.0'])).toEqual({ onApiPort: false });
+    expect(access(['--host', '192.0.2.5', '--metrics-port', '9464'])).toEqual({ onApiPort: false });
+    expect(access(['--metrics-port', '9464'])).toEqual({ onApiPort: false });
+    const token = 'a-metrics-token-of-some-length';
+    expect(access(['--host', '0.0.0.0'], { CREMA_METRICS_TOKEN: token })).toEqual({ onApiPort: true, token });
+    expect(() => loadHubConfig([], { CREMA_METRICS_TOKEN: 'short' })).toThrow(/metricsToken/);
+    expect(loadHubConfig(['--metrics-port', '9464'], {})).toMatchObject({
+      metricsPort: 9464,
+      metricsHost: '127.0.0.1',
+    });
   });
 });

@@ -20,7 +20,19 @@ const ConfigSchema = z.object({
     .optional(),
   mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** A device clock off by more than this many seconds raises a `clock_skew` alarm. */
+  clockSkewAlarmS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .optional(),
   jwtSecret: z.string().optional(),
+  /** A separate listener for `/metrics` only (e.g. on a private interface), off the public API port. */
+  metricsPort: PortSchema.optional(),
+  metricsHost: z.string().min(1).optional(),
+  /** Bearer token a scraper must send for `/metrics`; with it, the API port serves metrics too. */
+  metricsToken: z.string().min(16, 'at least 16 characters').optional(),
   adminEmail: z.string().optional(),
   adminPassword: z.string().optional(),
 });
@@ -36,6 +48,9 @@ export const ENV_NAMES = {
   databaseSchema: 'CREMA_DATABASE_SCHEMA',
   mqttUrl: 'CREMA_MQTT_URL',
   logLevel: 'CREMA_LOG_LEVEL',
+  metricsPort: 'CREMA_METRICS_PORT',
+  metricsHost: 'CREMA_METRICS_HOST',
+  clockSkewAlarmS: 'CREMA_CLOCK_SKEW_ALARM_S',
 } as const;
 
 export const DEFAULTS = {
@@ -45,6 +60,8 @@ export const DEFAULTS = {
   mqttPort: '1884',
   dataDir: './.crema/hub',
   logLevel: 'info',
+  metricsHost: '127.0.0.1',
+  clockSkewAlarmS: '300',
 } as const;
 
 export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig {
@@ -64,6 +81,9 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
         'database-schema': { type: 'string' },
         'mqtt-url': { type: 'string' },
         'log-level': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
+        'clock-skew-alarm-s': { type: 'string' },
       },
     }).values as Record<string, string | undefined>;
   } catch (cause) {
@@ -82,6 +102,10 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     databaseSchema: pick('database-schema', 'databaseSchema'),
     mqttUrl: pick('mqtt-url', 'mqttUrl'),
     logLevel: pick('log-level', 'logLevel') ?? DEFAULTS.logLevel,
+    metricsPort: pick('metrics-port', 'metricsPort'),
+    metricsHost: pick('metrics-host', 'metricsHost') ?? DEFAULTS.metricsHost,
+    metricsToken: env.CREMA_METRICS_TOKEN || undefined,
+    clockSkewAlarmS: pick('clock-skew-alarm-s', 'clockSkewAlarmS') ?? DEFAULTS.clockSkewAlarmS,
     jwtSecret: env.CREMA_JWT_SECRET || undefined,
     adminEmail: env.CREMA_ADMIN_EMAIL || undefined,
     adminPassword: env.CREMA_ADMIN_PASSWORD || undefined,
@@ -91,4 +115,27 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     throw new HubError('CONFIG_INVALID', `invalid hub configuration: ${issues}`, { details: parsed.error });
   }
   return parsed.data;
+}
+
+/** Whether an address reaches only this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Where `/metrics` is served. Metrics show platform-wide business figures, so the public API port serves
+ * them only to a scraper holding the token, or to anyone when the API listens on loopback alone (a
+ * developer's machine). Otherwise they are off the API port; `--metrics-port` opens a separate listener.
+ */
+export function metricsAccessOf(config: HubConfig): MetricsAccess {
+  const token = config.metricsToken;
+  if (token !== undefined) return { onApiPort: true, token };
+  return { onApiPort: config.metricsPort === undefined && isLoopback(config.host) };
+}
+
+export interface MetricsAccess {
+  /** Whether the API listener answers `/metrics` (404 otherwise). */
+  onApiPort: boolean;
+  /** When set, every `/metrics` request must carry `Authorization: Bearer <token>`. */
+  token?: string;
 }

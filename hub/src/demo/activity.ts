@@ -1,5 +1,5 @@
-import { CommandDelivery } from '../operations/commands/delivery';
-import { CommandService } from '../operations/commands/service';
+import { CommandDelivery } from '../commands/delivery';
+import { CommandService } from '../commands/service';
 import { RecipeService } from '../operations/recipes/service';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import { WorkOrderService } from '../operations/workorders/service';
@@ -94,7 +94,7 @@ export async function seedActivity(
           ['queued', 2],
         ] as const);
         if (outcome === 'queued') continue;
-        await delivery.markDelivered(c.deviceId, [c.id]);
+        await delivery.markDelivered([c.id]);
         await delivery.applyProgress(c.deviceId, { commandId: c.id, status: 'executing', at: world.now });
         await delivery.applyResult(c.deviceId, {
           commandId: c.id,

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { systemClock } from '@crema/protocol';
 import { PasswordHasher } from '../auth/passwords';
-import { systemClock } from '../config/clock';
 import { DEFAULTS, ENV_NAMES } from '../config/hub-config';
 import { openDb } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { type Clock, seededRandom } from '@crema/protocol';
 import type { Insertable } from 'kysely';
 import { AuditLog } from '../audit/log';
 import type { PasswordHasher } from '../auth/passwords';
-import type { Clock } from '../config/clock';
 import type { Db } from '../db/connect';
 import type { Database } from '../db/database';
 import { generateDeviceSecret, hashDeviceSecret } from '../devices/credentials';
@@ -14,7 +14,6 @@ import type { Role } from '../rbac/permissions';
 import { seedActivity } from './activity';
 import { DEMO_BINS, DEMO_CATALOG, DEMO_CITIES, DEMO_FAULTS, DEMO_MERCHANTS, DEMO_SITES } from './catalog';
 import { seedOrders } from './orders';
-import { DemoRandom } from './random';
 import { type DemoWorld, insertChunks } from './world';
 
 export interface DemoOptions {
@@ -65,7 +64,7 @@ const ROLES = ['merchant_admin', 'ops_engineer', 'finance', 'viewer'] as const;
  * Additive: every run gets its own id prefix.
  */
 export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): Promise<DemoSummary> {
-  const rng = new DemoRandom(options.seed ?? Date.now());
+  const rng = seededRandom(options.seed ?? Date.now());
   const run = randomBytes(3).toString('hex');
   const ctx = createOpsContext(db.kysely, db.kind, env.clock);
   const now = ctx.now();

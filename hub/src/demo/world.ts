@@ -1,14 +1,14 @@
+import type { Random } from '@crema/protocol';
 import type { Insertable } from 'kysely';
 import type { AuditLog } from '../audit/log';
 import type { Principal } from '../auth/principal';
 import type { Database } from '../db/database';
 import type { OpsContext } from '../operations/context';
-import type { DemoRandom } from './random';
 
 /** What the demo steps share: the store, the dice, the audit log and the merchants made so far. */
 export interface DemoWorld {
   ctx: OpsContext;
-  rng: DemoRandom;
+  rng: Random;
   audit: AuditLog;
   run: string;
   now: number;

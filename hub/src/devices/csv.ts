@@ -1,3 +1,4 @@
+import { csvCell } from '@crema/protocol';
 import { stringify } from 'csv-stringify/sync';
 import { type DeviceListRow, toDeviceView } from './repository';
 
@@ -12,13 +13,6 @@ export const DEVICE_CSV_COLUMNS = [
   'revokedAt',
   'createdAt',
 ] as const;
-
-/** Cells a spreadsheet would run as a formula are prefixed with `'` (CSV injection). */
-function neutralise(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
 
 /** Streams devices as CSV (header first), pulling rows from the source only as fast as the client reads. */
 export function deviceCsvStream(rows: AsyncIterable<DeviceListRow>): ReadableStream<Uint8Array> {
@@ -36,7 +30,7 @@ export function deviceCsvStream(rows: AsyncIterable<DeviceListRow>): ReadableStr
         const next = await iterator.next();
         if (next.done) break;
         const view = toDeviceView(next.value);
-        batch.push(DEVICE_CSV_COLUMNS.map((column) => neutralise(view[column])));
+        batch.push(DEVICE_CSV_COLUMNS.map((column) => csvCell(view[column])));
       }
       if (batch.length > 0) controller.enqueue(encoder.encode(stringify(batch)));
       if (batch.length < 200) controller.close();

@@ -1,6 +1,6 @@
+import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import { QueryTemplates } from '../db/query-templates';
 import type { DevicesTable } from '../db/tables/core';

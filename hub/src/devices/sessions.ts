@@ -1,6 +1,6 @@
 /**
  * How the API tells the MQTT side that a device must be dropped (its credential was revoked or rotated).
- * The broker registers a handler at start; without one (external broker without admin access) the change
+ * The composition root registers the MQTT gateway's handler; without one (external broker without admin access) the change
  * still takes effect at the device's next connect, because authentication reads the store.
  */
 export type DisconnectHandler = (deviceId: string) => void;
@@ -18,5 +18,5 @@ export class DeviceSessions {
   }
 }
 
-/** Latest fleet state of a device (online, versions, telemetry, materials, alarms), when the ingest side provides it. */
+/** Latest fleet state of a device (online, versions, telemetry, materials, alarms) as ingest recorded it. */
 export type DeviceStateReader = (deviceId: string) => Promise<object | null>;

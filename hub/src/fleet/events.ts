@@ -12,6 +12,17 @@ export interface FleetEventMap {
   /** Records durably stored (after the commit). */
   stored: { records: QueuedRecord[] };
   gap: { deviceId: string; merchantId: string; from: number; to: number };
+  /** The device started a new ledger: its sequence restarted at 1 (what the old epoch left is kept). */
+  ledgerEpoch: {
+    deviceId: string;
+    merchantId: string;
+    from: string | null;
+    to: string;
+    lastSeq: number;
+    missing: number;
+  };
+  /** Sequence numbers seen again within one epoch with new records: the device's ledger went backwards. */
+  sequenceBackwards: { deviceId: string; merchantId: string; epoch: string | null; seqs: number[] };
 }
 
 /** `lost`: last will; `shutdown`: clean goodbye; `timeout`: silent too long; `revoked`: credential revoked. */

@@ -20,6 +20,11 @@ export interface DeviceLatestState {
   reportedLastSeq: number | null;
   lastRecordAt: number | null;
   lastTelemetryAt: number | null;
+  /**
+   * The device clock against the hub's, from its last birth or heartbeat: `offsetMs` = hub receive time −
+   * device ts (positive: the device is behind), null until measured.
+   */
+  clock: { offsetMs: number; measuredAt: number } | null;
   sequenceGaps: { from: number; to: number; detectedAt: number }[];
   materials: { material: string; level: number; capacity: number; unit: string; at: number }[];
   activeAlarms: {
@@ -88,6 +93,10 @@ export async function readDeviceState(db: Db, deviceId: string): Promise<DeviceL
     reportedLastSeq: row.reported_last_seq,
     lastRecordAt: row.last_record_at,
     lastTelemetryAt: row.last_telemetry_at,
+    clock:
+      row.clock_offset_ms === null || row.clock_offset_at === null
+        ? null
+        : { offsetMs: row.clock_offset_ms, measuredAt: row.clock_offset_at },
     sequenceGaps: gaps.map((g) => ({ from: g.from_seq, to: g.to_seq, detectedAt: g.detected_at })),
     materials,
     activeAlarms: alarms.map((a) => ({

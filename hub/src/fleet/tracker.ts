@@ -1,15 +1,15 @@
-import type { Envelope } from '@crema/protocol';
+import type { Clock, ClockTimer, Envelope } from '@crema/protocol';
 import { sql, type Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import type { DeviceStateTable } from '../db/tables/ingest';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { MqttMetrics } from '../mqtt/metrics';
+import { ClockSkewMonitor, type SkewAlarmChange, writeSkewAlarms } from './clock-skew';
 import type { FleetEvents, OfflineReason } from './events';
 
 export interface FleetTrackerOptions {
   db: Db;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   metrics: MqttMetrics;
   events: FleetEvents;
@@ -17,6 +17,8 @@ export interface FleetTrackerOptions {
   timeoutMs?: number;
   /** How often state changes are written (default 250 ms); events are emitted at once. */
   flushMs?: number;
+  /** A device clock off by more than this raises a `clock_skew` alarm (default 5 min). */
+  clockSkewAlarmMs?: number;
 }
 
 type Patch = Omit<Updateable<DeviceStateTable>, 'device_id' | 'merchant_id'>;
@@ -32,8 +34,10 @@ export class FleetTracker {
   private online = 0;
   private stopped = true;
   private dirty = new Map<string, { merchantId: string; patch: Patch }>();
-  private sweepTimer: TimerHandle | undefined;
-  private flushTimer: TimerHandle | undefined;
+  private alarms = new Map<string, SkewAlarmChange>();
+  private readonly skew: ClockSkewMonitor;
+  private sweepTimer: ClockTimer | undefined;
+  private flushTimer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
   private readonly log: Logger;
   readonly timeoutMs: number;
@@ -43,6 +47,7 @@ export class FleetTracker {
     this.log = options.logger.child({ ns: 'hub:fleet' });
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.flushMs = options.flushMs ?? 250;
+    this.skew = new ClockSkewMonitor(options.clockSkewAlarmMs);
   }
 
   async start(): Promise<void> {
@@ -97,6 +102,7 @@ export class FleetTracker {
       config_version: b.configVersion,
       reported_last_seq: b.lastSeq,
     });
+    this.measureClock(deviceId, merchantId, at, envelope.ts);
     this.seen(deviceId, merchantId);
     this.options.events.emit('birth', { deviceId, merchantId, at, birth: b });
   }
@@ -118,8 +124,20 @@ export class FleetTracker {
       sales_locked: h.salesLocked ? 1 : 0,
       last_heartbeat_at: at,
     });
+    this.measureClock(deviceId, merchantId, at, envelope.ts);
     this.seen(deviceId, merchantId);
     this.options.events.emit('heartbeat', { deviceId, merchantId, at, heartbeat: h });
+  }
+
+  /** Offset = hub receive time − device ts; stored with the state, alarmed on past the threshold. */
+  private measureClock(deviceId: string, merchantId: string, at: number, deviceTs: number): void {
+    const offset = at - deviceTs;
+    this.patch(deviceId, merchantId, { clock_offset_ms: offset, clock_offset_at: at });
+    const change = this.skew.measure(deviceId, merchantId, offset, at);
+    if (!change) return;
+    this.log.warn({ deviceId, offsetMs: offset, alarm: change.kind }, 'device clock skew');
+    this.alarms.set(deviceId, change);
+    this.scheduleFlush();
   }
 
   markOffline(deviceId: string, reason: OfflineReason): void {
@@ -141,16 +159,21 @@ export class FleetTracker {
   /** Writes pending state changes in one transaction. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.dirty.size === 0) return;
+    if (this.dirty.size === 0 && this.alarms.size === 0) return;
     const pending = this.dirty;
+    const alarms = this.alarms;
     this.dirty = new Map();
-    this.flushing = this.write(pending).finally(() => {
+    this.alarms = new Map();
+    this.flushing = this.write(pending, alarms).finally(() => {
       this.flushing = undefined;
     });
     await this.flushing;
   }
 
-  private async write(pending: Map<string, { merchantId: string; patch: Patch }>): Promise<void> {
+  private async write(
+    pending: Map<string, { merchantId: string; patch: Patch }>,
+    alarms: Map<string, SkewAlarmChange>,
+  ): Promise<void> {
     // Rows with the same changed columns go in one multi-row upsert.
     const byShape = new Map<string, ({ device_id: string; merchant_id: string } & Patch)[]>();
     for (const [deviceId, { merchantId, patch }] of pending) {
@@ -175,6 +198,7 @@ export class FleetTracker {
             ).execute();
           }
         }
+        await writeSkewAlarms(trx, alarms);
       });
     } catch (err) {
       this.log.error({ err, devices: pending.size }, 'fleet state write failed; will retry');
@@ -186,6 +210,8 @@ export class FleetTracker {
           patch: { ...entry.patch, ...newer?.patch },
         });
       }
+      for (const [deviceId, change] of alarms)
+        if (!this.alarms.has(deviceId)) this.alarms.set(deviceId, change);
       this.scheduleFlush();
     }
   }

@@ -7,6 +7,7 @@ import {
   type ProtocolError,
   parseTopic,
   type RecordEnvelope,
+  readableHeader,
   splitBatch,
   topicForType,
   UlidSchema,
@@ -16,6 +17,7 @@ import type { FleetEvents } from '../fleet/events';
 import type { FleetTracker } from '../fleet/tracker';
 import type { MqttMetrics } from '../mqtt/metrics';
 import type { DeviceDirectory } from './directory';
+import { leadingId } from './leading-id';
 import type { IngestWriter } from './writer';
 
 export interface IngestOptions {
@@ -60,13 +62,15 @@ export class Ingest {
     if (direction !== 'up') return; // downlink traffic is the hub's own
     if (payload.byteLength > Limits.largeMessageBytes) {
       metrics.received.inc({ type: 'unknown' });
-      this.refuse({ code: 'MESSAGE_TOO_LARGE', message: `${payload.byteLength} bytes` }, topic);
+      // Not parsed: answered by the id at its start, when there is one (docs/protocol.md §3).
+      const message = `${payload.byteLength} bytes`;
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, leadingId(payload));
       return;
     }
     const decoded = decodeEnvelope(payload);
     if (!decoded.ok) {
       metrics.received.inc({ type: 'unknown' });
-      this.refuse(decoded.error, topic, deviceId, readableId(payload));
+      this.refuseNumbered(decoded.error, topic, deviceId, readableId(payload), parsedHeader(payload));
       return;
     }
     const envelope = decoded.value;
@@ -79,10 +83,34 @@ export class Ingest {
     const rule = MessageCatalog[envelope.type];
     if (rule.channel !== channel || rule.dir !== 'up') {
       const message = `${envelope.type} does not belong on channel ${channel}`;
-      this.refuse({ code: 'VALIDATION_FAILED', message }, topic, deviceId, envelope.id);
+      this.refuseNumbered({ code: 'VALIDATION_FAILED', message }, topic, deviceId, envelope.id, envelope);
       return;
     }
     this.dispatch(topic, envelope);
+  }
+
+  /**
+   * A publish the broker's ACL refused and discarded (another device's topic, a downlink channel, a topic
+   * outside Crema): answered with TOPIC_FORBIDDEN on the sender's own ack topic when its id can be read.
+   */
+  refuseForbidden(deviceId: string, topic: string, payload: Buffer): void {
+    try {
+      const message = `publish to ${topic.slice(0, 120)} refused`;
+      this.refuse({ code: 'TOPIC_FORBIDDEN', message }, topic, deviceId, readableId(payload));
+    } catch (err) {
+      this.log.error({ err, deviceId }, 'answering a refused publish failed');
+    }
+  }
+
+  /** A publish over the broker's packet limit, skipped unread: answered by the id at the start of its payload. */
+  refuseOversized(deviceId: string, topic: string, head: Buffer, bytes: number): void {
+    try {
+      this.options.metrics.received.inc({ type: 'unknown' });
+      const message = `${bytes} bytes`;
+      this.refuse({ code: 'MESSAGE_TOO_LARGE', message }, topic, deviceId, leadingId(head));
+    } catch (err) {
+      this.log.error({ err, deviceId }, 'answering an oversized publish failed');
+    }
   }
 
   /**
@@ -128,7 +156,14 @@ export class Ingest {
         fleet.seen(deviceId, merchantId);
         const { good, bad } = splitBatch(envelope.body.records);
         for (const record of good) this.enqueueRecord(deviceId, merchantId, record, `batch ${envelope.id}`);
-        for (const { id, error } of bad) this.refuse(error, `batch ${envelope.id}`, deviceId, id);
+        for (const r of bad) {
+          // A refused record of this device still used its number: account for it, or its gap never closes.
+          const slot =
+            r.seq !== undefined && r.deviceId === deviceId
+              ? { merchantId, seq: r.seq, ...(r.epoch ? { epoch: r.epoch } : {}) }
+              : undefined;
+          this.refuse(r.error, `batch ${envelope.id}`, deviceId, r.id, slot);
+        }
         break;
       }
       case 'ack':
@@ -149,11 +184,34 @@ export class Ingest {
     this.refuse({ code: 'DEVICE_MISMATCH', message }, where, deviceId, record.id);
   }
 
+  /**
+   * Refuses a message that may be a numbered record of this device: its number is accounted for (once the
+   * device's merchant is known), so the gap it would leave does not stay open forever.
+   */
+  private refuseNumbered(
+    error: Pick<ProtocolError, 'code' | 'message'>,
+    where: string,
+    deviceId: string,
+    id: string | undefined,
+    header: { seq?: number; epoch?: string; deviceId?: string },
+  ): void {
+    const { seq, epoch } = header;
+    if (seq === undefined || seq < 1 || header.deviceId !== deviceId || id === undefined) {
+      this.refuse(error, where, deviceId, id);
+      return;
+    }
+    this.options.directory.resolve(deviceId, (device) => {
+      const slot = device ? { merchantId: device.merchantId, seq, ...(epoch ? { epoch } : {}) } : undefined;
+      this.refuse(error, where, deviceId, id, slot);
+    });
+  }
+
   private refuse(
     error: Pick<ProtocolError, 'code' | 'message'>,
     where: string,
     deviceId?: string,
     id?: string,
+    slot?: { merchantId: string; seq: number; epoch?: string },
   ): void {
     const code: ErrorCode = error.code;
     this.options.metrics.rejected.inc({ code });
@@ -162,8 +220,17 @@ export class Ingest {
       'refused',
     );
     if (deviceId && id && UlidSchema.safeParse(id).success) {
-      this.options.writer.reject(deviceId, id, code, error.message);
+      this.options.writer.reject(deviceId, id, code, error.message, slot);
     }
+  }
+}
+
+/** The readable header of an undecodable message (its record number, if any). */
+function parsedHeader(payload: Buffer): ReturnType<typeof readableHeader> {
+  try {
+    return readableHeader(JSON.parse(payload.toString('utf8')));
+  } catch {
+    return {};
   }
 }
 

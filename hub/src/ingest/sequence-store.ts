@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import type { QueuedRecord } from './rows';
-import { applySequences, type Gap, type SequenceState } from './sequence';
+import { applyDeviceRecords, type EpochChange, type Gap, type SequenceState } from './sequence';
 import { chunkSize } from './store';
 
 type Trx = Transaction<Database>;
@@ -12,6 +12,19 @@ export interface SequenceUpdate {
   state: SequenceState;
   opened: Gap[];
   reused: number[];
+  epochChange?: EpochChange;
+  staleEpoch: number[];
+}
+
+/**
+ * A numbered record the hub refused for good (acknowledged as rejected, so the device drops it): its number
+ * is accounted for, so it neither leaves a gap that never closes nor opens one.
+ */
+export interface RejectedSeq {
+  deviceId: string;
+  merchantId: string;
+  seq: number;
+  epoch?: string;
 }
 
 /**
@@ -22,13 +35,26 @@ export interface SequenceUpdate {
 export class SequenceBook {
   private readonly cache = new Map<string, SequenceState>();
 
-  async apply(trx: Trx, records: readonly QueuedRecord[], now: number): Promise<SequenceUpdate[]> {
-    const byDevice = new Map<string, { merchantId: string; seqs: number[]; telemetry: boolean }>();
+  async apply(
+    trx: Trx,
+    records: readonly QueuedRecord[],
+    now: number,
+    rejected: readonly RejectedSeq[] = [],
+  ): Promise<SequenceUpdate[]> {
+    type Entry = { merchantId: string; seqs: { seq: number; epoch?: string }[]; telemetry: boolean };
+    const byDevice = new Map<string, Entry>();
+    const entryOf = (deviceId: string, merchantId: string): Entry => {
+      const entry = byDevice.get(deviceId) ?? { merchantId, seqs: [], telemetry: false };
+      byDevice.set(deviceId, entry);
+      return entry;
+    };
     for (const r of records) {
-      const entry = byDevice.get(r.deviceId) ?? { merchantId: r.merchantId, seqs: [], telemetry: false };
-      entry.seqs.push(r.envelope.seq);
+      const entry = entryOf(r.deviceId, r.merchantId);
+      entry.seqs.push({ seq: r.envelope.seq, ...(r.envelope.epoch ? { epoch: r.envelope.epoch } : {}) });
       entry.telemetry ||= r.envelope.type === 'telemetry';
-      byDevice.set(r.deviceId, entry);
+    }
+    for (const r of rejected) {
+      entryOf(r.deviceId, r.merchantId).seqs.push({ seq: r.seq, ...(r.epoch ? { epoch: r.epoch } : {}) });
     }
     if (byDevice.size === 0) return [];
     await this.load(
@@ -39,8 +65,8 @@ export class SequenceBook {
     const updates: SequenceUpdate[] = [];
     const gapsChanged: SequenceUpdate[] = [];
     for (const [deviceId, { merchantId, seqs }] of byDevice) {
-      const before = this.cache.get(deviceId) ?? { lastSeq: 0, gaps: [] };
-      const change = applySequences(before, seqs);
+      const before = this.cache.get(deviceId) ?? { lastSeq: 0, gaps: [], epoch: null };
+      const change = applyDeviceRecords(before, seqs);
       for (const gap of change.opened) gap.detectedAt = now;
       for (const gap of change.state.gaps) gap.detectedAt ??= now;
       const update = {
@@ -49,9 +75,12 @@ export class SequenceBook {
         state: change.state,
         opened: change.opened,
         reused: change.reused,
+        staleEpoch: change.staleEpoch,
+        ...(change.epochChange ? { epochChange: change.epochChange } : {}),
       };
       updates.push(update);
-      if (change.opened.length > 0 || change.filled.length > 0) {
+      // A new epoch drops the old epoch's gaps: they belong to a ledger that no longer sends.
+      if (change.opened.length > 0 || change.filled.length > 0 || change.epochChange) {
         gapsChanged.push(update);
       }
     }
@@ -83,6 +112,7 @@ export class SequenceBook {
       device_id: u.deviceId,
       merchant_id: u.merchantId,
       last_seq: u.state.lastSeq,
+      ledger_epoch: u.state.epoch ?? null,
       last_record_at: now,
       last_telemetry_at: byDevice.get(u.deviceId)?.telemetry ? now : null,
     }));
@@ -94,6 +124,7 @@ export class SequenceBook {
         .onConflict((oc) =>
           oc.column('device_id').doUpdateSet((eb) => ({
             last_seq: eb.ref('excluded.last_seq'),
+            ledger_epoch: eb.ref('excluded.ledger_epoch'),
             last_record_at: eb.ref('excluded.last_record_at'),
             last_telemetry_at: eb.fn.coalesce('excluded.last_telemetry_at', 'device_state.last_telemetry_at'),
           })),
@@ -116,7 +147,7 @@ export class SequenceBook {
       const ids = deviceIds.slice(i, i + 500);
       const states = await trx
         .selectFrom('device_state')
-        .select(['device_id', 'last_seq'])
+        .select(['device_id', 'last_seq', 'ledger_epoch'])
         .where('device_id', 'in', ids)
         .execute();
       const gaps = await trx
@@ -125,8 +156,10 @@ export class SequenceBook {
         .where('device_id', 'in', ids)
         .orderBy('from_seq')
         .execute();
-      for (const id of ids) this.cache.set(id, { lastSeq: 0, gaps: [] });
-      for (const s of states) this.cache.set(s.device_id, { lastSeq: Number(s.last_seq), gaps: [] });
+      for (const id of ids) this.cache.set(id, { lastSeq: 0, gaps: [], epoch: null });
+      for (const s of states) {
+        this.cache.set(s.device_id, { lastSeq: Number(s.last_seq), gaps: [], epoch: s.ledger_epoch });
+      }
       for (const g of gaps) {
         this.cache.get(g.device_id)?.gaps.push({ from: g.from_seq, to: g.to_seq, detectedAt: g.detected_at });
       }

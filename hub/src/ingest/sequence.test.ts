@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySequences, missingCount } from './sequence';
+import { applyDeviceRecords, applySequences, missingCount } from './sequence';
 
 describe('applySequences', () => {
   const empty = { lastSeq: 0, gaps: [] };
@@ -46,5 +46,28 @@ describe('applySequences', () => {
     const input = { lastSeq: 5, gaps: [{ from: 2, to: 3 }] };
     applySequences(input, [2, 3, 9]);
     expect(input).toEqual({ lastSeq: 5, gaps: [{ from: 2, to: 3 }] });
+  });
+});
+
+describe('applyDeviceRecords (per ledger epoch)', () => {
+  const A = '01JF00000000000000000000AA';
+  const B = '01JF00000000000000000000BB';
+  const at = (epoch: string | undefined, ...seqs: number[]) => seqs.map((seq) => ({ seq, epoch }));
+
+  it('adopts a first epoch without restarting, then restarts on a newer one with what the old one left', () => {
+    const first = applyDeviceRecords({ lastSeq: 5, gaps: [{ from: 3, to: 3 }] }, at(A, 6));
+    expect(first.state).toEqual({ lastSeq: 6, gaps: [{ from: 3, to: 3 }], epoch: A });
+    expect(first.epochChange).toBeUndefined();
+    const second = applyDeviceRecords(first.state, [...at(B, 1, 2), ...at(A, 7)]);
+    expect(second.epochChange).toEqual({ from: A, to: B, lastSeq: 7, missing: 1 });
+    expect(second.state).toEqual({ lastSeq: 2, gaps: [], epoch: B });
+    expect(second.reused).toEqual([]);
+  });
+
+  it('leaves records of an older epoch out of the sequence, and reports numbers used twice', () => {
+    const change = applyDeviceRecords({ lastSeq: 4, gaps: [], epoch: B }, [...at(A, 9), ...at(B, 2)]);
+    expect(change.staleEpoch).toEqual([9]);
+    expect(change.reused).toEqual([2]);
+    expect(change.state).toEqual({ lastSeq: 4, gaps: [], epoch: B });
   });
 });

@@ -109,6 +109,7 @@ export async function storeRecords(trx: Trx, records: readonly QueuedRecord[], r
           code: r.code ?? null,
           created_at: r.at,
           updated_at: r.at,
+          received_at: receivedAt,
         })),
       )
       .onConflict((oc) =>
@@ -118,6 +119,7 @@ export async function storeRecords(trx: Trx, records: readonly QueuedRecord[], r
           code: newer('orders', 'code'),
           created_at: earliest('orders'),
           updated_at: newer('orders', 'updated_at'),
+          received_at: newer('orders', 'received_at'),
         }),
       )
       .execute(),
@@ -143,6 +145,7 @@ export async function storeRecords(trx: Trx, records: readonly QueuedRecord[], r
           terminal_ref: r.terminal_ref ?? null,
           created_at: r.at,
           updated_at: r.at,
+          received_at: receivedAt,
         })),
       )
       .onConflict((oc) =>
@@ -152,6 +155,7 @@ export async function storeRecords(trx: Trx, records: readonly QueuedRecord[], r
           terminal_ref: sql`coalesce(${newer('payments', 'terminal_ref')}, payments.terminal_ref)`,
           created_at: earliest('payments'),
           updated_at: newer('payments', 'updated_at'),
+          received_at: newer('payments', 'received_at'),
         }),
       )
       .execute(),

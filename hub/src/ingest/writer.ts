@@ -1,16 +1,16 @@
+import type { Clock, ClockTimer } from '@crema/protocol';
 import { type Ack, type ErrorCode, Limits } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import type { FleetEvents } from '../fleet/events';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { MqttMetrics } from '../mqtt/metrics';
 import type { QueuedRecord } from './rows';
-import { SequenceBook } from './sequence-store';
+import { SequenceBook, type SequenceUpdate } from './sequence-store';
 import { claimMessageIds, storeRecords } from './store';
 
 export interface IngestWriterOptions {
   db: Db;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   metrics: MqttMetrics;
   events: FleetEvents;
@@ -27,7 +27,14 @@ export interface IngestWriterOptions {
   maxQueue?: number;
 }
 
-type Rejection = { deviceId: string; id: string; code: ErrorCode; message?: string };
+type Rejection = {
+  deviceId: string;
+  id: string;
+  code: ErrorCode;
+  message?: string;
+  /** The record's sequence slot, when known: accounted so that no gap stays open for it. */
+  slot?: { merchantId: string; seq: number; epoch?: string };
+};
 
 /**
  * Queues records and writes them in batches: one transaction per `maxBatch` records or per `maxDelayMs`,
@@ -38,7 +45,7 @@ type Rejection = { deviceId: string; id: string; code: ErrorCode; message?: stri
 export class IngestWriter {
   private queue: QueuedRecord[] = [];
   private rejections: Rejection[] = [];
-  private timer: TimerHandle | undefined;
+  private timer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
   private readonly sequences = new SequenceBook();
   private readonly log: Logger;
@@ -78,8 +85,8 @@ export class IngestWriter {
   }
 
   /** A record refused for good; acknowledged as rejected with the next batch so the device drops it. */
-  reject(deviceId: string, id: string, code: ErrorCode, message?: string): void {
-    this.rejections.push({ deviceId, id, code, message: message?.slice(0, 200) });
+  reject(deviceId: string, id: string, code: ErrorCode, message?: string, slot?: Rejection['slot']): void {
+    this.rejections.push({ deviceId, id, code, message: message?.slice(0, 200), ...(slot ? { slot } : {}) });
     this.schedule();
   }
 
@@ -131,7 +138,8 @@ export class IngestWriter {
       const { fresh, updates } = await db.kysely.transaction().execute(async (trx) => {
         const fresh = await claimMessageIds(trx, [...unique.values()], now);
         await storeRecords(trx, fresh, now);
-        const updates = await this.sequences.apply(trx, fresh, now);
+        const slots = rejections.flatMap((r) => (r.slot ? [{ deviceId: r.deviceId, ...r.slot }] : []));
+        const updates = await this.sequences.apply(trx, fresh, now, slots);
         return { fresh, updates };
       });
       committed = true;
@@ -145,7 +153,7 @@ export class IngestWriter {
           this.log.warn({ deviceId: u.deviceId, from: gap.from, to: gap.to }, 'sequence gap');
           this.options.events.emit('gap', { deviceId: u.deviceId, merchantId: u.merchantId, ...gap });
         }
-        if (u.reused.length > 0) this.log.warn({ deviceId: u.deviceId, seqs: u.reused }, 'sequence reused');
+        this.reportSequence(u);
       }
       if (fresh.length > 0) this.options.events.emit('stored', { records: fresh });
     } catch (err) {
@@ -157,6 +165,28 @@ export class IngestWriter {
       end();
     }
     this.acknowledge(committed ? batch : [], rejections);
+  }
+
+  /** A new ledger epoch, numbers seen again (the ledger went backwards), records of an older epoch. */
+  private reportSequence(u: SequenceUpdate): void {
+    const { deviceId, merchantId } = u;
+    if (u.epochChange) {
+      this.log.warn({ deviceId, ...u.epochChange }, 'device started a new ledger epoch; sequence restarts');
+      this.options.events.emit('ledgerEpoch', { deviceId, merchantId, ...u.epochChange });
+    }
+    if (u.reused.length > 0) {
+      this.options.metrics.sequenceBackwards.inc(u.reused.length);
+      this.log.error({ deviceId, seqs: u.reused.slice(0, 20) }, 'sequence went backwards within one epoch');
+      this.options.events.emit('sequenceBackwards', {
+        deviceId,
+        merchantId,
+        epoch: u.state.epoch ?? null,
+        seqs: u.reused.slice(0, 100),
+      });
+    }
+    if (u.staleEpoch.length > 0) {
+      this.log.warn({ deviceId, seqs: u.staleEpoch.slice(0, 20) }, 'records of an older ledger epoch');
+    }
   }
 
   private acknowledge(stored: readonly QueuedRecord[], rejections: readonly Rejection[]): void {

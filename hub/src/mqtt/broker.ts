@@ -19,10 +19,18 @@ export interface EmbeddedBrokerOptions {
   metrics: MqttMetrics;
   /** Told about each device that authenticated, so ingest knows its merchant without a query. */
   onDeviceAuthenticated?: (deviceId: string, merchantId: string) => void;
+  /** Told about each publish refused by the ACL (already discarded), so the device can be answered. */
+  onForbiddenPublish?: (deviceId: string, topic: string, payload: Buffer) => void;
+  /** Told about each publish over the packet limit (skipped unread); `head` is the start of its payload. */
+  onOversizedPublish?: (deviceId: string, topic: string, head: Buffer, bytes: number) => void;
 }
 
 // Not a valid device id (DeviceIdSchema forbids `$`), so no device can ever claim it.
 const HUB_USERNAME = '$crema-hub';
+
+// Where a refused publish is sent instead: nobody can subscribe to it (the ACL allows devices only their own
+// prefix, and `$` topics never match the hub's `crema/v1/+/+`), so the message reaches no one.
+const DISCARD_TOPIC = '$crema/discarded';
 
 // MQTT CONNACK return codes (3.1.1): 4 bad user name or password, 5 not authorized.
 function authError(message: string, returnCode: 4 | 5): AuthenticateError {
@@ -79,7 +87,17 @@ export class EmbeddedBroker {
         const identity = client ? this.identities.get(client) : { kind: 'hub' as const };
         if (identity && isAllowed(identity, packet.topic, 'publish')) return done(null);
         this.deny(client, packet.topic, 'publish');
-        done(new HubError('TOPIC_FORBIDDEN', `publish to ${packet.topic.slice(0, 120)} refused`));
+        if (identity?.kind !== 'device') {
+          return done(new HubError('TOPIC_FORBIDDEN', `publish to ${packet.topic.slice(0, 120)} refused`));
+        }
+        // MQTT 3.1.1 has no negative PUBACK, and an error here closes the connection: with a persistent
+        // session the device would resend the same packet after every reconnect, forever. So the publish is
+        // accepted at the MQTT level (PUBACK), sent nowhere, and answered in the application ack instead.
+        const topic = packet.topic;
+        packet.topic = DISCARD_TOPIC;
+        packet.retain = false;
+        this.options.onForbiddenPublish?.(identity.deviceId, topic, packet.payload as Buffer);
+        done(null);
       },
       authorizeSubscribe: (client, sub, done) => {
         const identity = this.identities.get(client);
@@ -111,17 +129,27 @@ export class EmbeddedBroker {
     aedes.on('clientError', (client, err) => {
       this.log.debug({ clientId: client.id, err: err.message }, 'client error');
     });
+    aedes.on('connectionError', (_client, err) => {
+      // aedes answers a CONNECT of another MQTT version (5, above all) with CONNACK 1 before any credential
+      // check; counted and logged so an operator sees why a device never comes online.
+      if ((err as { errorCode?: number }).errorCode !== 1) return;
+      this.options.metrics.authFailures.inc({ reason: 'protocol_version' });
+      this.log.warn('refused a CONNECT that is not MQTT 3.1.1 (the embedded broker does not speak MQTT 5)');
+    });
     this.aedes = aedes;
     const server = createServer((socket) => {
       // Small QoS 1 packets (commands, acks) must not wait for a delayed TCP ACK (Nagle: ~40 ms each way).
       socket.setNoDelay(true);
       const client = aedes.handle(socket);
-      limitPacketSize(client, socket, (bytes) => {
-        this.options.metrics.rejected.inc({ code: 'MESSAGE_TOO_LARGE' });
-        this.log.warn(
-          { clientId: client.id?.slice(0, 80), bytes },
-          'packet over the size limit: connection closed',
-        );
+      limitPacketSize(client, socket, {
+        skipped: ({ topic, head, bytes }) => this.oversized(client, topic, head, bytes),
+        closed: (bytes) => {
+          this.options.metrics.rejected.inc({ code: 'MESSAGE_TOO_LARGE' });
+          this.log.warn(
+            { clientId: client.id?.slice(0, 80), bytes },
+            'packet over the size limit: connection closed',
+          );
+        },
       });
     });
     this.server = server;
@@ -226,6 +254,22 @@ export class EmbeddedBroker {
     if (!device) return fail('bad_credentials');
     this.identities.set(client, { kind: 'device', deviceId: username, merchantId: device.merchantId });
     this.options.onDeviceAuthenticated?.(username, device.merchantId);
+  }
+
+  /** A PUBLISH over the packet limit, skipped unread: answered like any message, ACL first. */
+  private oversized(client: Client, topic: string, head: Buffer, bytes: number): void {
+    const identity = this.identities.get(client);
+    if (identity?.kind !== 'device') {
+      this.options.metrics.rejected.inc({ code: 'MESSAGE_TOO_LARGE' });
+      this.log.warn({ clientId: client.id?.slice(0, 80), bytes }, 'oversized publish skipped');
+      return;
+    }
+    if (!isAllowed(identity, topic, 'publish')) {
+      this.deny(client, topic, 'publish');
+      this.options.onForbiddenPublish?.(identity.deviceId, topic, head);
+      return;
+    }
+    this.options.onOversizedPublish?.(identity.deviceId, topic, head, bytes);
   }
 
   private deny(client: Client | null, topic: string, action: 'publish' | 'subscribe'): void {

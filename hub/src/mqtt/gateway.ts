@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import {
   type Ack,
   type BodyOf,
+  type Clock,
   type Envelope,
   encodeEnvelope,
   MessageCatalog,
   type MessageType,
   makeEnvelope,
+  systemClock,
   topicFor,
   ulid,
 } from '@crema/protocol';
@@ -20,7 +22,6 @@ import { DeviceDirectory } from '../ingest/directory';
 import { Ingest } from '../ingest/ingest';
 import { IngestWriter } from '../ingest/writer';
 import { type Authenticate, EmbeddedBroker } from './broker';
-import { systemTimerClock, type TimerClock } from './clock';
 import { CredentialCache } from './credential-cache';
 import { HubLink } from './link';
 import { LocalLink } from './local-link';
@@ -29,7 +30,7 @@ import { MqttMetrics } from './metrics';
 export interface MqttGatewayOptions {
   db: Db;
   logger: Logger;
-  clock?: TimerClock;
+  clock?: Clock;
   /** Embedded broker port (0 = a free port). Ignored when `url` is given. */
   port?: number;
   host?: string;
@@ -45,6 +46,8 @@ export interface MqttGatewayOptions {
   hubClient?: 'local' | 'socket';
   /** Heartbeat timeout (default 30 s). */
   offlineAfterMs?: number;
+  /** Device clock offset that raises a `clock_skew` alarm (default 5 min). */
+  clockSkewAlarmMs?: number;
   ingest?: { maxBatch?: number; maxDelayMs?: number; maxQueue?: number };
 }
 
@@ -63,17 +66,22 @@ export class MqttGateway {
   private readonly broker: EmbeddedBroker | undefined;
   private link: Link | undefined;
   private readonly log: Logger;
-  private readonly clock: TimerClock;
+  private readonly clock: Clock;
   private started = false;
   private readonly ackListeners = new Set<(deviceId: string, ack: Ack) => void>();
 
   constructor(private readonly options: MqttGatewayOptions) {
     this.log = options.logger.child({ ns: 'hub:mqtt' });
-    this.clock = options.clock ?? systemTimerClock;
+    this.clock = options.clock ?? systemClock;
     this.metrics = new MqttMetrics(options.metricsRegistry);
     this.directory = new DeviceDirectory(options.db);
     const common = { logger: options.logger, metrics: this.metrics, events: this.events, clock: this.clock };
-    this.fleet = new FleetTracker({ ...common, db: options.db, timeoutMs: options.offlineAfterMs });
+    this.fleet = new FleetTracker({
+      ...common,
+      db: options.db,
+      timeoutMs: options.offlineAfterMs,
+      clockSkewAlarmMs: options.clockSkewAlarmMs,
+    });
     this.writer = new IngestWriter({
       ...common,
       db: options.db,
@@ -99,6 +107,10 @@ export class MqttGateway {
           logger: options.logger,
           metrics: this.metrics,
           onDeviceAuthenticated: (deviceId, merchantId) => this.directory.remember(deviceId, merchantId),
+          onForbiddenPublish: (deviceId, topic, payload) =>
+            this.ingest.refuseForbidden(deviceId, topic, payload),
+          onOversizedPublish: (deviceId, topic, head, bytes) =>
+            this.ingest.refuseOversized(deviceId, topic, head, bytes),
         });
   }
 

@@ -14,6 +14,7 @@ export class MqttMetrics {
   readonly connections: Gauge;
   readonly devicesOnline: Gauge;
   readonly gaps: Counter;
+  readonly sequenceBackwards: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -81,6 +82,11 @@ export class MqttMetrics {
     this.gaps = new Counter({
       name: 'crema_ingest_sequence_gaps_total',
       help: 'Sequence gaps detected (records missing between two received ones)',
+      registers,
+    });
+    this.sequenceBackwards = new Counter({
+      name: 'crema_ingest_sequence_backwards_total',
+      help: 'Records whose sequence number was already used in the same ledger epoch (a ledger went backwards)',
       registers,
     });
   }

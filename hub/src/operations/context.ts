@@ -1,6 +1,6 @@
+import type { Clock } from '@crema/protocol';
 import { createUlidGenerator } from '@crema/protocol';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../config/clock';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 

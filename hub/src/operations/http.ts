@@ -7,7 +7,6 @@ import { TenantScope } from '../rbac/scope';
 import type { Actor, OpsContext } from './context';
 import type { OpsEvent } from './events/bus';
 import { withTransaction } from './shared/tx';
-import { operationsFor } from './wiring';
 
 /** What an operations change records: its audit entries and the live events sent after the commit. */
 export interface Outcome<T> {
@@ -31,7 +30,7 @@ export async function mutate<T>(
   deps: ApiDeps,
   change: (ctx: OpsContext) => Promise<Outcome<T>>,
 ): Promise<T> {
-  const ops = operationsFor(deps);
+  const ops = deps.operations;
   const outcome = await withTransaction(ops.ctx, async (txCtx) => {
     const out = await change(txCtx);
     for (const entry of out.audit) await deps.audit.record(txCtx.db, { ...auditActor(c), ...entry });

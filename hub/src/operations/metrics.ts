@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
-import { PENDING } from './commands/lifecycle';
+import { PENDING } from '../commands/lifecycle';
 import type { OpsContext } from './context';
 
 const DAY_MS = 86_400_000;

@@ -1,13 +1,12 @@
-import type { CommandProgress, CommandResult } from '@crema/protocol';
+import type { Clock, ClockTimer, CommandProgress, CommandResult } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { CommandDelivery } from '../commands/delivery';
+import { expireDueCommands } from '../commands/expiry';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 import type { FleetEvents } from '../fleet/events';
-import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import { syncDeviceAlarms } from './alarms/device-sync';
-import { CommandDelivery } from './commands/delivery';
-import { expireDueCommands } from './commands/expiry';
 import { createOpsContext, type OpsContext } from './context';
 import { OpsEventBus } from './events/bus';
 import { bridgeFleetEvents } from './events/fleet-bridge';
@@ -17,7 +16,7 @@ import type { SigningKey } from './recipes/signing-key';
 export interface OperationsOptions {
   db: Kysely<Database>;
   kind: DbKind;
-  clock: TimerClock;
+  clock: Clock;
   logger: Logger;
   signingKey: SigningKey;
   /** The ingest side's events; without them only the timer drives alarm/stock sync. */
@@ -35,8 +34,8 @@ export class Operations {
   readonly bus = new OpsEventBus();
   readonly signingKey: SigningKey;
   private readonly log: Logger;
-  private timer: TimerHandle | null = null;
-  private soon: TimerHandle | null = null;
+  private timer: ClockTimer | null = null;
+  private soon: ClockTimer | null = null;
   private running = false;
   private sweeping: Promise<void> | null = null;
   private offs: (() => void)[] = [];
@@ -45,11 +44,6 @@ export class Operations {
     this.ctx = createOpsContext(options.db, options.kind, options.clock);
     this.signingKey = options.signingKey;
     this.log = options.logger.child({ ns: 'hub:operations' });
-  }
-
-  /** The clock with timers the runtime schedules on (live streams use it for keep-alives). */
-  get timers(): TimerClock {
-    return this.options.clock;
   }
 
   start(): void {

@@ -1,6 +1,6 @@
+import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
 import type { Kysely, Selectable } from 'kysely';
-import type { Clock } from '../config/clock';
 import type { Database } from '../db/database';
 import type { MerchantsTable } from '../db/tables/core';
 import { HubError } from '../errors';

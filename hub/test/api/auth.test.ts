@@ -126,6 +126,22 @@ describe.each(BACKENDS)('admin auth on %s', (backend) => {
     expect(old.status).toBe(401);
   });
 
+  it('refuses a weak new password: common, patterned, or made of the own email', async () => {
+    const user = await t.addUser('viewer', t.fx.merchantA);
+    const local = user.email.split('@')[0] ?? '';
+    for (const newPassword of ['Password2024!', 'qwertyuiopasdf', `${local}-2026`]) {
+      const res = await t.request('POST', '/api/v1/auth/password', {
+        token: user.token,
+        body: { currentPassword: TEST_PASSWORD, newPassword },
+      });
+      expect(res.status, newPassword).toBe(400);
+      const problem = await res.json();
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      expect(problem.issues[0].path).toBe('newPassword');
+    }
+    expect((await login(user.email, TEST_PASSWORD)).status).toBe(200);
+  });
+
   describe('JWT attacks all get 401', () => {
     const attempt = async (token: string) => {
       const res = await t.request('GET', '/api/v1/devices', { token });
@@ -188,6 +204,25 @@ describe.each(BACKENDS)('admin auth on %s', (backend) => {
       expect((await attempt(await sign(secret))).status).toBe(200);
       expect((await attempt(await sign(secret, (j) => j.setAudience('someone-else')))).status).toBe(401);
       expect((await attempt(await sign(secret, (j) => j.setIssuer('evil-hub')))).status).toBe(401);
+    });
+
+    it('issued in the future', async () => {
+      const secret = (t.deps.tokens as unknown as { settings: { secret: Uint8Array } }).settings.secret;
+      const now = Math.floor(t.clock.now() / 1000);
+      const future = await sign(secret, (j) => j.setIssuedAt(now + 3600).setExpirationTime(now + 3900));
+      const r = await attempt(future);
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('AUTH_TOKEN_INVALID');
+    });
+
+    it('living longer than the configured access token lifetime', async () => {
+      const secret = (t.deps.tokens as unknown as { settings: { secret: Uint8Array } }).settings.secret;
+      const now = Math.floor(t.clock.now() / 1000);
+      // The test hub's maximum is 24 h: a year-long token signed with the right key is still refused.
+      const long = await sign(secret, (j) => j.setExpirationTime(now + 365 * 24 * 3600));
+      expect((await attempt(long)).status).toBe(401);
+      const withinLimit = await sign(secret, (j) => j.setExpirationTime(now + 24 * 3600));
+      expect((await attempt(withinLimit)).status).toBe(200);
     });
 
     it('missing, malformed and non-bearer credentials', async () => {

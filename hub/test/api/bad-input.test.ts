@@ -71,6 +71,22 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
       code: 'VALIDATION_FAILED',
     },
     {
+      name: 'common password',
+      method: 'POST',
+      path: '/api/v1/users',
+      body: { email: 'a@b.test', role: 'viewer', password: 'P@ssw0rd2024!' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'password made of the email',
+      method: 'POST',
+      path: '/api/v1/users',
+      body: { email: 'jonathan.barista@b.test', role: 'viewer', password: 'jonathan.barista 2026' },
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
       name: 'unknown role',
       method: 'POST',
       path: '/api/v1/users',
@@ -83,6 +99,14 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
       method: 'PATCH',
       path: '/api/v1/locations/LOC',
       body: {},
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
+    {
+      name: 'a patch carrying only the current password',
+      method: 'PATCH',
+      path: '/api/v1/users/SELF',
+      body: { currentPassword: 'correct horse battery staple' },
       status: 400,
       code: 'VALIDATION_FAILED',
     },
@@ -107,11 +131,15 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
     it(`${c.name} → ${c.status} ${c.code}, nothing stored changes`, async () => {
       const location = await t.addLocation(t.fx.merchantA);
       const before = await snapshot();
-      const res = await t.request(c.method, c.path.replace('LOC', location), {
-        token: t.fx.usersA.merchant_admin.token,
-        ...(c.raw === undefined ? {} : { rawBody: c.raw }),
-        ...(c.body === undefined ? {} : { body: c.body }),
-      });
+      const res = await t.request(
+        c.method,
+        c.path.replace('LOC', location).replace('SELF', t.fx.usersA.merchant_admin.id),
+        {
+          token: t.fx.usersA.merchant_admin.token,
+          ...(c.raw === undefined ? {} : { rawBody: c.raw }),
+          ...(c.body === undefined ? {} : { body: c.body }),
+        },
+      );
       expect(res.status).toBe(c.status);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       const problem = await res.json();
@@ -121,6 +149,26 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
       expect(await snapshot()).toEqual(before);
     });
   }
+
+  it('refuses a body that is not JSON with 415 UNSUPPORTED_MEDIA_TYPE, not 500', async () => {
+    const before = await snapshot();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const res = await t.request('POST', '/api/v1/locations', {
+        token: t.fx.usersA.merchant_admin.token,
+        rawBody: '{"name":"Sneaky"}',
+        headers: { 'content-type': type },
+      });
+      expect(res.status).toBe(415);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
+    }
+    const login = await t.request('POST', '/api/v1/auth/login', {
+      rawBody: 'email=a&password=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(login.status).toBe(415);
+    expect(await snapshot()).toEqual(before);
+  });
 
   it('refuses a body over the size limit with 413 PAYLOAD_TOO_LARGE', async () => {
     const before = await snapshot();

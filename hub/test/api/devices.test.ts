@@ -201,7 +201,7 @@ describe.each(BACKENDS)('devices API on %s', (backend) => {
     expect(lines[1234]?.startsWith('bulk-01233,')).toBe(true);
   });
 
-  it('updates name, model and location; shows the device state when a reader is present', async () => {
+  it('updates name, model and location; shows the state ingest recorded once the device spoke', async () => {
     const dev = await t.addDevice(t.fx.merchantA);
     const site = await t.addLocation(t.fx.merchantA);
     const res = await t.request('PATCH', `/api/v1/devices/${dev.id}`, {
@@ -210,12 +210,13 @@ describe.each(BACKENDS)('devices API on %s', (backend) => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ name: 'Renamed', model: 'CM-9', locationId: site });
-    t.deps.deviceState = async (id) => ({ online: true, id });
-    try {
-      const detail = await (await t.request('GET', `/api/v1/devices/${dev.id}`, { token: admin })).json();
-      expect(detail.state).toEqual({ online: true, id: dev.id });
-    } finally {
-      delete t.deps.deviceState;
-    }
+    const detail = async () => (await t.request('GET', `/api/v1/devices/${dev.id}`, { token: admin })).json();
+    expect((await detail()).state).toBeNull();
+    const seenAt = t.clock.now();
+    await t.deps.db.kysely
+      .insertInto('device_state')
+      .values({ device_id: dev.id, merchant_id: t.fx.merchantA, online: 1, last_seen_at: seenAt })
+      .execute();
+    expect((await detail()).state).toMatchObject({ online: true, lastSeenAt: seenAt, activeAlarms: [] });
   });
 });

@@ -60,6 +60,23 @@ describe.each(BACKENDS)('operational endpoints on %s', (backend) => {
     expect(doc.components.schemas.Problem).toBeDefined();
     const ui = await t.request('GET', '/api/docs');
     expect(ui.status).toBe(200);
-    expect(await ui.text()).toContain('/api/openapi.json');
+    expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const page = await ui.text();
+    // Offline-safe: the page names no other host, and every asset it names is served by the hub.
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const assets = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(assets).toEqual(
+      expect.arrayContaining(['/api/docs/swagger-ui-bundle.js', '/api/docs/swagger-ui.css']),
+    );
+    for (const asset of assets) {
+      const res = await t.request('GET', asset);
+      expect(res.status, asset).toBe(200);
+      expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(100);
+    }
+    const init = await (await t.request('GET', '/api/docs/init.js')).text();
+    expect(init).toContain('/api/openapi.json');
+    const bundle = await t.request('GET', '/api/docs/swagger-ui-bundle.js');
+    expect(bundle.headers.get('content-type')).toContain('javascript');
+    expect((await bundle.text()).length).toBeGreaterThan(500_000);
   });
 });

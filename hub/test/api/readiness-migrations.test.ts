@@ -1,8 +1,7 @@
-import pino from 'pino';
+import { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
-import { buildApiDeps } from '../../src/api/build-deps';
-import { ManualClock } from '../../src/config/clock';
+import { buildTestApiDeps } from '../support/api-deps';
 import { BACKENDS, openTestDb, type TestDb } from '../support/db';
 
 describe.each(BACKENDS)('readiness before migrations on %s', (backend) => {
@@ -15,12 +14,7 @@ describe.each(BACKENDS)('readiness before migrations on %s', (backend) => {
   });
 
   it('/readyz is 503 while migrations are pending, /healthz still 200', async () => {
-    const deps = buildApiDeps({
-      db: store.db,
-      clock: new ManualClock(),
-      logger: pino({ level: 'silent' }),
-      jwtSecret: new Uint8Array(32).fill(7),
-    });
+    const deps = buildTestApiDeps(store.db, new FakeClock());
     const app = createApp(deps);
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(503);

@@ -29,15 +29,19 @@ describe('embedded broker: credentials and topic ACL (real MQTT clients over TCP
     await store?.cleanup();
   });
 
-  it('refuses a device publishing under another device prefix and stores nothing', async () => {
+  it('refuses a device publishing under another device prefix, stores nothing and keeps it connected', async () => {
     const a = await TestDevice.connect(gateway.address, idA, secretA);
     const b = await TestDevice.connect(gateway.address, idB, secretB);
     const forged = a.telemetry();
-    const closed = new Promise<void>((resolve) => a.client.once('close', () => resolve()));
+    let closes = 0;
+    a.client.on('close', () => closes++);
     // Envelope names B and goes to B's topic: only the broker ACL can stop it.
     const asB = { ...forged, deviceId: idB };
-    a.client.publish(topicFor(idB, 'telemetry'), JSON.stringify(asB), { qos: 1 });
-    await closed; // aedes drops a client whose publish is not authorised
+    await a.client.publishAsync(topicFor(idB, 'telemetry'), JSON.stringify(asB), { qos: 1 });
+    // Answered on A's own ack topic, not by closing the connection (a persistent session would resend).
+    const ack = await a.waitForAck(forged.id);
+    expect(ack.rejected).toMatchObject([{ id: forged.id, code: 'TOPIC_FORBIDDEN' }]);
+    expect(closes).toBe(0);
     expect(await metricValue(gateway.registry, 'crema_mqtt_acl_denied_total', { action: 'publish' })).toBe(1);
     await gateway.writer.flush();
     const stored = await db.kysely.selectFrom('received_messages').selectAll().execute();
@@ -100,21 +104,64 @@ describe('embedded broker: credentials and topic ACL (real MQTT clients over TCP
     await expect(attempt).rejects.toThrow(/Bad username or password/i);
   });
 
-  it('drops a connection that announces a packet over the size limit, before buffering it', async () => {
+  it('refuses an MQTT 5 CONNECT with CONNACK 1 (unacceptable protocol version) and counts it', async () => {
+    const before = await metricValue(gateway.registry, 'crema_mqtt_auth_failures_total', {
+      reason: 'protocol_version',
+    });
+    const client = mqtt.connect(gateway.address, {
+      clientId: idA,
+      username: idA,
+      password: secretA,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
+    const err = await new Promise<Error & { code?: number }>((resolve) => client.once('error', resolve));
+    client.end(true);
+    expect(err.code).toBe(1);
+    await waitUntil(
+      async () =>
+        (await metricValue(gateway.registry, 'crema_mqtt_auth_failures_total', {
+          reason: 'protocol_version',
+        })) ===
+        before + 1,
+    );
+  });
+
+  it('skips a publish over the size limit unread, acknowledges it and answers it by id', async () => {
+    const device = await TestDevice.connect(gateway.address, idA, secretA);
+    let closes = 0;
+    device.client.on('close', () => closes++);
+    const metric = () =>
+      metricValue(gateway.registry, 'crema_ingest_rejected_total', { code: 'MESSAGE_TOO_LARGE' });
+    const before = await metric();
+    const record = device.telemetry();
+    const payload = `${JSON.stringify(record).slice(0, -1)},"pad":"${' '.repeat(3 * 1024 * 1024)}"}`;
+    // QoS 1: resolves on the PUBACK, which the broker sends although it never buffered the packet.
+    await device.client.publishAsync(topicFor(idA, 'telemetry'), payload, { qos: 1 });
+    const ack = await device.waitForAck(record.id);
+    expect(ack.rejected).toMatchObject([{ id: record.id, code: 'MESSAGE_TOO_LARGE' }]);
+    expect(await metric()).toBe(before + 1);
+    expect(closes).toBe(0);
+    await device.close();
+  });
+
+  it('drops a connection that announces any other packet over the size limit, before buffering it', async () => {
     const device = await TestDevice.connect(gateway.address, idA, secretA);
     const closed = new Promise<void>((resolve) => device.client.once('close', () => resolve()));
     const before = await metricValue(gateway.registry, 'crema_ingest_rejected_total', {
       code: 'MESSAGE_TOO_LARGE',
     });
-    device.client.publish(topicFor(idA, 'telemetry'), Buffer.alloc(3 * 1024 * 1024, 0x20), { qos: 0 });
+    // QoS 2 would need PUBREC/PUBREL for a packet the broker never read: it is not skipped.
+    device.client.publish(topicFor(idA, 'telemetry'), Buffer.alloc(3 * 1024 * 1024, 0x20), { qos: 2 });
     await closed;
     expect(
       await metricValue(gateway.registry, 'crema_ingest_rejected_total', { code: 'MESSAGE_TOO_LARGE' }),
     ).toBe(before + 1);
+    device.client.end(true); // no reconnect: the client would resend the QoS 2 packet
     // The broker is still there for everyone else.
     const again = await TestDevice.connect(gateway.address, idA, secretA);
     await again.close();
-    await device.close();
   });
 
   it('disconnects a connected device when it is revoked and refuses it afterwards', async () => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect';
 import type { FleetEventMap } from '../../src/fleet/events';
+import { SteppedClock } from '../support/clock';
 import { openTestDb, type TestDb } from '../support/db';
 import { TestDevice, waitUntil } from './support/device';
-import { registerDevice, SteppedClock, startGateway, type TestGateway } from './support/fleet';
+import { registerDevice, startGateway, type TestGateway } from './support/fleet';
 
 const run = Date.now().toString(36);
 

@@ -93,14 +93,14 @@ describe.each(BACKENDS)('ingest over MQTT on %s', (backend) => {
 
   it('refuses malformed, oversized, wrong-version, wrong-device and wrong-channel messages without crashing', async () => {
     const d = await device();
-    const before = async (code: string) =>
+    const rejectedSoFar = async (code: string) =>
       metricValue(gateway.registry, 'crema_ingest_rejected_total', { code });
     const start = {
-      json: await before('MALFORMED_JSON'),
-      large: await before('MESSAGE_TOO_LARGE'),
-      version: await before('UNSUPPORTED_VERSION'),
-      mismatch: await before('DEVICE_MISMATCH'),
-      invalid: await before('VALIDATION_FAILED'),
+      json: await rejectedSoFar('MALFORMED_JSON'),
+      large: await rejectedSoFar('MESSAGE_TOO_LARGE'),
+      version: await rejectedSoFar('UNSUPPORTED_VERSION'),
+      mismatch: await rejectedSoFar('DEVICE_MISMATCH'),
+      invalid: await rejectedSoFar('VALIDATION_FAILED'),
     };
     await d.sendRaw(topicFor(d.deviceId, 'telemetry'), '{"v":"1.0",');
     await d.sendRaw(topicFor(d.deviceId, 'telemetry'), Buffer.alloc(1024 * 1024 + 10, 0x20));
@@ -124,11 +124,11 @@ describe.each(BACKENDS)('ingest over MQTT on %s', (backend) => {
         expect.objectContaining({ id: misplaced.id, code: 'VALIDATION_FAILED' }),
       ]),
     );
-    expect(await before('MALFORMED_JSON')).toBe(start.json + 1);
-    expect(await before('MESSAGE_TOO_LARGE')).toBe(start.large + 1);
-    expect(await before('UNSUPPORTED_VERSION')).toBe(start.version + 1);
-    expect(await before('DEVICE_MISMATCH')).toBe(start.mismatch + 1);
-    expect(await before('VALIDATION_FAILED')).toBe(start.invalid + 1);
+    expect(await rejectedSoFar('MALFORMED_JSON')).toBe(start.json + 1);
+    expect(await rejectedSoFar('MESSAGE_TOO_LARGE')).toBe(start.large + 1);
+    expect(await rejectedSoFar('UNSUPPORTED_VERSION')).toBe(start.version + 1);
+    expect(await rejectedSoFar('DEVICE_MISMATCH')).toBe(start.mismatch + 1);
+    expect(await rejectedSoFar('VALIDATION_FAILED')).toBe(start.invalid + 1);
     // Only the valid record was stored.
     expect(await count('received_messages', d.deviceId)).toBe(1);
     expect(gateway.ready()).toBe(true);

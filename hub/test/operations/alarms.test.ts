@@ -1,5 +1,5 @@
+import type { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/config/clock';
 import type { Db } from '../../src/db/connect';
 import { syncDeviceAlarms } from '../../src/operations/alarms/device-sync';
 import { AlarmService } from '../../src/operations/alarms/service';
@@ -16,7 +16,7 @@ describe.each(backends)('alarms on %s', (kind) => {
   let store: TestDb;
   let db: Db;
   let ctx: OpsContext;
-  let clock: ManualClock;
+  let clock: FakeClock;
   let alarms: AlarmService;
 
   const active = (device: string, merchant: string, code: string, severity: string, raisedAt: number) =>
@@ -73,7 +73,7 @@ describe.each(backends)('alarms on %s', (kind) => {
     await expect(alarms.clear(m1, ops, jam!.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
     expect((await syncDeviceAlarms(ctx)).raised).toEqual([]);
     await inactive('m1-dev-1', 'grinder_jam');
-    clock.advance(60_000);
+    await clock.advance(60_000);
     await active('m1-dev-1', 'm1', 'grinder_jam', 'critical', clock.now());
     expect((await syncDeviceAlarms(ctx)).raised.map((a) => a.code)).toEqual(['grinder_jam']);
   });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetEvents } from '../../src/fleet/events';
 import { bridgeFleetEvents } from '../../src/operations/events/fleet-bridge';
-import { operationsFor } from '../../src/operations/wiring';
 import { createTestApi, type TestApi } from '../support/api';
 
 /** Reads an SSE response until it closes and returns its events. */
@@ -28,7 +27,7 @@ describe('live events (SSE)', () => {
 
   it('streams fleet and operations events of the caller’s merchant only', async () => {
     const fleet = new FleetEvents();
-    const ops = operationsFor(t.deps);
+    const ops = t.deps.operations;
     const off = bridgeFleetEvents(fleet, ops.bus);
     const open = (token: string) => t.request('GET', '/api/v1/events?durationMs=300', { token });
     const [a, b, sa] = await Promise.all([
@@ -59,7 +58,7 @@ describe('live events (SSE)', () => {
   });
 
   it('filters by type prefix and needs device:read', async () => {
-    const ops = operationsFor(t.deps);
+    const ops = t.deps.operations;
     const res = t.request('GET', '/api/v1/events?durationMs=200&types=alarm.', {
       token: t.fx.usersA.viewer.token,
     });

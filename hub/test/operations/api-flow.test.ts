@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandDelivery } from '../../src/operations/commands/delivery';
-import { operationsFor } from '../../src/operations/wiring';
+import { CommandDelivery } from '../../src/commands/delivery';
+import { UNSENT } from '../../src/commands/lifecycle';
+import { pendingCommands } from '../../src/commands/pending';
 import { createTestApi, type TestApi } from '../support/api';
 import { BACKENDS } from '../support/db';
 import { ApiSeed } from './support/api-seed';
@@ -155,10 +156,10 @@ describe.each(BACKENDS)('operations API flow on %s', (backend) => {
     const { batch } = await sent.json();
     expect(batch.counts).toEqual({ queued: 2 });
 
-    const ctx = operationsFor(t.deps).ctx;
+    const ctx = t.deps.operations.ctx;
     const delivery = new CommandDelivery(ctx);
-    const [cmdA] = await delivery.nextCommandsFor(a.id);
-    await delivery.markDelivered(a.id, [cmdA!.commandId]);
+    const [cmdA] = await pendingCommands(ctx, a.id, UNSENT, 20);
+    await delivery.markDelivered([cmdA!.commandId]);
     await delivery.applyResult(a.id, {
       commandId: cmdA!.commandId,
       status: 'failed',
@@ -166,7 +167,7 @@ describe.each(BACKENDS)('operations API flow on %s', (backend) => {
       at: t.clock.now(),
     });
     t.clock.advance(60_000);
-    await operationsFor(t.deps).sweep();
+    await t.deps.operations.sweep();
     const status = await (
       await t.request('GET', `/api/v1/command-batches/${batch.id}`, { token: t.fx.usersA.viewer.token })
     ).json();

@@ -1,6 +1,6 @@
+import { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordHasher } from '../../src/auth/passwords';
-import { ManualClock } from '../../src/config/clock';
 import { generateDemo } from '../../src/demo/generate';
 import { verifyRecipeBundle } from '../../src/operations/recipes/bundle';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
@@ -20,7 +20,7 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
       store.db,
       { devices: 12, orders: 300, merchants: 2, seed: 7, faultRate: 0.5 },
       {
-        clock: new ManualClock(Date.UTC(2026, 4, 20, 15)),
+        clock: new FakeClock(Date.UTC(2026, 4, 20, 15)),
         passwords: new PasswordHasher({ N: 2 ** 10, r: 8, p: 1 }),
         signingKey: key,
       },

@@ -1,5 +1,5 @@
+import type { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManualClock } from '../../src/config/clock';
 import type { Db } from '../../src/db/connect';
 import { AlarmService } from '../../src/operations/alarms/service';
 import type { OpsContext } from '../../src/operations/context';
@@ -28,7 +28,7 @@ describe.each(backends)('materials on %s', (kind) => {
   let store: TestDb;
   let db: Db;
   let ctx: OpsContext;
-  let clock: ManualClock;
+  let clock: FakeClock;
   let catalog: CatalogService;
   let bins: BinService;
   let alarms: AlarmService;
@@ -131,7 +131,7 @@ describe.each(backends)('materials on %s', (kind) => {
         })
         .onConflict((oc) => oc.columns(['device_id', 'material']).doUpdateSet({ level, at: clock.now() }))
         .execute();
-    clock.advance(1000);
+    await clock.advance(1000);
     await report('m1-dev-1', 'beans', 250, 2000);
     await report('m1-dev-2', 'milk', 1500, 2000);
     const first = await syncMaterialLevels(ctx);
@@ -150,7 +150,7 @@ describe.each(backends)('materials on %s', (kind) => {
     ]);
     expect((await alarms.list(m2, { status: 'open' })).total).toBe(0);
 
-    clock.advance(1000);
+    await clock.advance(1000);
     const { restock, bin } = await bins.restock(m1, ops, 'm1-dev-1', 'beans', { note: 'refilled' });
     expect([restock.levelBefore, restock.levelAfter, restock.quantity]).toEqual([250, 2000, 1750]);
     expect(bin.low).toBe(false);

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandDelivery } from '../../src/commands/delivery';
+import { UNSENT } from '../../src/commands/lifecycle';
+import { pendingCommands } from '../../src/commands/pending';
 import type { Db } from '../../src/db/connect';
-import { CommandDelivery } from '../../src/operations/commands/delivery';
 import type { OpsContext } from '../../src/operations/context';
 import { verifyRecipeBundle } from '../../src/operations/recipes/bundle';
 import { RecipeService } from '../../src/operations/recipes/service';
@@ -70,7 +72,7 @@ describe.each(backends)('recipes on %s', (kind) => {
     noCup.recipes[0]!.steps.shift();
     await expect(recipes.create(m1, admin, noCup)).rejects.toThrow();
     const badPrice = sampleMenu();
-    badPrice.prices.items.push({ recipeId: 'flat-white', size: 'L', amount: 1 });
+    badPrice.prices.items.push({ recipeId: 'flat_white', size: 'S', amount: 1 });
     await expect(recipes.create(m1, admin, badPrice)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((await recipes.list(m1, {})).total).toBe(2);
   });
@@ -93,11 +95,11 @@ describe.each(backends)('recipes on %s', (kind) => {
       code: 'NOT_FOUND',
     });
     const delivery = new CommandDelivery(ctx);
-    const [cmd] = await delivery.nextCommandsFor('m1-dev-3');
+    const [cmd] = await pendingCommands(ctx, 'm1-dev-3', UNSENT, 20);
     expect(cmd?.kind).toBe('install_recipes');
     if (cmd?.kind === 'install_recipes')
       expect(verifyRecipeBundle(key.publicKeyPem, cmd.params.bundle)).toBe(true);
-    await delivery.markDelivered('m1-dev-3', [cmd!.commandId]);
+    await delivery.markDelivered([cmd!.commandId]);
     const assignments = await recipes.listAssignments(m1, latest!.id);
     expect(assignments.map((a) => [a.targetType, a.rollout])).toEqual([
       ['device', { delivered: 1 }],

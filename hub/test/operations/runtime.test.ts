@@ -1,53 +1,22 @@
-import { makeEnvelope, type RecordEnvelope } from '@crema/protocol';
+import { FakeClock, makeEnvelope, type RecordEnvelope } from '@crema/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/config/clock';
+import { CommandService } from '../../src/commands/service';
 import type { Db } from '../../src/db/connect';
 import { FleetEvents } from '../../src/fleet/events';
-import type { TimerClock } from '../../src/mqtt/clock';
 import { AlarmService } from '../../src/operations/alarms/service';
-import { CommandService } from '../../src/operations/commands/service';
 import type { OpsEvent } from '../../src/operations/events/bus';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
 import { Operations } from '../../src/operations/runtime';
 import { BACKENDS, openTestDb, type TestDb } from '../support/db';
 import { seedTenants, T0 } from './support/fixtures';
 
-/** Timers that fire only when the test says so, on a manual clock. */
-class FakeTimers implements TimerClock {
-  readonly clock = new ManualClock(T0);
-  private pending = new Map<number, { at: number; fn: () => void }>();
-  private next = 0;
-  now = () => this.clock.now();
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = this.next++;
-    this.pending.set(id, { at: this.clock.now() + ms, fn });
-    return { id };
-  };
-  clearTimeout = (t: { id: unknown }) => {
-    this.pending.delete(t.id as number);
-  };
-  /** Moves time and runs what fell due. */
-  advance(ms: number): void {
-    this.clock.advance(ms);
-    for (const [id, t] of [...this.pending]) {
-      if (t.at <= this.clock.now()) {
-        this.pending.delete(id);
-        t.fn();
-      }
-    }
-  }
-  get scheduled(): number {
-    return this.pending.size;
-  }
-}
-
 const m1 = { merchantId: 'm1' };
 
 describe.each(BACKENDS)('operations runtime on %s', (kind) => {
   let store: TestDb;
   let db: Db;
-  let timers: FakeTimers;
+  let timers: FakeClock;
   let ops: Operations;
   let fleet: FleetEvents;
   const published: OpsEvent[] = [];
@@ -56,7 +25,7 @@ describe.each(BACKENDS)('operations runtime on %s', (kind) => {
     store = await openTestDb(kind);
     db = store.db;
     await seedTenants(db);
-    timers = new FakeTimers();
+    timers = new FakeClock(T0);
     fleet = new FleetEvents();
     ops = new Operations({
       db: db.kysely,
@@ -65,7 +34,7 @@ describe.each(BACKENDS)('operations runtime on %s', (kind) => {
       logger: pino({ level: 'silent' }),
       signingKey: SigningKey.generate(),
       fleetEvents: fleet,
-      sweepIntervalMs: 5000,
+      sweepIntervalMs: 60_000,
     });
     ops.bus.subscribe((e) => published.push(e));
     ops.start();
@@ -129,7 +98,8 @@ describe.each(BACKENDS)('operations runtime on %s', (kind) => {
         },
       ),
     );
-    timers.advance(100);
+    // A stored alarm asks for a sweep soon (100 ms), long before the periodic one.
+    await timers.advance(100);
     await ops.sweep();
     const alarms = await new AlarmService(ops.ctx).list(m1, { status: 'open' });
     expect(alarms.items.map((a) => a.code)).toEqual(['door_open']);
@@ -141,9 +111,9 @@ describe.each(BACKENDS)('operations runtime on %s', (kind) => {
       { userId: 'u' },
       { kind: 'unlock', ttlMs: 10_000, target: { deviceIds: ['m1-dev-3'] } },
     );
-    timers.advance(10_000);
-    await ops.sweep();
-    expect((await svc.get(m1, commands[0]!.id)).status).toBe('expired');
-    expect(timers.scheduled).toBeGreaterThan(0);
+    // The periodic sweep (60 s after start) is past the command's 10 s time-to-live.
+    await timers.advance(60_000);
+    await expect.poll(async () => (await svc.get(m1, commands[0]!.id)).status).toBe('expired');
+    await expect.poll(() => timers.pending()).toBeGreaterThan(0);
   });
 });

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import { createApp } from '../../src/api/app';
-import { buildApiDeps } from '../../src/api/build-deps';
 import type { ApiDeps } from '../../src/api/deps';
 import type { HubApp } from '../../src/api/env';
 import type { Principal } from '../../src/auth/principal';
 import { hashSecret, type ScryptParams } from '../../src/auth/scrypt';
-import { ManualClock } from '../../src/config/clock';
 import { generateDeviceSecret, hashDeviceSecret } from '../../src/devices/credentials';
 import { ROLES, type Role } from '../../src/rbac/permissions';
+import { buildTestApiDeps } from './api-deps';
+import { SteppedClock } from './clock';
 import { type Backend, openTestDb } from './db';
 
 /** Cheap scrypt for fixtures; production parameters are exercised by the password tests. */
@@ -42,7 +41,7 @@ export interface TestResponse extends Response {
 export interface TestApi {
   app: HubApp;
   deps: ApiDeps;
-  clock: ManualClock;
+  clock: SteppedClock;
   fx: TestFixture;
   request(
     method: string,
@@ -70,12 +69,8 @@ const uid = () => randomBytes(5).toString('hex');
 
 export async function createTestApi(backend: Backend): Promise<TestApi> {
   const store = await openTestDb(backend);
-  const clock = new ManualClock(Date.UTC(2026, 5, 1));
-  const deps = buildApiDeps({
-    db: store.db,
-    clock,
-    logger: pino({ level: 'silent' }),
-    jwtSecret: randomBytes(32),
+  const clock = new SteppedClock(Date.UTC(2026, 5, 1));
+  const deps = buildTestApiDeps(store.db, clock, {
     passwordParams: TEST_PASSWORD_PARAMS,
     // Long enough that tests moving the clock (throttle windows) do not expire the fixture tokens.
     accessTtlMs: 24 * 3600_000,

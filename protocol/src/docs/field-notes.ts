@@ -7,8 +7,10 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
     v: 'Protocol version `major.minor` of the sender',
     id: 'ULID of this message: unique, sortable by time; the hub de-duplicates on it',
     deviceId: 'The device the message is from (uplink) or for (downlink); must match the topic',
-    seq: 'Per-device record number, contiguous from 1; `0` for messages that are not records',
+    seq: 'Per-device record number, contiguous from 1 within an epoch; `0` for messages that are not records',
     ts: 'When the message was created, ms since the Unix epoch',
+    epoch:
+      'Optional (since 1.1): ULID of the device ledger. A new epoch (ledger reset) restarts `seq` at 1; the hub tracks sequences per (device, epoch) and raises a fleet event when it changes',
     type: 'Message type; selects the body schema',
   },
   birth: {
@@ -77,7 +79,8 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
   },
   ack: {
     ids: 'Record ids durably stored: delete them from the outbox',
-    rejected: 'Records refused for good: delete them, never resend',
+    rejected:
+      'Messages refused for good, with their code: delete such records, never resend; a `batch` id here means none of its records was looked at',
     'rejected[].code': 'Error code from the catalogue',
   },
   'command:rinse': { cycles: 'Rinse cycles to run' },

@@ -62,9 +62,44 @@ export function renderBrewer(): string {
     { kind: 'reply', id: 0x2b, verb: 'ERR', args: { code: 'EMPTY', fault: 'beans_empty' } },
     { kind: 'event', id: 0x12, verb: 'FAULT', args: { code: 'beans_empty' } },
   ]);
-  return [renderDialect(BrewerDescription), '', faults.join('\n'), '', 'Example exchange:', '', example].join(
-    '\n',
-  );
+  return [
+    renderDialect(BrewerDescription),
+    '',
+    faults.join('\n'),
+    '',
+    'Example exchange:',
+    '',
+    example,
+    '',
+    BAD_REQUEST_RULE,
+    '',
+    badRequests(),
+  ].join('\n');
+}
+
+/** The answer to a bad request, in words; the example below it is what a device sends. */
+export const BAD_REQUEST_RULE =
+  'A request whose id can be read but whose verb is unknown (`LINE_UNKNOWN_VERB`) or whose arguments are ' +
+  'wrong (`VALIDATION_FAILED`) is answered `ERR code=BAD_ARGS`, with `msg` starting with that failure code and ' +
+  'a colon. Any other bad line (checksum, framing, length) is dropped without a reply: the sender times out.';
+
+function badRequests(): string {
+  return exchange([
+    { kind: 'request', id: 0x31, verb: 'BREW', args: { ml: '40' } },
+    {
+      kind: 'reply',
+      id: 0x31,
+      verb: 'ERR',
+      args: { code: 'BAD_ARGS', msg: 'VALIDATION_FAILED: BREW: temp_c is required' },
+    },
+    { kind: 'request', id: 0x32, verb: 'FROTH', args: {} },
+    {
+      kind: 'reply',
+      id: 0x32,
+      verb: 'ERR',
+      args: { code: 'BAD_ARGS', msg: 'LINE_UNKNOWN_VERB: request FROTH' },
+    },
+  ]);
 }
 
 export function renderPayment(): string {

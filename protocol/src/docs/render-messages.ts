@@ -104,10 +104,15 @@ const HttpEndpoints: Record<
 > = {
   records: {
     method: 'POST',
-    body: 'a `batch` envelope',
-    answer: '200 with an `ack` body (the same ids/rejected semantics as over MQTT)',
+    body: 'a `batch` envelope, at most `largeMessageBytes`',
+    answer:
+      '200 with an `ack` body (the same ids/rejected semantics as over MQTT); 503 `UNAVAILABLE` when nothing was stored in time (send again later)',
   },
-  messages: { method: 'POST', body: 'any uplink envelope that is not a record', answer: '202, empty body' },
+  messages: {
+    method: 'POST',
+    body: '`birth`, `death`, `heartbeat` or `command_progress`, at most `messageBytes`',
+    answer: '202, empty body',
+  },
   commands: {
     method: 'GET',
     body: '(none)',

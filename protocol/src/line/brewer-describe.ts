@@ -17,7 +17,7 @@ export const BrewerDescription: DialectDescription<
     STATUS: {
       args: '',
       reply:
-        '`state` (idle/busy/fault), `temp_c`, `bar`, `water_ml`, `beans_g`, `milk_ml`, `cups`, `waste_pct`, `cup` (0/1), `door` (open/closed), `faults` (`:`-separated, empty when none)',
+        '`state` (idle/busy/fault), `temp_c`, `bar`, `water_ml`, `beans_g`, `milk_ml`, `cups`, `waste_pct`, `cup` (0/1), `door` (open/closed), `faults` (`:`-separated; always sent, empty when none)',
       errors: '',
     },
     HEAT: { args: 'temp_c', reply: '`temp_c` (reached)', errors: 'FAULT fault=boiler_overheat, BAD_ARGS' },
@@ -61,13 +61,18 @@ export const BrewerDescription: DialectDescription<
     },
     ERR: {
       args: 'code [fault] [msg]',
-      reply: 'The request failed; `code` is one of the brewer error codes',
+      reply:
+        'The request failed; `code` is one of the brewer error codes, `msg` free text (percent-encoded like any value)',
       errors: '',
     },
   },
   event: {
     READY: { args: 'fw model', reply: 'Sent at power-up and after the link is restored', errors: '' },
-    PROGRESS: { args: 'op pct', reply: 'A long step (`op` is its verb) is `pct` percent done', errors: '' },
+    PROGRESS: {
+      args: 'op pct',
+      reply: 'A long step is `pct` percent done; `op` is its verb as requested, e.g. `BREW`',
+      errors: '',
+    },
     FAULT: { args: 'code', reply: 'A fault was raised (`code` is a brewer fault)', errors: '' },
     CLEAR: { args: 'code', reply: 'A fault cleared', errors: '' },
     CUP: { args: 'state (present/removed)', reply: 'A cup was placed or taken away', errors: '' },
@@ -75,7 +80,7 @@ export const BrewerDescription: DialectDescription<
   },
   errors: {
     BUSY: 'A long step is running; only PING, STATUS, INFO and STOP are served meanwhile',
-    BAD_ARGS: 'Arguments missing or out of range',
+    BAD_ARGS: 'Arguments missing or out of range, or a verb the device does not know',
     NO_CUP: 'No cup under the spout (or the dropper failed)',
     DOOR_OPEN: 'The service door is open',
     FAULT: 'A hardware fault stopped the step; `fault` names it',

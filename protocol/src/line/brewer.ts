@@ -64,7 +64,10 @@ export const BrewerReplyArgs = {
 
 export const BrewerEventArgs = {
   READY: z.object({ fw: z.string(), model: z.string() }).strict(),
-  PROGRESS: z.object({ op: z.string(), pct: num }).strict(),
+  /** `op` is the verb of the running step, as it was requested (`BREW`, not `brew`). */
+  PROGRESS: z
+    .object({ op: z.enum(Object.keys(BrewerRequestArgs) as [BrewerVerb, ...BrewerVerb[]]), pct: num })
+    .strict(),
   FAULT: z.object({ code: BrewerFaultSchema }).strict(),
   CLEAR: z.object({ code: BrewerFaultSchema }).strict(),
   CUP: z.object({ state: z.enum(['present', 'removed']) }).strict(),

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isErrorCode, ProtocolError } from '../errors';
-import { BrewerDialect, BrewerErrorSchema, BrewerFaultSchema, type BrewerVerb } from './brewer';
+import {
+  BrewerDialect,
+  BrewerErrorSchema,
+  BrewerFaultSchema,
+  BrewerRequestArgs,
+  type BrewerVerb,
+} from './brewer';
 import { type Dialect, decodeFrame, encodeFrame, type Frame, type FrameKind, LineSplitter } from './frame';
 import { PaymentDialect, PaymentErrorSchema, PaymentTxnStateSchema, type PaymentVerb } from './payment';
 
@@ -67,7 +73,7 @@ const brewer: Record<FrameKind, Record<string, Args>> = {
   },
   event: {
     READY: args({ fw: text(0, 20), model: text(0, 20) }),
-    PROGRESS: args({ op: text(0, 10), pct: num }),
+    PROGRESS: args({ op: oneOf(Object.keys(BrewerRequestArgs)), pct: num }),
     FAULT: args({ code: oneOf(BrewerFaultSchema.options) }),
     CLEAR: args({ code: oneOf(BrewerFaultSchema.options) }),
     CUP: args({ state: oneOf(['present', 'removed']) }),

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../errors';
 import { Limits } from '../limits';
 import { BrewerDialect, BrewerStatusSchema } from './brewer';
 import { crc16, crc16Hex } from './crc16';
-import { type Dialect, decodeFrame, encodeFrame, type Frame, LineSplitter } from './frame';
+import { clipValue, type Dialect, decodeFrame, encodeFrame, type Frame, LineSplitter } from './frame';
 import { PaymentDialect } from './payment';
 
 function expectCode(line: string, code: ErrorCode, dialect: Dialect = BrewerDialect) {
@@ -255,5 +255,19 @@ describe('LineSplitter', () => {
       { error: 'LINE_TOO_LONG' },
       { line: a.trimEnd() },
     ]);
+  });
+});
+
+describe('clipValue', () => {
+  it('cuts free text so that its encoded form fits one value, keeping the start and whole escapes', () => {
+    const text = `VALIDATION_FAILED: ${'é '.repeat(40)}`;
+    const clipped = clipValue(text);
+    expect(text.startsWith(clipped)).toBe(true);
+    const line = encodeFrame({ kind: 'reply', id: 1, verb: 'ERR', args: { code: 'BAD_ARGS', msg: clipped } });
+    const value = / msg=(\S+)\*/.exec(line)?.[1] ?? '';
+    expect(value.length).toBeLessThanOrEqual(96);
+    expect(value.length).toBeGreaterThan(90);
+    expect(decodeURIComponent(value)).toBe(clipped);
+    expect(clipValue('short text')).toBe('short text');
   });
 });

@@ -47,6 +47,22 @@ export function encodeFrame(frame: Frame): string {
   return line;
 }
 
+/**
+ * Free text (`msg`) cut to fit one value: at most 96 characters once percent-encoded, never splitting a
+ * character's escape. What is cut is the end of the text, so the start (e.g. an error code) survives.
+ */
+export function clipValue(text: string, max = MAX_VALUE): string {
+  let out = '';
+  let length = 0;
+  for (const ch of text) {
+    const encoded = encodeValue(ch).length;
+    if (length + encoded > max) break;
+    out += ch;
+    length += encoded;
+  }
+  return out;
+}
+
 function encodeValue(v: string): string {
   return v.replace(/[^A-Za-z0-9._:-]/gu, (ch) =>
     Array.from(new TextEncoder().encode(ch), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(

@@ -4,7 +4,8 @@ import { Limits } from '../limits';
 
 /**
  * Application-level acknowledgement: the hub sends it only after the records are durably stored.
- * `rejected` records were refused for good (invalid); the device drops them and must not resend.
+ * `rejected` messages were refused for good (invalid, too large, forbidden topic…); the device drops such
+ * records and must not resend them. A refused `batch` is named by its own id: none of its records was read.
  */
 export const AckSchema = z.object({
   ids: z.array(UlidSchema).max(Limits.ackIds),

@@ -19,9 +19,14 @@ const headerShape = {
   /** ULID: unique and sortable; the hub de-duplicates on it. */
   id: UlidSchema,
   deviceId: DeviceIdSchema,
-  /** Per-device record sequence, contiguous from 1; 0 for messages that are not records. */
+  /** Per-device record sequence, contiguous from 1 within an epoch; 0 for messages that are not records. */
   seq: z.number().int().min(0),
   ts: TimestampSchema,
+  /**
+   * The ledger epoch (since 1.1): a ULID minted with each new device ledger. `seq` restarts at 1 in a new
+   * epoch, so the receiver tracks sequences per (device, epoch). Absent from older senders.
+   */
+  epoch: UlidSchema.optional(),
 };
 
 export const EnvelopeHeaderSchema = z.object({ ...headerShape, type: z.string().min(1).max(32) });
@@ -45,7 +50,16 @@ export const EnvelopeSchema = z.discriminatedUnion(
 );
 
 export type Envelope<T extends MessageType = MessageType> = {
-  [K in T]: { v: string; id: string; deviceId: string; seq: number; ts: number; type: K; body: BodyOf<K> };
+  [K in T]: {
+    v: string;
+    id: string;
+    deviceId: string;
+    seq: number;
+    ts: number;
+    epoch?: string;
+    type: K;
+    body: BodyOf<K>;
+  };
 }[T];
 export type RecordEnvelope = Envelope<RecordType>;
 
@@ -59,7 +73,7 @@ export const RecordEnvelopeSchema = z.discriminatedUnion(
 
 export function makeEnvelope<T extends MessageType>(
   type: T,
-  fields: { id: string; deviceId: string; seq?: number; ts: number },
+  fields: { id: string; deviceId: string; seq?: number; ts: number; epoch?: string },
   body: BodyOf<T>,
 ): Envelope<T> {
   return {
@@ -68,6 +82,7 @@ export function makeEnvelope<T extends MessageType>(
     deviceId: fields.deviceId,
     seq: fields.seq ?? 0,
     ts: fields.ts,
+    ...(fields.epoch !== undefined ? { epoch: fields.epoch } : {}),
     type,
     body,
   } as Envelope<T>;
@@ -115,26 +130,50 @@ export function validateEnvelope(value: unknown): Decoded<Envelope> {
   if (!Object.hasOwn(MessageCatalog, header.data.type)) {
     return rejected('UNKNOWN_MESSAGE_TYPE', `type ${header.data.type}`);
   }
+  // A record without a number could never be ordered, de-duplicated or checked for gaps.
+  if (MessageCatalog[header.data.type as MessageType].record && header.data.seq < 1) {
+    return rejected('VALIDATION_FAILED', `seq: a ${header.data.type} record is numbered from 1`);
+  }
   const full = EnvelopeSchema.safeParse(value);
   if (!full.success) return rejected('VALIDATION_FAILED', z.prettifyError(full.error), full.error.issues);
   return decoded(full.data as Envelope);
 }
 
+/** A refused batch record, with the number and epoch it carried when readable (so its slot is accounted). */
+export type RefusedRecord = {
+  id?: string;
+  seq?: number;
+  epoch?: string;
+  deviceId?: string;
+  error: ProtocolError;
+};
+
 /** Decodes a batch body's records one by one: good ones and coded rejections, so one bad record spoils nothing. */
-export function splitBatch(records: unknown[]): {
-  good: RecordEnvelope[];
-  bad: { id?: string; error: ProtocolError }[];
-} {
+export function splitBatch(records: unknown[]): { good: RecordEnvelope[]; bad: RefusedRecord[] } {
   const good: RecordEnvelope[] = [];
-  const bad: { id?: string; error: ProtocolError }[] = [];
+  const bad: RefusedRecord[] = [];
   for (const record of records) {
     const result = validateEnvelope(record);
-    const id =
-      typeof (record as { id?: unknown })?.id === 'string' ? (record as { id: string }).id : undefined;
-    if (!result.ok) bad.push({ id, error: result.error });
-    else if (!MessageCatalog[result.value.type].record) {
-      bad.push({ id, error: new ProtocolError('VALIDATION_FAILED', `${result.value.type} is not a record`) });
-    } else good.push(result.value as RecordEnvelope);
+    if (result.ok && MessageCatalog[result.value.type].record) {
+      good.push(result.value as RecordEnvelope);
+      continue;
+    }
+    const error = result.ok
+      ? new ProtocolError('VALIDATION_FAILED', `${result.value.type} is not a record`)
+      : result.error;
+    bad.push({ ...readableHeader(record), error });
   }
   return { good, bad };
+}
+
+/** What can be read of a refused message's header (id, record number, epoch, device), never throwing. */
+export function readableHeader(record: unknown): Omit<RefusedRecord, 'error'> {
+  if (record === null || typeof record !== 'object') return {};
+  const r = (record ?? {}) as { id?: unknown; seq?: unknown; epoch?: unknown; deviceId?: unknown };
+  return {
+    ...(typeof r.id === 'string' ? { id: r.id } : {}),
+    ...(Number.isSafeInteger(r.seq) && (r.seq as number) >= 1 ? { seq: r.seq as number } : {}),
+    ...(UlidSchema.safeParse(r.epoch).success ? { epoch: r.epoch as string } : {}),
+    ...(typeof r.deviceId === 'string' ? { deviceId: r.deviceId } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import type { BrewerError, BrewerFault, BrewerStatus, BrewerVerb } from '@crema/protocol';
 import { AgentError } from '../../errors';
+import type { IdentityRefusal } from '../line/identity';
 import type { Brewer, BrewerEvent, BrewerRequestOptions } from './types';
 
 /**
@@ -9,6 +10,7 @@ import type { Brewer, BrewerEvent, BrewerRequestOptions } from './types';
  */
 export class FakeBrewer implements Brewer {
   connected = true;
+  refusal: IdentityRefusal | undefined;
   readonly requests: Array<{ verb: BrewerVerb; args: Record<string, string | number | boolean> }> = [];
   readonly state: BrewerStatus = {
     state: 'idle',
@@ -64,7 +66,7 @@ export class FakeBrewer implements Brewer {
     }
     if (this.hang?.verb === verb) {
       const pct = this.hang.progressPct;
-      if (pct !== undefined) this.emit({ type: 'progress', op: verb.toLowerCase(), pct });
+      if (pct !== undefined) this.emit({ type: 'progress', op: verb, pct });
       await new Promise<never>((_resolve, reject) => {
         this.stopHang = () =>
           reject(new AgentError('BREWER_REJECTED', 'aborted', { details: { code: 'ABORTED', verb } }));

@@ -12,14 +12,24 @@ import {
 import { AgentError } from '../../errors';
 import { LineClient } from '../line/client';
 import { LineDevice, type LineDeviceOptions } from '../line/device';
+import { type DeviceIdentity, type IdentityMemory, identityFromInfo } from '../line/identity';
 import type { Brewer, BrewerEvent, BrewerRequestOptions } from './types';
 
-export type SerialBrewerOptions = LineDeviceOptions & { retries?: number };
+export type SerialBrewerOptions = LineDeviceOptions & {
+  retries?: number;
+  /** The brewer this machine was set up with; otherwise the first one that answers INFO is pinned. */
+  identity?: DeviceIdentity;
+  /** Keeps the pinned brewer across agent restarts (used when `identity` is not given). */
+  memory?: IdentityMemory;
+};
 
 /** What an ERR reply from the brewer carried, in AgentError `details`. */
 export type BrewerRejection = { code: BrewerError; fault?: BrewerFault; msg?: string; verb: BrewerVerb };
 
-/** The brewer controller over its line protocol (serial device or TCP gateway). */
+/**
+ * The brewer controller over its line protocol (serial device or TCP gateway). Every (re)connect starts with
+ * INFO; a brewer with another serial or model than the first one seen is refused.
+ */
 export class SerialBrewer extends LineDevice implements Brewer {
   private readonly listeners = new Set<(event: BrewerEvent) => void>();
 
@@ -37,6 +47,12 @@ export class SerialBrewer extends LineDevice implements Brewer {
         retries: options.retries,
         backoff: options.backoff,
         watchdog: options.watchdog,
+        identity: {
+          verb: 'INFO',
+          parse: identityFromInfo,
+          expected: options.identity ?? options.memory?.load(),
+          onPinned: (id) => options.memory?.save(id),
+        },
       }),
     );
     this.client.onEvent((frame) => {

@@ -1,4 +1,5 @@
 import type { BrewerFault, BrewerStatus, BrewerVerb } from '@crema/protocol';
+import type { IdentityRefusal } from '../line/identity';
 
 /** Raw bytes in and out: a serial port or a TCP serial gateway. The real ones hold no protocol logic. */
 export interface Transport {
@@ -31,6 +32,8 @@ export interface Brewer {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly connected: boolean;
+  /** Set while the link is refused because another brewer (by INFO serial/model) answers on it. */
+  readonly refusal?: IdentityRefusal | undefined;
   request(
     verb: BrewerVerb,
     args?: Record<string, string | number | boolean>,

@@ -1,4 +1,6 @@
 import {
+  Backoff,
+  type BackoffOptions,
   type Dialect,
   decodeFrame,
   type ErrorCode,
@@ -10,7 +12,13 @@ import { AgentError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import type { Clock, ClockTimer } from '../../time/clock';
 import type { Transport } from '../brewer/types';
-import { Backoff, type BackoffOptions } from './backoff';
+import {
+  type DeviceIdentity,
+  describeIdentity,
+  type IdentityCheck,
+  type IdentityRefusal,
+  sameDevice,
+} from './identity';
 
 export type WatchdogOptions = {
   /** Send a PING when nothing arrived for this long. */
@@ -36,11 +44,20 @@ export type LineClientOptions = {
   /** `false` disables the no-data watchdog. */
   watchdog?: WatchdogOptions | false;
   pingVerb?: string;
+  /** Ask the device who it is on every (re)connect and refuse a different one. */
+  identity?: IdentityCheck;
 };
 
 export type RequestOptions = { timeoutMs?: number; signal?: AbortSignal };
 export type LinkState = 'up' | 'down';
-export type LineStats = { badLines: number; unmatchedReplies: number; timeouts: number; reconnects: number };
+export type LineStats = {
+  badLines: number;
+  unmatchedReplies: number;
+  timeouts: number;
+  reconnects: number;
+  /** Links refused because another device answered. */
+  refusedDevices: number;
+};
 
 type Pending = { verb: string; resolve: (f: Frame) => void; reject: (e: Error) => void };
 
@@ -50,7 +67,8 @@ type Pending = { verb: string; resolve: (f: Frame) => void; reject: (e: Error) =
  * reconnecting with capped backoff and reopening a link that went silent.
  */
 export class LineClient {
-  private state: 'stopped' | 'connecting' | 'up' | 'waiting' = 'stopped';
+  /** `checking`: the link is open and only the identity request may use it. */
+  private state: 'stopped' | 'connecting' | 'checking' | 'up' | 'waiting' = 'stopped';
   private readonly pending = new Map<number, Pending>();
   private readonly eventListeners = new Set<(frame: Frame) => void>();
   private readonly linkListeners = new Set<(state: LinkState, reason?: string) => void>();
@@ -64,16 +82,52 @@ export class LineClient {
   private wired = false;
   private reconnectTimer: ClockTimer | undefined;
   private watchdogTimer: ClockTimer | undefined;
-  readonly stats: LineStats = { badLines: 0, unmatchedReplies: 0, timeouts: 0, reconnects: 0 };
+  private heldEvents: Frame[] = [];
+  private pinned: DeviceIdentity | undefined;
+  private lastRefusal: IdentityRefusal | undefined;
+  readonly stats: LineStats = {
+    badLines: 0,
+    unmatchedReplies: 0,
+    timeouts: 0,
+    reconnects: 0,
+    refusedDevices: 0,
+  };
 
   constructor(private readonly opts: LineClientOptions) {
     this.backoff = new Backoff(opts.backoff);
     this.idempotent = new Set(opts.idempotentVerbs);
     this.log = opts.logger;
+    this.pinned = opts.identity?.expected;
   }
 
   get connected(): boolean {
     return this.state === 'up';
+  }
+
+  /** The device this client talks to, once it has identified itself (or as configured). */
+  get identity(): DeviceIdentity | undefined {
+    return this.pinned;
+  }
+
+  /** The last link refused because a different device answered; cleared once the right one is back. */
+  get refusal(): IdentityRefusal | undefined {
+    return this.lastRefusal;
+  }
+
+  /**
+   * A technician replaced the device on purpose: forget the pinned identity, so the next device that answers
+   * is pinned (and remembered) instead of refused. Reconnects at once if the link is waiting.
+   */
+  forgetIdentity(): void {
+    this.pinned = undefined;
+    this.lastRefusal = undefined;
+    this.log.warn(`${this.opts.name}: pinned identity forgotten; the next device that answers is accepted`);
+    if (this.state === 'waiting' && this.reconnectTimer) {
+      this.opts.clock.clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      this.backoff.reset();
+      void this.connect();
+    }
   }
 
   async start(): Promise<void> {
@@ -125,9 +179,14 @@ export class LineClient {
     }
   }
 
-  private send(verb: string, args: Record<string, unknown>, options: RequestOptions): Promise<Frame> {
+  private send(
+    verb: string,
+    args: Record<string, unknown>,
+    options: RequestOptions,
+    phase: 'up' | 'checking' = 'up',
+  ): Promise<Frame> {
     const { name, transport, clock, errors } = this.opts;
-    if (this.state !== 'up') {
+    if (this.state !== phase) {
       return Promise.reject(
         new AgentError(
           errors.disconnected,
@@ -195,7 +254,7 @@ export class LineClient {
   }
 
   private onData(chunk: string): void {
-    if (this.state !== 'up') return;
+    if (this.state !== 'up' && this.state !== 'checking') return;
     this.lastRxAt = this.opts.clock.now();
     for (const item of this.splitter.push(chunk)) {
       if ('error' in item) {
@@ -212,6 +271,7 @@ export class LineClient {
       const frame = decoded.value;
       this.log.debug({ line }, 'rx');
       if (frame.kind === 'reply') this.onReply(frame);
+      else if (frame.kind === 'event' && this.state === 'checking') this.heldEvents.push(frame);
       else if (frame.kind === 'event') for (const l of this.eventListeners) l(frame);
       else this.badLine('LINE_MALFORMED', line);
     }
@@ -250,13 +310,70 @@ export class LineClient {
       await transport.close().catch(() => undefined);
       return;
     }
-    this.state = 'up';
-    this.backoff.reset();
     this.splitter = new LineSplitter();
     this.lastRxAt = this.opts.clock.now();
+    this.heldEvents = [];
+    if (this.opts.identity) {
+      this.state = 'checking';
+      const accepted = await this.checkIdentity(this.opts.identity);
+      if (this.state !== 'checking') return; // stopped, or the link dropped meanwhile
+      if (!accepted) {
+        this.heldEvents = [];
+        // Retried at the capped backoff: the right device may be plugged back in.
+        this.scheduleReconnect();
+        await transport.close().catch(() => undefined);
+        return;
+      }
+    }
+    this.state = 'up';
+    this.backoff.reset();
     this.startWatchdog();
     this.log.info(`${name}: link ${transport.description} up`);
     for (const l of this.linkListeners) l('up');
+    // Events the device sent while it was being identified (READY, mostly) belong to this link.
+    const held = this.heldEvents;
+    this.heldEvents = [];
+    for (const frame of held) for (const l of this.eventListeners) l(frame);
+  }
+
+  /** True when the device on the link is the one pinned (or the first one seen). */
+  private async checkIdentity(check: IdentityCheck): Promise<boolean> {
+    const { name, transport, clock } = this.opts;
+    let found: DeviceIdentity | undefined;
+    try {
+      found = check.parse(await this.send(check.verb, {}, {}, 'checking'));
+    } catch (err) {
+      if (this.state === 'checking') {
+        this.log.warn({ err: (err as Error).message }, `${name}: no answer to ${check.verb} on connect`);
+      }
+      return false;
+    }
+    if (!found) {
+      this.log.warn(`${name}: ${check.verb} reply on ${transport.description} carries no identity`);
+      return false;
+    }
+    const expected = this.pinned;
+    if (expected && !sameDevice(expected, found)) {
+      this.stats.refusedDevices++;
+      this.lastRefusal = { expected, found, at: clock.now() };
+      this.log.error(
+        { expected, found },
+        `${name}: refusing ${describeIdentity(found)} on ${transport.description}: ` +
+          `this machine's ${name} is ${describeIdentity(expected)}`,
+      );
+      return false;
+    }
+    this.pinned = found;
+    if (!expected) {
+      this.log.info({ identity: found }, `${name}: device identified`);
+      try {
+        check.onPinned?.(found);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, `${name}: identity not remembered`);
+      }
+    }
+    this.lastRefusal = undefined;
+    return true;
   }
 
   private scheduleReconnect(): void {
@@ -271,13 +388,15 @@ export class LineClient {
   }
 
   private linkDown(reason: string): void {
-    if (this.state !== 'up') return;
+    if (this.state !== 'up' && this.state !== 'checking') return;
+    const wasUp = this.state === 'up';
     const { name, transport, errors } = this.opts;
     this.state = 'waiting';
     this.stopWatchdog();
     this.log.warn({ reason }, `${name}: link ${transport.description} down`);
     this.failPending(errors.disconnected, `${name}: link ${transport.description} went down (${reason})`);
-    for (const l of this.linkListeners) l('down', reason);
+    // A link still being identified was never announced up, so it is not announced down either.
+    if (wasUp) for (const l of this.linkListeners) l('down', reason);
     void transport.close().catch(() => undefined);
     this.scheduleReconnect();
   }

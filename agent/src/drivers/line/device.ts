@@ -1,4 +1,5 @@
 import type { LineClient, LineClientOptions, LineStats } from './client';
+import type { DeviceIdentity, IdentityRefusal } from './identity';
 
 /** What every line-protocol driver takes; the dialect, verbs and error codes are the driver's own. */
 export type LineDeviceOptions = Pick<
@@ -16,6 +17,21 @@ export abstract class LineDevice {
 
   get stats(): LineStats {
     return this.client.stats;
+  }
+
+  /** Who the device said it was (INFO), where the driver checks identity. */
+  get identity(): DeviceIdentity | undefined {
+    return this.client.identity;
+  }
+
+  /** Set while the link is refused because a different device answers on it. */
+  get refusal(): IdentityRefusal | undefined {
+    return this.client.refusal;
+  }
+
+  /** Accept a replacement device: the next one that answers is pinned instead of refused. */
+  forgetIdentity(): void {
+    this.client.forgetIdentity();
   }
 
   start(): Promise<void> {

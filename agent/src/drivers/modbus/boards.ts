@@ -138,15 +138,16 @@ export class ModbusBoards implements AuxBoards {
       Object.assign(this.values, fresh);
       board.lastOkAt = this.opts.clock.now();
       this.readAt[board.name] = board.lastOkAt;
-      if (board.breaker.state !== 'closed') this.log.info({ board: board.name }, 'board answers again');
+      if (!board.breaker.online) this.log.info({ board: board.name }, 'board answers again');
       board.breaker.success();
     } catch (err) {
-      const wasOpen = board.breaker.state === 'open';
+      const wasOnline = board.breaker.online;
       board.breaker.failure();
       if (board.breaker.state === 'open') {
         // Stale readings of a dead board must not pass for live ones.
         for (const block of board.blocks) for (const key of block.keys) delete this.values[key];
-        if (!wasOpen)
+        // A failed half-open probe is the same outage, not a new one.
+        if (wasOnline)
           this.log.warn({ board: board.name, err: (err as Error).message }, 'board circuit opened');
       } else {
         this.log.debug({ board: board.name, err: (err as Error).message }, 'board poll failed');
@@ -190,7 +191,12 @@ export class ModbusBoards implements AuxBoards {
 
   private health(): BoardHealth[] {
     return this.boards.map((b) => {
-      const h: BoardHealth = { board: b.name, state: b.breaker.state, failures: b.breaker.failures };
+      const h: BoardHealth = {
+        board: b.name,
+        state: b.breaker.state,
+        online: b.breaker.online,
+        failures: b.breaker.failures,
+      };
       if (b.lastOkAt !== undefined) h.lastOkAt = b.lastOkAt;
       return h;
     });

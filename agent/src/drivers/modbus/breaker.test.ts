@@ -34,4 +34,18 @@ describe('CircuitBreaker', () => {
     b.failure();
     expect(b.state).toBe('closed');
   });
+
+  it('stays offline while half-open and comes back online only when a probe succeeds', async () => {
+    const clock = new FakeClock();
+    const b = new CircuitBreaker(clock, { failureThreshold: 1, coolDownMs: 1000 });
+    expect(b.online).toBe(true);
+    b.failure();
+    expect(b.online).toBe(false);
+    await clock.advance(1000);
+    expect(b.allow()).toBe(true);
+    expect(b.state).toBe('half_open');
+    expect(b.online).toBe(false);
+    b.success();
+    expect(b.online).toBe(true);
+  });
 });

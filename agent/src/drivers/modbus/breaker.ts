@@ -22,6 +22,15 @@ export class CircuitBreaker {
     this.coolDownMs = options.coolDownMs ?? 10_000;
   }
 
+  /**
+   * Whether the device counts as reachable. Half-open is not: it is one probe into a device that was dead,
+   * and reporting it online would clear and re-raise the offline alarm at every cool-down while the device
+   * stays dead. Only a successful call brings it back.
+   */
+  get online(): boolean {
+    return this.state === 'closed';
+  }
+
   /** Whether a call may go out now; moves open → half_open when the cool-down is over. */
   allow(): boolean {
     if (this.state === 'closed') return true;

@@ -3,6 +3,8 @@ import type { BoardName, RegisterKey } from '@crema/protocol';
 export type BoardHealth = {
   board: BoardName;
   state: 'closed' | 'open' | 'half_open';
+  /** False from the moment the circuit opens until a probe succeeds (half-open is still offline). */
+  online: boolean;
   failures: number;
   lastOkAt?: number;
 };

@@ -26,7 +26,13 @@ export function encodeRecord<T extends RecordType>(
   const payload = encodeEnvelope(
     makeEnvelope(
       type,
-      { id: options.ulid(), deviceId: options.deviceId, seq, ts: options.now() },
+      {
+        id: options.ulid(),
+        deviceId: options.deviceId,
+        seq,
+        ts: options.now(),
+        ...(options.epoch ? { epoch: options.epoch } : {}),
+      },
       body,
     ) as Envelope,
   );

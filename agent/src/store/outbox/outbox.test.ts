@@ -1,7 +1,7 @@
 import { createUlidGenerator } from '@crema/protocol';
 import { describe, expect, it } from 'vitest';
+import { describeOutboxContract, sampleBodies } from '../../../test/helpers/outbox-contract';
 import { openDatabase } from '../database';
-import { describeOutboxContract, sampleBodies } from './contract';
 import { MemoryOutbox } from './memory-outbox';
 import { SqliteOutbox } from './sqlite-outbox';
 

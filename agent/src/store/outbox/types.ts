@@ -30,7 +30,14 @@ export interface Outbox {
   stats(): OutboxStats;
 }
 
-export type OutboxOptions = { deviceId: string; maxBytes: number; now: () => number; ulid: () => string };
+export type OutboxOptions = {
+  deviceId: string;
+  maxBytes: number;
+  now: () => number;
+  ulid: () => string;
+  /** The ledger epoch stamped on every record (sequence numbers are unique within it). */
+  epoch?: string;
+};
 
 export const emptyByClass = (): Record<OutboxClass, number> => ({
   money: 0,

@@ -8,7 +8,6 @@ import {
   type AlarmView,
 } from '../../operations/alarms/service';
 import { callerOf, mutate } from '../../operations/http';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp, HubEnv } from '../env';
@@ -75,7 +74,7 @@ const clear = createRoute({
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
-  const service = () => new AlarmService(operationsFor(deps).ctx);
+  const service = () => new AlarmService(deps.operations.ctx);
 
   app.openapi(list, async (c) => c.json(await service().list(callerOf(c).scope, c.req.valid('query')), 200));
   app.openapi(detail, async (c) =>

@@ -63,7 +63,7 @@ const changePassword = createRoute({
   tags,
   summary: "Change the caller's password; other sessions end",
   request: { body: jsonBody(PasswordChangeSchema) },
-  responses: { 200: jsonContent(TokenPairSchema, 'New tokens'), ...problemResponses(400, 401) },
+  responses: { 200: jsonContent(TokenPairSchema, 'New tokens'), ...problemResponses(400, 401, 429) },
 });
 const me = createRoute({
   method: 'get',

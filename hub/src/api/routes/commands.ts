@@ -1,8 +1,7 @@
 import { COMMAND_KINDS, CommandStatusSchema, DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
-import { CommandService, MAX_BATCH_DEVICES, MAX_TTL_MS } from '../../operations/commands/service';
+import { CommandService, MAX_BATCH_DEVICES, MAX_TTL_MS } from '../../commands/service';
 import { callerOf, mutate } from '../../operations/http';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
@@ -150,7 +149,7 @@ const retry = createRoute({
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
-  const service = () => new CommandService(operationsFor(deps).ctx);
+  const service = () => new CommandService(deps.operations.ctx);
 
   app.openapi(create, async (c) => {
     const { scope, actor } = callerOf(c);

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { dashboardSummary } from '../../operations/dashboard/summary';
 import { callerOf } from '../../operations/http';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
@@ -52,6 +51,6 @@ const summary = createRoute({
 
 export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(summary, async (c) =>
-    c.json(await dashboardSummary(operationsFor(deps).ctx, callerOf(c).scope), 200),
+    c.json(await dashboardSummary(deps.operations.ctx, callerOf(c).scope), 200),
   );
 }

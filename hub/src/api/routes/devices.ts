@@ -2,6 +2,7 @@ import { DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
+import { ConflictProbes } from '../../auth/conflict-probes';
 import type { Database } from '../../db/database';
 import { generateDeviceSecret, hashDeviceSecret } from '../../devices/credentials';
 import { deviceCsvStream } from '../../devices/csv';
@@ -11,6 +12,7 @@ import { HubError } from '../../errors';
 import { requirePermission } from '../../rbac/require-permission';
 import { TenantScope } from '../../rbac/scope';
 import { auditActor } from '../audit-context';
+import { clientIp } from '../client-ip';
 import type { ApiDeps } from '../deps';
 import type { HubApp, HubEnv } from '../env';
 import { problemResponses } from '../problem';
@@ -152,6 +154,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
   const db = deps.db.kysely;
   const scopeOf = (c: Context<HubEnv>) => new TenantScope(c.get('principal'));
   const repo = (c: Context<HubEnv>) => new DeviceRepository(db, scopeOf(c), deps.clock);
+  const probes = new ConflictProbes(db, deps.clock);
 
   /** A location must exist, be visible, and belong to the device's merchant. */
   async function checkLocation(
@@ -185,7 +188,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const merchantId = scopeOf(c).merchantForCreate(body.merchantId);
     const secret = generateDeviceSecret();
     const credentialHash = await hashDeviceSecret(secret);
-    const row = await db.transaction().execute(async (trx) => {
+    await probes.check(c.get('principal'), clientIp(c));
+    const creating = db.transaction().execute(async (trx) => {
       const merchant = await trx
         .selectFrom('merchants')
         .select('id')
@@ -211,6 +215,10 @@ export function register(app: HubApp, deps: ApiDeps): void {
       });
       return created;
     });
+    // Ids are global (MQTT topics): the same answer whichever merchant the clash is with.
+    const row = await creating.catch(
+      probes.refusal(c.get('principal'), clientIp(c), 'this device id cannot be registered'),
+    );
     return c.json({ device: toDeviceView(row), credential: { deviceId: row.id, secret } }, 201);
   });
 

@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { FinanceQuerySchema, financeSummary } from '../../operations/finance/summary';
 import { callerOf } from '../../operations/http';
 import { listRefunds } from '../../operations/refunds/service';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
@@ -66,11 +65,11 @@ const refunds = createRoute({
 
 export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(summary, async (c) => {
-    const result = await financeSummary(operationsFor(deps).ctx, callerOf(c).scope, c.req.valid('query'));
+    const result = await financeSummary(deps.operations.ctx, callerOf(c).scope, c.req.valid('query'));
     return c.json(result, 200);
   });
 
   app.openapi(refunds, async (c) =>
-    c.json(await listRefunds(operationsFor(deps).ctx, callerOf(c).scope, c.req.valid('query')), 200),
+    c.json(await listRefunds(deps.operations.ctx, callerOf(c).scope, c.req.valid('query')), 200),
   );
 }

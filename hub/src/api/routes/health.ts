@@ -3,7 +3,10 @@ import { pendingMigrations } from '../../db/migrate';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 
-/** Liveness, readiness and metrics: outside the versioned API and the OpenAPI document, unauthenticated. */
+/**
+ * Liveness, readiness and metrics: outside the versioned API and the OpenAPI document. Health is
+ * unauthenticated; metrics follow the hub's metrics access settings.
+ */
 export function register(app: HubApp, deps: ApiDeps): void {
   deps.readiness.add('database', async () => {
     await sql`select 1`.execute(deps.db.kysely);
@@ -21,8 +24,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { ready, checks } = await deps.readiness.evaluate();
     return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
   });
-  app.get('/metrics', async (c) => {
-    c.header('content-type', deps.metrics.registry.contentType);
-    return c.body(await deps.metrics.registry.metrics());
-  });
+  // Business figures: served here only as the configuration allows (see `metricsAccessOf`).
+  if (deps.metrics.access.onApiPort) {
+    app.get('/metrics', (c) => deps.metrics.scrape(c.req.header('authorization')));
+  }
 }

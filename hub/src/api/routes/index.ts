@@ -1,4 +1,4 @@
-import * as deviceSync from '../../sync/device-http';
+import * as deviceChannel from '../../device-channel/http-routes';
 import type { RouteModule } from '../deps';
 import * as alarms from './alarms';
 import * as auditLog from './audit-log';
@@ -41,4 +41,4 @@ routeModules.push(recipes);
 routeModules.push(auditLog);
 routeModules.push(dashboard);
 routeModules.push(events);
-routeModules.push(deviceSync);
+routeModules.push(deviceChannel);

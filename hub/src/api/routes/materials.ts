@@ -6,7 +6,6 @@ import { BinConfigSchema, BinService, RestockSchema } from '../../operations/mat
 import { CatalogItemInputSchema, CatalogService } from '../../operations/materials/catalog';
 import { CSV_COLUMNS, CSV_MAX_BYTES, importCatalogCsv } from '../../operations/materials/csv-import';
 import { owningMerchant } from '../../operations/shared/lookup';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
@@ -166,7 +165,7 @@ const listRestocks = createRoute({
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
-  const ctx = () => operationsFor(deps).ctx;
+  const ctx = () => deps.operations.ctx;
 
   app.openapi(listCatalog, async (c) =>
     c.json(await new CatalogService(ctx()).list(callerOf(c).scope, c.req.valid('query')), 200),

@@ -4,7 +4,6 @@ import { callerOf, mutate, textStream } from '../../operations/http';
 import { OrderFilterSchema } from '../../operations/orders/query';
 import { OrderService } from '../../operations/orders/service';
 import { RefundRequestSchema, RefundService } from '../../operations/refunds/service';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
@@ -101,7 +100,7 @@ const refund = createRoute({
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
-  const orders = () => new OrderService(operationsFor(deps).ctx);
+  const orders = () => new OrderService(deps.operations.ctx);
 
   app.openapi(list, async (c) => {
     const page = await orders().list(callerOf(c).scope, c.req.valid('query'));

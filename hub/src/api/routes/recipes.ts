@@ -2,7 +2,6 @@ import { RecipeBundleSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import { callerOf, mutate } from '../../operations/http';
 import { AssignTargetSchema, RecipeService, RecipeSetInputSchema } from '../../operations/recipes/service';
-import { operationsFor } from '../../operations/wiring';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
@@ -106,7 +105,7 @@ const signingKey = createRoute({
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
-  const ops = () => operationsFor(deps);
+  const ops = () => deps.operations;
   const service = () => new RecipeService(ops().ctx, ops().signingKey);
 
   app.openapi(signingKey, (c) =>

@@ -1,12 +1,14 @@
 import { IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
-import { PasswordSchema } from '../../auth/passwords';
+import { ConflictProbes } from '../../auth/conflict-probes';
+import { assertStrongPassword, PasswordSchema } from '../../auth/passwords';
 import { toUserView, UserRepository } from '../../auth/users';
 import { HubError } from '../../errors';
 import { ROLES } from '../../rbac/permissions';
 import { requirePermission } from '../../rbac/require-permission';
 import { TenantScope } from '../../rbac/scope';
 import { auditActor } from '../audit-context';
+import { clientIp } from '../client-ip';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 import { problemResponses } from '../problem';
@@ -36,11 +38,13 @@ const UpdateUserSchema = z
     name: NameSchema.nullable().optional(),
     role: z.enum(ROLES).optional(),
     password: PasswordSchema.optional(),
+    /** Required when callers change their own password: a stolen token alone must not take the account. */
+    currentPassword: z.string().min(1).max(256).optional(),
   })
-  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+  .refine((v) => Object.keys(v).some((k) => k !== 'currentPassword'), 'nothing to change');
 
 const tags = ['users'];
-const errors = problemResponses(400, 401, 403, 404, 409);
+const errors = problemResponses(400, 401, 403, 404, 409, 429);
 const list = createRoute({
   method: 'get',
   path: '/api/v1/users',
@@ -72,7 +76,8 @@ const update = createRoute({
   method: 'patch',
   path: '/api/v1/users/{id}',
   tags,
-  summary: "Change a user's name, role or password",
+  summary:
+    "Change a user's name, role or password. Your own password needs `currentPassword`; a role or password change ends that user's sessions",
   middleware: requirePermission('user:write'),
   request: { params: IdParamSchema, body: jsonBody(UpdateUserSchema) },
   responses: { 200: jsonContent(UserSchema, 'Updated'), ...errors },
@@ -90,6 +95,7 @@ const remove = createRoute({
 export function register(app: HubApp, deps: ApiDeps): void {
   const db = deps.db.kysely;
   const repo = (scope: TenantScope) => new UserRepository(db, scope, deps.clock);
+  const probes = new ConflictProbes(db, deps.clock);
 
   app.openapi(list, async (c) => {
     const page = c.req.valid('query');
@@ -114,8 +120,10 @@ export function register(app: HubApp, deps: ApiDeps): void {
         .executeTakeFirst();
       if (!merchant) throw new HubError('NOT_FOUND', 'merchant not found');
     }
+    assertStrongPassword(body.password, { email: body.email, name: body.name ?? null });
     const passwordHash = await deps.passwords.hash(body.password);
-    const row = await db.transaction().execute(async (trx) => {
+    await probes.check(c.get('principal'), clientIp(c));
+    const creating = db.transaction().execute(async (trx) => {
       const created = await repo(scope).create(trx, {
         email: body.email,
         name: body.name ?? null,
@@ -133,6 +141,10 @@ export function register(app: HubApp, deps: ApiDeps): void {
       });
       return created;
     });
+    // Emails are unique platform-wide: the same answer whichever merchant the clash is with.
+    const row = await creating.catch(
+      probes.refusal(c.get('principal'), clientIp(c), 'this email address cannot be used'),
+    );
     return c.json(toUserView(row), 201);
   });
 
@@ -144,11 +156,27 @@ export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(update, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const scope = new TenantScope(c.get('principal'));
+    const principal = c.get('principal');
+    const scope = new TenantScope(principal);
+    if (body.password !== undefined) {
+      const target = await repo(scope).get(id);
+      if (id === principal.userId) {
+        if (body.currentPassword === undefined) {
+          throw new HubError('VALIDATION_FAILED', 'changing your own password needs currentPassword', {
+            details: new z.ZodError([
+              { code: 'custom', path: ['currentPassword'], message: 'required', input: undefined },
+            ]),
+          });
+        }
+        await deps.auth.reauthenticate(principal, body.currentPassword, clientIp(c));
+      }
+      assertStrongPassword(body.password, { email: target.email, name: body.name ?? target.name });
+    }
     const passwordHash = body.password === undefined ? undefined : await deps.passwords.hash(body.password);
     const { after } = await db.transaction().execute(async (trx) => {
       const current = await repo(scope).get(id, trx);
-      if (body.role !== undefined && body.role !== current.role) {
+      const roleChanged = body.role !== undefined && body.role !== current.role;
+      if (roleChanged) {
         if (body.role === 'superadmin' && !scope.isPlatform)
           throw new HubError('FORBIDDEN', 'cannot grant superadmin');
         if ((body.role === 'superadmin') !== (current.role === 'superadmin')) {
@@ -163,11 +191,16 @@ export function register(app: HubApp, deps: ApiDeps): void {
         ...(body.role === undefined ? {} : { role: body.role }),
         ...(passwordHash === undefined ? {} : { passwordHash }),
       });
-      if (passwordHash !== undefined) {
+      // A new password or role ends the user's sessions on every hub process: their tokens name the old
+      // ones. The refresh tokens go too, so nobody holding one gets back in without the new password.
+      const sessionsEnd = passwordHash !== undefined || roleChanged;
+      if (sessionsEnd) {
+        await deps.sessions.end(trx, id);
         await trx
           .updateTable('refresh_tokens')
           .set({ revoked_at: deps.clock.now() })
           .where('user_id', '=', id)
+          .where('revoked_at', 'is', null)
           .execute();
       }
       await deps.audit.record(trx, {
@@ -177,7 +210,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
         targetId: id,
         merchantId: changed.after.merchant_id,
         before: toUserView(changed.before),
-        after: toUserView(changed.after),
+        after: { ...toUserView(changed.after), sessionsEnded: sessionsEnd },
       });
       return changed;
     });
@@ -199,6 +232,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
         before: toUserView(before),
       });
     });
+    // The row is gone, so every token of the user fails its next check; live streams here close now.
+    deps.sessions.announce(id);
     return c.body(null, 204);
   });
 }

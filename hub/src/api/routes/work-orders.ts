@@ -1,7 +1,6 @@
 import { DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import { callerOf, mutate, type Outcome } from '../../operations/http';
-import { operationsFor } from '../../operations/wiring';
 import { type Change, type WorkOrder, WorkOrderService } from '../../operations/workorders/service';
 import { WorkOrderPrioritySchema, WorkOrderStatusSchema } from '../../operations/workorders/state';
 import { requirePermission } from '../../rbac/require-permission';
@@ -122,7 +121,7 @@ const comment = createRoute({
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
-  const service = () => new WorkOrderService(operationsFor(deps).ctx);
+  const service = () => new WorkOrderService(deps.operations.ctx);
   const event = (
     type: string,
     wo: { merchantId: string; deviceId: string | null; id: string; status: string },

@@ -44,6 +44,8 @@ export interface UsersTable {
   password_changed_at: number;
   created_at: number;
   updated_at: number;
+  /** Access tokens carry the version they were issued under; bumping it ends them all (any hub process). */
+  session_version: Generated<number>;
 }
 
 /** Refresh tokens are stored hashed; rotation marks `used_at`, and a reused token revokes its whole family. */
@@ -74,6 +76,13 @@ export interface AuditLogTable {
   after_json: string | null;
 }
 
+/** Failed-login counters per key in fixed windows, shared by every hub process and kept across restarts. */
+export interface AuthThrottleTable {
+  key: string;
+  window_start: number;
+  failures: number;
+}
+
 export interface CoreTables {
   merchants: MerchantsTable;
   locations: LocationsTable;
@@ -81,6 +90,7 @@ export interface CoreTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
+  auth_throttle: AuthThrottleTable;
 }
 
 export type AutoId = Generated<number>;

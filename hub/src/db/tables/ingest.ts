@@ -40,6 +40,8 @@ export interface OrdersTable {
   code: string | null;
   created_at: number;
   updated_at: number;
+  /** Hub time the latest event was stored (the device times above are as the device sent them). */
+  received_at: number | null;
 }
 
 export interface OrderEventsTable {
@@ -69,6 +71,8 @@ export interface PaymentsTable {
   terminal_ref: string | null;
   created_at: number;
   updated_at: number;
+  /** Hub time the latest event was stored (the device times above are as the device sent them). */
+  received_at: number | null;
 }
 
 export interface PaymentEventsTable {
@@ -166,10 +170,15 @@ export interface DeviceStateTable {
   last_heartbeat_at: number | null;
   /** Highest record sequence the device says it produced (birth/heartbeat). */
   reported_last_seq: number | null;
-  /** Highest record sequence stored by the hub. */
+  /** Highest record sequence stored by the hub, within `ledger_epoch`. */
   last_seq: Generated<number>;
+  /** The device's current ledger epoch (envelope `epoch`); null for devices that never sent one. */
+  ledger_epoch: string | null;
   last_record_at: number | null;
   last_telemetry_at: number | null;
+  /** Hub receive time − device `ts` of the last birth or heartbeat: positive when the device is behind. */
+  clock_offset_ms: number | null;
+  clock_offset_at: number | null;
 }
 
 export interface IngestTables {

@@ -1,3 +1,4 @@
+import { csvCell } from '@crema/protocol';
 import { stringify } from 'csv-stringify/sync';
 import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
@@ -6,7 +7,6 @@ import type { Database } from '../../db/database';
 import type { AuditLogTable } from '../../db/tables/core';
 import type { Page, PageQuery, Scope } from '../context';
 import { pageBounds } from '../context';
-import { csvCell } from '../shared/csv';
 
 export const AuditFilterSchema = z.object({
   actorUserId: z.string().max(64).optional(),

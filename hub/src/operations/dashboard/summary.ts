@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { PENDING } from '../commands/lifecycle';
+import { PENDING } from '../../commands/lifecycle';
 import type { OpsContext, Scope } from '../context';
 
 const DAY_MS = 86_400_000;

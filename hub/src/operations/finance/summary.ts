@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { HubError } from '../../errors';
+import { DEFAULT_CLOCK_SKEW_ALARM_MS } from '../../fleet/clock-skew';
 import type { OpsContext, Scope } from '../context';
 
 export const FinanceQuerySchema = z.object({
@@ -33,8 +34,20 @@ const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
 
 /**
+ * A device's clock offset (hub − device, from its last birth or heartbeat) beyond which its timestamps are
+ * corrected for finance; below it, device times are used as sent (transit and drift are noise).
+ */
+export const FINANCE_CLOCK_TOLERANCE_MS = DEFAULT_CLOCK_SKEW_ALARM_MS;
+
+/**
  * Revenue is captured payment money counted at capture time; refunds are counted when they were made, so a
  * refund of last month's sale lowers this month's net. Days are UTC.
+ *
+ * Capture time is the device's, corrected where its clock is known to be off: when the device's last
+ * measured offset exceeds FINANCE_CLOCK_TOLERANCE_MS, the offset is added (a machine 3 h ahead that sold at
+ * 01:00 by its clock sold at 22:00 the day before). The correction uses the latest measurement, so it assumes
+ * the clock has been off by that much since the sale; the hub's receive time is stored beside
+ * (`payments.received_at`) for audit. Refunds are hub actions, dated by the hub.
  */
 export async function financeSummary(
   ctx: OpsContext,
@@ -45,8 +58,12 @@ export async function financeSummary(
   if (q.to - q.from > MAX_RANGE_MS)
     throw new HubError('VALIDATION_FAILED', 'the range spans at most 400 days');
   const db = ctx.db;
+  const offset = sql.ref('device_state.clock_offset_ms');
+  const captureTime = sql<number>`(payments.updated_at + case when abs(coalesce(${offset}, 0)) > ${sql.lit(
+    FINANCE_CLOCK_TOLERANCE_MS,
+  )} then ${offset} else 0 end)`;
   const groupExpr = (table: 'payments' | 'refunds') => {
-    const time = table === 'payments' ? sql.ref('payments.updated_at') : sql.ref('refunds.created_at');
+    const time = table === 'payments' ? captureTime : sql.ref('refunds.created_at');
     switch (q.groupBy) {
       case 'device':
         return sql<string>`${sql.ref(`${table}.device_id`)}`;
@@ -61,6 +78,7 @@ export async function financeSummary(
   let pay = db
     .selectFrom('payments')
     .innerJoin('devices', 'devices.id', 'payments.device_id')
+    .leftJoin('device_state', 'device_state.device_id', 'payments.device_id')
     .select([
       groupExpr('payments').as('k'),
       'payments.currency as currency',
@@ -68,8 +86,8 @@ export async function financeSummary(
       sql<number>`coalesce(sum(payments.amount), 0)`.as('total'),
     ])
     .where('payments.status', '=', 'captured')
-    .where('payments.updated_at', '>=', q.from)
-    .where('payments.updated_at', '<', q.to);
+    .where(captureTime, '>=', q.from)
+    .where(captureTime, '<', q.to);
   let ref = db
     .selectFrom('refunds')
     .innerJoin('devices', 'devices.id', 'refunds.device_id')

@@ -1,9 +1,9 @@
+import { csvCell } from '@crema/protocol';
 import { stringify } from 'csv-stringify/sync';
 import { type Selectable, sql } from 'kysely';
 import type { OrdersTable } from '../../db/tables/ingest';
 import { HubError } from '../../errors';
 import { type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
-import { csvCell } from '../shared/csv';
 import { moneyColumns, type OrderFilter, ordersQuery } from './query';
 
 export interface OrderView {
@@ -56,7 +56,7 @@ const COLUMNS = [
 ] as const;
 
 /** An orders row with its device's location and its money state (see `moneyColumns`). */
-type OrderRow = Selectable<OrdersTable> & {
+type OrderRow = Omit<Selectable<OrdersTable>, 'received_at'> & {
   location_id: string | null;
   captured_amount: number | null;
   refunded_amount: number | null;

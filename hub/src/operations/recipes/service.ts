@@ -1,11 +1,11 @@
 import { PriceSchema, type RecipeBundle, RecipeSchema, RecipeSetSchema } from '@crema/protocol';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
+import type { CommandView } from '../../commands/model';
+import type { BatchView } from '../../commands/service';
+import { CommandService } from '../../commands/service';
 import type { RecipeAssignmentsTable, RecipeSetsTable } from '../../db/tables/operations';
 import { HubError } from '../../errors';
-import type { CommandView } from '../commands/model';
-import type { BatchView } from '../commands/service';
-import { CommandService } from '../commands/service';
 import { type Actor, type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
 import { deviceInScope, locationInScope, owningMerchant } from '../shared/lookup';
 import { inTx } from '../shared/tx';

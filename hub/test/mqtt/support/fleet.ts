@@ -3,7 +3,6 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { Db } from '../../../src/db/connect';
 import { hashDeviceSecret, verifyDeviceCredential } from '../../../src/devices/credentials';
-import type { TimerClock } from '../../../src/mqtt/clock';
 import { MqttGateway, type MqttGatewayOptions } from '../../../src/mqtt/gateway';
 
 export const silent = pino({ level: process.env.CREMA_TEST_LOG ?? 'silent' });
@@ -67,21 +66,4 @@ export async function metricValue(
   return values
     .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
     .reduce((sum, v) => sum + v.value, 0);
-}
-
-/** Real timers, but `now()` only moves when told: for heartbeat-timeout tests. */
-export class SteppedClock implements TimerClock {
-  private offset = 0;
-  now(): number {
-    return Date.now() + this.offset;
-  }
-  advance(ms: number): void {
-    this.offset += ms;
-  }
-  setTimeout(fn: () => void, ms: number) {
-    return { id: setTimeout(fn, ms) };
-  }
-  clearTimeout(timer: { id: unknown }): void {
-    clearTimeout(timer.id as NodeJS.Timeout);
-  }
 }

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { CommandDelivery } from '../../../src/commands/delivery';
+import { CommandService } from '../../../src/commands/service';
 import { AlarmService } from '../../../src/operations/alarms/service';
-import { CommandDelivery } from '../../../src/operations/commands/delivery';
-import { CommandService } from '../../../src/operations/commands/service';
 import { ALL_MERCHANTS, type OpsContext } from '../../../src/operations/context';
 import { BinService } from '../../../src/operations/materials/bins';
 import { CatalogService } from '../../../src/operations/materials/catalog';
 import { syncMaterialLevels } from '../../../src/operations/materials/levels-sync';
 import { RecipeService } from '../../../src/operations/recipes/service';
 import { RefundService } from '../../../src/operations/refunds/service';
-import { operationsFor } from '../../../src/operations/wiring';
 import { WorkOrderService } from '../../../src/operations/workorders/service';
 import type { TestApi } from '../../support/api';
 import { sampleMenu } from './recipes';
@@ -21,7 +20,7 @@ export class ApiSeed {
   constructor(private readonly t: TestApi) {}
 
   get ctx(): OpsContext {
-    return operationsFor(this.t.deps).ctx;
+    return this.t.deps.operations.ctx;
   }
 
   async device(merchantId: string): Promise<{ id: string; locationId: string }> {
@@ -120,7 +119,7 @@ export class ApiSeed {
   }
 
   async recipeSet(merchantId: string): Promise<string> {
-    const ops = operationsFor(this.t.deps);
+    const ops = this.t.deps.operations;
     return (
       await new RecipeService(ops.ctx, ops.signingKey).create(ALL_MERCHANTS, seeder, {
         merchantId,

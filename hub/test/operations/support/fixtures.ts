@@ -1,4 +1,4 @@
-import { ManualClock } from '../../../src/config/clock';
+import { FakeClock } from '@crema/protocol';
 import type { Db } from '../../../src/db/index';
 import { createOpsContext, type OpsContext } from '../../../src/operations/context';
 
@@ -51,7 +51,7 @@ export async function seedTenants(db: Db): Promise<Tenants> {
   return tenants;
 }
 
-export function testContext(db: Db, clock = new ManualClock(T0)): { ctx: OpsContext; clock: ManualClock } {
+export function testContext(db: Db, clock = new FakeClock(T0)): { ctx: OpsContext; clock: FakeClock } {
   return { ctx: createOpsContext(db.kysely, db.kind, clock), clock };
 }
 

@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import type { Clock } from '@crema/protocol';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
+import { createApp } from '../api/app';
+import { buildApiDeps } from '../api/build-deps';
+import type { ApiDeps } from '../api/deps';
+import type { HubEnv } from '../api/env';
+import { HubMetrics } from '../api/metrics';
+import { Readiness } from '../api/readiness';
+import { loadJwtSecret } from '../auth/jwt-secret';
+import { prepareDataDir, secureDatabaseFiles } from '../config/data-dir';
+import { type HubConfig, metricsAccessOf } from '../config/hub-config';
+import { type Db, openDb } from '../db/connect';
+import { migrateToLatest } from '../db/migrate';
+import { DeviceChannel } from '../device-channel/channel';
+import { verifyDeviceCredential } from '../devices/credentials';
+import { DeviceSessions } from '../devices/sessions';
+import { MqttGateway } from '../mqtt/gateway';
+import { loadSigningKey, type SigningKey } from '../operations/recipes/signing-key';
+import { Operations } from '../operations/runtime';
+
+/** Every long-lived part of a hub, each built once. None is started: `Hub.start()` does that, in order. */
+export interface HubParts {
+  readonly db: Db;
+  readonly clock: Clock;
+  /** Signs recipe bundles; from `CREMA_SIGNING_KEY` or generated once into the data directory. */
+  readonly signingKey: SigningKey;
+  /** Embedded (or external) broker, ingest with batched writes and acks, fleet state. */
+  readonly gateway: MqttGateway;
+  /** Operations sweep (command expiry, alarms, levels), device reports → command status, live events. */
+  readonly operations: Operations;
+  /** Commands out to machines over MQTT and the HTTP fallback's backend. */
+  readonly deviceChannel: DeviceChannel;
+  /** What the HTTP routes receive. */
+  readonly api: ApiDeps;
+  readonly app: OpenAPIHono<HubEnv>;
+}
+
+export interface BuildHubOptions {
+  config: HubConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Where `CREMA_SIGNING_KEY` is read from (the process environment in the CLI). */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The hub's composition root: opens and migrates the store, then builds every part once, each from the parts
+ * before it (metrics → MQTT gateway → operations → device channel → API deps → HTTP app). It starts nothing
+ * and registers nothing later: what the HTTP app gets is complete.
+ */
+export async function buildHub(options: BuildHubOptions): Promise<HubParts> {
+  const db = await openStore(options.config, options.logger);
+  try {
+    return assemble(db, options);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+async function openStore(config: HubConfig, logger: Logger): Promise<Db> {
+  prepareDataDir(config.dataDir);
+  const databaseUrl = config.databaseUrl ?? join(config.dataDir, 'hub.sqlite');
+  secureDatabaseFiles(databaseUrl);
+  const schema = config.databaseSchema === undefined ? {} : { schema: config.databaseSchema };
+  const db = openDb(databaseUrl, schema);
+  try {
+    const applied = await migrateToLatest(db.kysely, schema);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    return db;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubParts {
+  const metrics = new HubMetrics(metricsAccessOf(config));
+  const gateway = new MqttGateway({
+    db,
+    logger,
+    clock,
+    host: config.host,
+    port: config.mqttPort,
+    ...(config.mqttUrl === undefined ? {} : { url: config.mqttUrl }),
+    authenticate: (deviceId, secret) => verifyDeviceCredential(db, deviceId, secret),
+    metricsRegistry: metrics.registry,
+    ...(config.clockSkewAlarmS === undefined ? {} : { clockSkewAlarmMs: config.clockSkewAlarmS * 1000 }),
+  });
+  const signingKey = loadSigningKey(config.dataDir, env.CREMA_SIGNING_KEY);
+  const operations = new Operations({
+    db: db.kysely,
+    kind: db.kind,
+    clock,
+    logger,
+    signingKey,
+    fleetEvents: gateway.events,
+  });
+  const deviceChannel = new DeviceChannel({ db, gateway, ops: operations, clock, logger });
+  const readiness = new Readiness();
+  readiness.add('mqtt', () => gateway.ready());
+  const deviceSessions = new DeviceSessions();
+  deviceSessions.onDisconnect((deviceId) => gateway.disconnect(deviceId));
+  const api = buildApiDeps({
+    db,
+    clock,
+    logger,
+    jwtSecret: loadJwtSecret(config.dataDir, config.jwtSecret),
+    metrics,
+    readiness,
+    deviceSessions,
+    operations,
+    deviceChannel,
+  });
+  return { db, clock, signingKey, gateway, operations, deviceChannel, api, app: createApp(api) };
+}

@@ -4,9 +4,9 @@ import type { Db } from '../db/connect';
 import type { FleetEvents } from '../fleet/events';
 import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { MqttMetrics } from '../mqtt/metrics';
+import type { BatchStore } from './batch';
+import { batchStoreFor } from './batch-store';
 import type { QueuedRecord } from './rows';
-import { SequenceBook } from './sequence-store';
-import { claimMessageIds, storeRecords } from './store';
 
 export interface IngestWriterOptions {
   db: Db;
@@ -25,6 +25,8 @@ export interface IngestWriterOptions {
   maxDelayMs?: number;
   /** Queue bound; beyond it new records are dropped unacknowledged and the devices resend (default 50,000). */
   maxQueue?: number;
+  /** Where batches are committed (default: a writer thread for a SQLite file, the pool for PostgreSQL). */
+  store?: BatchStore;
 }
 
 type Rejection = { deviceId: string; id: string; code: ErrorCode; message?: string };
@@ -33,14 +35,15 @@ type Rejection = { deviceId: string; id: string; code: ErrorCode; message?: stri
  * Queues records and writes them in batches: one transaction per `maxBatch` records or per `maxDelayMs`,
  * whichever comes first. Only after the commit are the ids acknowledged to their devices (stored and
  * duplicate ids alike), so a device never deletes a record the hub could still lose. A failed transaction
- * acknowledges nothing: the device resends and the record is stored then.
+ * acknowledges nothing: the device resends and the record is stored then. The commit itself happens off the
+ * event loop (see `batchStoreFor`); records arriving meanwhile form the next batch.
  */
 export class IngestWriter {
   private queue: QueuedRecord[] = [];
   private rejections: Rejection[] = [];
   private timer: TimerHandle | undefined;
   private flushing: Promise<void> | undefined;
-  private readonly sequences = new SequenceBook();
+  private readonly store: BatchStore;
   private readonly log: Logger;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
@@ -53,6 +56,7 @@ export class IngestWriter {
     this.maxBatch = options.maxBatch ?? 2000;
     this.maxDelayMs = options.maxDelayMs ?? 1;
     this.maxQueue = options.maxQueue ?? 50_000;
+    this.store = options.store ?? batchStoreFor(options.db, options.logger);
   }
 
   /** False after a failed transaction, until one succeeds. */
@@ -64,7 +68,8 @@ export class IngestWriter {
     return this.queue.length;
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    await this.store.start();
     this.stopped = false;
   }
 
@@ -100,6 +105,7 @@ export class IngestWriter {
     this.timer = undefined;
     await this.flush();
     while (this.queue.length > 0 || this.rejections.length > 0) await this.flush();
+    await this.store.stop();
   }
 
   private schedule(): void {
@@ -119,8 +125,7 @@ export class IngestWriter {
   private async writeBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.maxBatch);
     const rejections = this.rejections.splice(0);
-    const { clock, db, metrics } = this.options;
-    const now = clock.now();
+    const { clock, metrics } = this.options;
     // The same id may sit in the queue twice (a quick resend): store it once, acknowledge it for both.
     const unique = new Map<string, QueuedRecord>();
     for (const r of batch) if (!unique.has(r.envelope.id)) unique.set(r.envelope.id, r);
@@ -128,15 +133,14 @@ export class IngestWriter {
     let committed = false;
     const end = metrics.batchSeconds.startTimer();
     try {
-      const { fresh, updates } = await db.kysely.transaction().execute(async (trx) => {
-        const fresh = await claimMessageIds(trx, [...unique.values()], now);
-        await storeRecords(trx, fresh, now);
-        const updates = await this.sequences.apply(trx, fresh, now);
-        return { fresh, updates };
-      });
+      const { freshIds, updates } =
+        unique.size > 0
+          ? await this.store.write([...unique.values()], clock.now())
+          : { freshIds: [], updates: [] };
       committed = true;
-      this.sequences.commit(updates);
       this.lastFlushOk = true;
+      const freshSet = new Set(freshIds);
+      const fresh = [...unique.values()].filter((r) => freshSet.has(r.envelope.id));
       for (const r of fresh) metrics.stored.inc({ type: r.envelope.type });
       metrics.duplicates.inc(batch.length - fresh.length);
       for (const u of updates) {
@@ -151,7 +155,6 @@ export class IngestWriter {
     } catch (err) {
       this.lastFlushOk = false;
       metrics.writeFailures.inc();
-      this.sequences.discard(new Set(batch.map((r) => r.deviceId)));
       this.log.error({ err, records: batch.length }, 'ingest write failed; nothing acknowledged');
     } finally {
       end();

@@ -129,7 +129,7 @@ export class MqttGateway {
 
   async start(): Promise<void> {
     await this.fleet.start();
-    this.writer.start();
+    await this.writer.start();
     if (this.broker) await this.broker.start();
     const onMessage = (topic: string, payload: Buffer) => this.ingest.handle(topic, payload);
     if (this.broker && this.options.hubClient !== 'socket') {

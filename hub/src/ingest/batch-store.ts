@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/connect';
+import { type BatchOutcome, type BatchStore, commitBatch } from './batch';
+import type { QueuedRecord } from './rows';
+import { SequenceBook } from './sequence-store';
+import { WriterThread } from './writer-thread';
+
+/**
+ * Commits on the hub's own connection pool. For PostgreSQL the commit is already off the event loop (the
+ * pool's sockets); for an in-memory SQLite database, which no second connection can open, it is the only way.
+ */
+export class InProcessBatchStore implements BatchStore {
+  private readonly sequences = new SequenceBook();
+
+  constructor(private readonly db: Db) {}
+
+  async start(): Promise<void> {}
+
+  write(records: readonly QueuedRecord[], now: number): Promise<BatchOutcome> {
+    return commitBatch(this.db.kysely, this.sequences, records, now);
+  }
+
+  async stop(): Promise<void> {}
+}
+
+/** A writer thread for a SQLite file, the hub's pool otherwise. */
+export function batchStoreFor(db: Db, logger: Logger): BatchStore {
+  if (db.kind === 'sqlite' && db.file !== undefined && db.file !== ':memory:' && db.file !== '') {
+    return new WriterThread({ file: db.file, logger });
+  }
+  return new InProcessBatchStore(db);
+}

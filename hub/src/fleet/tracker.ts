@@ -1,8 +1,9 @@
 import type { Envelope } from '@crema/protocol';
-import { sql, type Updateable } from 'kysely';
+import { type CompiledQuery, sql, type Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import type { DeviceStateTable } from '../db/tables/ingest';
+import { transactionLane, type WriteLane } from '../db/write-lane';
 import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { MqttMetrics } from '../mqtt/metrics';
 import type { FleetEvents, OfflineReason } from './events';
@@ -17,6 +18,8 @@ export interface FleetTrackerOptions {
   timeoutMs?: number;
   /** How often state changes are written (default 250 ms); events are emitted at once. */
   flushMs?: number;
+  /** Where the state writes run (default: a transaction on `db`); the gateway hands them to ingest's writer. */
+  lane?: WriteLane;
 }
 
 type Patch = Omit<Updateable<DeviceStateTable>, 'device_id' | 'merchant_id'>;
@@ -160,22 +163,24 @@ export class FleetTracker {
       byShape.set(shape, rows);
     }
     try {
-      await this.options.db.kysely.transaction().execute(async (trx) => {
-        for (const [shape, rows] of byShape) {
-          const columns = shape.split(',').filter(Boolean) as (keyof Patch)[];
-          for (let i = 0; i < rows.length; i += 500) {
-            const query = trx.insertInto('device_state').values(rows.slice(i, i + 500));
-            await (columns.length === 0
+      const queries: CompiledQuery[] = [];
+      for (const [shape, rows] of byShape) {
+        const columns = shape.split(',').filter(Boolean) as (keyof Patch)[];
+        for (let i = 0; i < rows.length; i += 500) {
+          const query = this.options.db.kysely.insertInto('device_state').values(rows.slice(i, i + 500));
+          queries.push(
+            (columns.length === 0
               ? query.onConflict((oc) => oc.column('device_id').doNothing())
               : query.onConflict((oc) =>
                   oc
                     .column('device_id')
                     .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]))),
                 )
-            ).execute();
-          }
+            ).compile(),
+          );
         }
-      });
+      }
+      await (this.options.lane ?? transactionLane(this.options.db))(queries);
     } catch (err) {
       this.log.error({ err, devices: pending.size }, 'fleet state write failed; will retry');
       // Put the changes back under any newer ones, so the next flush writes them.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
+import { transactionLane, type WriteLane } from '../db/write-lane';
 import { type BatchOutcome, type BatchStore, commitBatch } from './batch';
 import type { QueuedRecord } from './rows';
 import { SequenceBook } from './sequence-store';
@@ -11,8 +12,11 @@ import { WriterThread } from './writer-thread';
  */
 export class InProcessBatchStore implements BatchStore {
   private readonly sequences = new SequenceBook();
+  readonly execute: WriteLane;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.execute = transactionLane(db);
+  }
 
   async start(): Promise<void> {}
 

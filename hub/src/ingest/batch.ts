@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
+import type { WriteLane } from '../db/write-lane';
 import type { QueuedRecord } from './rows';
 import type { SequenceBook, SequenceUpdate } from './sequence-store';
 import { claimMessageIds, storeRecords } from './store';
@@ -18,6 +19,8 @@ export interface BatchOutcome {
 export interface BatchStore {
   start(): Promise<void>;
   write(records: readonly QueuedRecord[], now: number): Promise<BatchOutcome>;
+  /** Other hot writes (fleet state) in one transaction on the same connection, in turn with the batches. */
+  execute: WriteLane;
   stop(): Promise<void>;
 }
 

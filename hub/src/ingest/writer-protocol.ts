@@ -5,12 +5,14 @@ import type { QueuedRecord } from './rows';
 /** What the hub's event loop tells the writer thread. */
 export type ToWriter =
   | { type: 'write'; id: number; records: readonly QueuedRecord[]; now: number }
+  | { type: 'execute'; id: number; queries: readonly { sql: string; parameters: readonly unknown[] }[] }
   | { type: 'stop' };
 
 /** What the writer thread answers; `written` is only posted after the commit. */
 export type FromWriter =
   | { type: 'ready' }
   | ({ type: 'written'; id: number } & BatchOutcome)
+  | { type: 'executed'; id: number }
   | { type: 'failed'; id: number; code: ErrorCode; message: string }
   | { type: 'open-failed'; code: ErrorCode; message: string }
   | { type: 'stopped' };

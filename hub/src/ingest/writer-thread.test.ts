@@ -1,12 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { type Ack, makeEnvelope, type RecordEnvelope, ulid } from '@crema/protocol';
 import Sqlite from 'better-sqlite3';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../test/support/db';
 import { HubError } from '../errors';
 import { FleetEvents } from '../fleet/events';
+import { FleetTracker } from '../fleet/tracker';
 import { systemTimerClock } from '../mqtt/clock';
 import { MqttMetrics } from '../mqtt/metrics';
 import type { QueuedRecord } from './rows';
@@ -167,6 +169,37 @@ describe('ingest through the SQLite writer thread', () => {
     expect(err).toBeInstanceOf(HubError);
     expect((err as HubError).code).toBe('UNAVAILABLE');
     await store.stop();
+  });
+
+  it('runs other writes (fleet state) on the thread, in one transaction, while the main connection only reads', async () => {
+    const w = await start();
+    await sql`pragma query_only = 1`.execute(t.db.kysely);
+    const tracker = new FleetTracker({
+      db: t.db,
+      clock: systemTimerClock,
+      logger: silent,
+      metrics,
+      events: new FleetEvents(),
+      lane: w.execute,
+    });
+    tracker.seen('d-fleet', 'm-1');
+    await tracker.flush();
+    const reader = new Sqlite(file, { readonly: true });
+    try {
+      const row = reader.prepare('select online from device_state where device_id = ?').get('d-fleet');
+      expect(row).toEqual({ online: 1 });
+      // One failing statement rolls the whole set back, with a coded error.
+      const insert = (id: string) =>
+        t.db.kysely.insertInto('merchants').values({ id, name: id, created_at: 1 }).compile();
+      const err = await w.execute([insert('m-new'), insert('m-new')]).catch((e: unknown) => e);
+      expect((err as HubError).code).toBe('INTERNAL');
+      expect(reader.prepare('select count(*) as n from merchants where id = ?').get('m-new')).toEqual({
+        n: 0,
+      });
+    } finally {
+      reader.close();
+      await sql`pragma query_only = 0`.execute(t.db.kysely);
+    }
   });
 
   it('fails to start with a coded error when the file cannot be opened', async () => {

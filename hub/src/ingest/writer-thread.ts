@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { WriteLane } from '../db/write-lane';
 import { HubError } from '../errors';
 import type { BatchOutcome, BatchStore } from './batch';
 import type { QueuedRecord } from './rows';
@@ -14,6 +15,7 @@ export interface WriterThreadOptions {
 }
 
 type Pending = { resolve: (outcome: BatchOutcome) => void; reject: (err: HubError) => void };
+const NOTHING: BatchOutcome = { freshIds: [], updates: [] };
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -42,14 +44,24 @@ export class WriterThread implements BatchStore {
     await this.spawn();
   }
 
-  async write(records: readonly QueuedRecord[], now: number): Promise<BatchOutcome> {
+  write(records: readonly QueuedRecord[], now: number): Promise<BatchOutcome> {
+    return this.send((id) => ({ type: 'write', id, records, now }));
+  }
+
+  readonly execute: WriteLane = async (queries) => {
+    if (queries.length === 0) return;
+    const plain = queries.map((q) => ({ sql: q.sql, parameters: q.parameters }));
+    await this.send((id) => ({ type: 'execute', id, queries: plain }));
+  };
+
+  private async send(message: (id: number) => ToWriter): Promise<BatchOutcome> {
     if (this.stopping) throw new HubError('UNAVAILABLE', 'the ingest writer thread is stopping');
     const worker = await this.spawn();
     const id = this.nextId++;
     const outcome = new Promise<BatchOutcome>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     // Keeps the process alive only while a batch is in flight.
     worker.ref();
-    worker.postMessage({ type: 'write', id, records, now } satisfies ToWriter);
+    worker.postMessage(message(id));
     return outcome;
   }
 
@@ -114,12 +126,13 @@ export class WriterThread implements BatchStore {
   }
 
   private answer(message: FromWriter): void {
-    if (message.type !== 'written' && message.type !== 'failed') return;
+    if (message.type !== 'written' && message.type !== 'executed' && message.type !== 'failed') return;
     const waiter = this.pending.get(message.id);
     if (!waiter) return;
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.worker?.unref();
     if (message.type === 'written') waiter.resolve({ freshIds: message.freshIds, updates: message.updates });
+    else if (message.type === 'executed') waiter.resolve(NOTHING);
     else waiter.reject(new HubError(message.code, message.message));
   }
 

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { openSqlite } from '../db/sqlite';
 import { commitBatch } from './batch';
@@ -8,7 +8,7 @@ import type { FromWriter, ToWriter, WriterData } from './writer-protocol';
 
 /**
  * The writer thread's side: owns its own connection to the hub's SQLite file (WAL, synchronous=FULL) and
- * commits ingest batches one after the other, answering each only after its commit. It is the only writer of
+ * commits ingest batches (and the fleet state writes) one after the other, answering each only after its commit. It is the only writer of
  * ingest rows, so the per-device sequence cache lives here. Imports stay few (no PostgreSQL driver, no zod):
  * the thread starts with every hub that stores to a SQLite file.
  */
@@ -34,6 +34,14 @@ export function serveWriter(port: MessagePort, data: WriterData): void {
         return;
       }
       try {
+        if (message.type === 'execute') {
+          await kysely.transaction().execute(async (trx) => {
+            for (const q of message.queries)
+              await trx.executeQuery(CompiledQuery.raw(q.sql, [...q.parameters]));
+          });
+          post({ type: 'executed', id: message.id });
+          return;
+        }
         const outcome = await commitBatch(kysely, sequences, message.records, message.now);
         post({ type: 'written', id: message.id, ...outcome });
       } catch (err) {

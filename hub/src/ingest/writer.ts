@@ -1,6 +1,7 @@
 import { type Ack, type ErrorCode, Limits } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
+import type { WriteLane } from '../db/write-lane';
 import type { FleetEvents } from '../fleet/events';
 import type { TimerClock, TimerHandle } from '../mqtt/clock';
 import type { MqttMetrics } from '../mqtt/metrics';
@@ -63,6 +64,9 @@ export class IngestWriter {
   get healthy(): boolean {
     return this.lastFlushOk;
   }
+
+  /** Runs other hot writes (fleet state) on the ingest connection, in turn with the batches (see `WriteLane`). */
+  readonly execute: WriteLane = (queries) => this.store.execute(queries);
 
   get queued(): number {
     return this.queue.length;

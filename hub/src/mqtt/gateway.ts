@@ -73,7 +73,13 @@ export class MqttGateway {
     this.metrics = new MqttMetrics(options.metricsRegistry);
     this.directory = new DeviceDirectory(options.db);
     const common = { logger: options.logger, metrics: this.metrics, events: this.events, clock: this.clock };
-    this.fleet = new FleetTracker({ ...common, db: options.db, timeoutMs: options.offlineAfterMs });
+    this.fleet = new FleetTracker({
+      ...common,
+      db: options.db,
+      timeoutMs: options.offlineAfterMs,
+      // Fleet state shares ingest's writer (on SQLite, its thread): no commit on the event loop.
+      lane: (queries) => this.writer.execute(queries),
+    });
     this.writer = new IngestWriter({
       ...common,
       db: options.db,
@@ -156,11 +162,12 @@ export class MqttGateway {
 
   async stop(): Promise<void> {
     this.started = false;
-    await this.writer.stop();
+    await this.writer.flush(); // acknowledged while the link is still up
     await this.link?.stop();
     this.link = undefined;
     await this.broker?.stop();
-    await this.fleet.stop();
+    await this.fleet.stop(); // its last writes go through the writer, which stops last
+    await this.writer.stop();
   }
 
   /**

@@ -198,7 +198,8 @@ export class DeviceRepository {
   /**
    * The same page as `list`, with its items already as the JSON text of `items.map(toDeviceView)`. On SQLite
    * the database writes that text itself (json_object per row): no row objects, no view objects, no
-   * JSON.stringify, about a third of the CPU of a 50-row page. Elsewhere it is built from `list`.
+   * JSON.stringify, about a third of the CPU of a 50-row page; the total comes with it. Elsewhere it is built
+   * from `list`.
    */
   async listJson(
     filter: DeviceFilter,
@@ -225,22 +226,19 @@ export class DeviceRepository {
         const order = sql.raw(s.order);
         const by =
           s.sort === 'id' ? sql`p.id ${order}` : sql`${sql.ref(`p.${s.sort}`)} ${order}, p.id ${order}`;
-        return this.db
-          .selectFrom(rows.as('p'))
-          .select([
-            sql<string>`coalesce(json_group_array(json_object(${VIEW_JSON}) order by ${by}), '[]')`.as(
-              'items',
-            ),
-            (eb) => eb.fn.countAll<number>().as('n'),
-          ]);
+        return this.db.selectFrom(rows.as('p')).select([
+          sql<string>`coalesce(json_group_array(json_object(${VIEW_JSON}) order by ${by}), '[]')`.as('items'),
+          // The total in the same statement: one round through Kysely and SQLite instead of two.
+          whereMatching(this.db.selectFrom('devices'), s, v)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .as('total'),
+        ]);
       },
     );
     const { rows } = await this.db.executeQuery(query);
     const row = rows[0];
     if (!row) throw new HubError('INTERNAL', 'the device page returned no row');
-    if (page.offset === 0 && Number(row.n) < page.limit)
-      return { itemsJson: row.items, total: Number(row.n) };
-    return { itemsJson: row.items, total: await this.count(shape, values) };
+    return { itemsJson: row.items, total: Number(row.total) };
   }
 
   /** Every matching device in id order, fetched in chunks so an export never holds the fleet in memory. */

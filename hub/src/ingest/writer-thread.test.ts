@@ -81,14 +81,15 @@ describe('ingest through the SQLite writer thread', () => {
 
   it('uses a writer thread for a SQLite file and keeps every record durable after stop', async () => {
     const w = await start();
-    const records = Array.from({ length: 500 }, (_, i) => record(`d-${i % 7}`));
+    // More than one statement's worth of rows per batch (chunked inserts).
+    const records = Array.from({ length: 2500 }, (_, i) => record(`d-${i % 7}`));
     for (const r of records) w.enqueue(r);
     await w.stop();
     writer = undefined;
-    expect(committed(records.map((r) => r.envelope.id))).toBe(500);
+    expect(committed(records.map((r) => r.envelope.id))).toBe(2500);
     const reader = new Sqlite(file, { readonly: true });
     try {
-      expect(reader.prepare('select count(*) as n from telemetry_samples').get()).toEqual({ n: 500 });
+      expect(reader.prepare('select count(*) as n from telemetry_samples').get()).toEqual({ n: 2500 });
       // The main connection never wrote: the sequence state came from the thread's transaction.
       expect(reader.prepare('select count(*) as n from device_state').get()).toEqual({ n: 7 });
     } finally {

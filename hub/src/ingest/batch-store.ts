@@ -9,19 +9,30 @@ import { WriterThread } from './writer-thread';
 /**
  * Commits on the hub's own connection pool. For PostgreSQL the commit is already off the event loop (the
  * pool's sockets); for an in-memory SQLite database, which no second connection can open, it is the only way.
+ * Batches and the other writes take turns, as on the writer thread: on a pool they would otherwise run side by
+ * side and deadlock on the device_state rows both upsert.
  */
 export class InProcessBatchStore implements BatchStore {
   private readonly sequences = new SequenceBook();
-  readonly execute: WriteLane;
+  private readonly lane: WriteLane;
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly db: Db) {
-    this.execute = transactionLane(db);
+    this.lane = transactionLane(db);
   }
 
   async start(): Promise<void> {}
 
   write(records: readonly QueuedRecord[], now: number): Promise<BatchOutcome> {
-    return commitBatch(this.db.kysely, this.sequences, records, now);
+    return this.inTurn(() => commitBatch(this.db.kysely, this.sequences, records, now));
+  }
+
+  readonly execute: WriteLane = (queries) => this.inTurn(() => this.lane(queries));
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   async stop(): Promise<void> {}

@@ -5,9 +5,15 @@ import { serveWriter as serveRealWriter } from './writer-worker';
 
 /**
  * A writer thread for tests that crashes (an uncaught error) at its first batch: always while
- * `<file>.crash-always` exists, once while `<file>.crash-once` does not (creating it). Otherwise the real one.
+ * `<file>.crash-always` exists, once while `<file>.crash-once` does not (creating it). While `<file>.hang`
+ * exists it never answers instead. Otherwise the real one.
  */
 export function serveWriter(port: MessagePort, data: WriterData): void {
+  if (existsSync(`${data.file}.hang`)) {
+    port.postMessage({ type: 'ready' });
+    port.on('message', () => undefined);
+    return;
+  }
   const always = existsSync(`${data.file}.crash-always`);
   const once = `${data.file}.crash-once`;
   if (!always && existsSync(once)) {

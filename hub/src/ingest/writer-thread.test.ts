@@ -203,6 +203,15 @@ describe('ingest through the SQLite writer thread', () => {
     }
   });
 
+  it('replaces a thread that stops answering, acknowledging nothing', async () => {
+    writeFileSync(`${file}.hang`, '');
+    const store = new WriterThread({ file, logger: silent, script: crashing, answerTimeoutMs: 200 });
+    await store.start();
+    const err = await store.write([record()], Date.now()).catch((e: unknown) => e);
+    expect((err as HubError).code).toBe('UNAVAILABLE');
+    await store.stop();
+  });
+
   it('fails to start with a coded error when the file cannot be opened', async () => {
     const store = new WriterThread({ file: `${file}.missing-dir/hub.sqlite`, logger: silent });
     const err = await store.start().catch((e: unknown) => e);

@@ -12,6 +12,8 @@ export interface WriterThreadOptions {
   logger: Logger;
   /** The module the thread runs; it must export `serveWriter` (tests substitute a failing one). */
   script?: URL;
+  /** A thread that has not answered a batch this long is taken for hung and replaced (default 60 s). */
+  answerTimeoutMs?: number;
 }
 
 type Pending = { resolve: (outcome: BatchOutcome) => void; reject: (err: HubError) => void };
@@ -62,7 +64,13 @@ export class WriterThread implements BatchStore {
     // Keeps the process alive only while a batch is in flight.
     worker.ref();
     worker.postMessage(message(id));
-    return outcome;
+    const watchdog = setTimeout(() => {
+      if (!this.pending.has(id)) return;
+      this.log.error({ id }, 'ingest writer thread did not answer in time; replacing it');
+      void worker.terminate(); // its exit rejects every batch in flight: nothing is acknowledged
+    }, this.options.answerTimeoutMs ?? 60_000);
+    watchdog.unref();
+    return outcome.finally(() => clearTimeout(watchdog));
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,10 @@ import type { Database } from './database';
  * before the hub acknowledges it to a device. Separate from `openDb` so the ingest writer thread can open its
  * own connection without loading the PostgreSQL driver.
  */
-export function openSqlite(file: string): Kysely<Database> {
+export function openSqlite(
+  file: string,
+  options: { walAutocheckpointPages?: number } = {},
+): Kysely<Database> {
   const sqlite = new Sqlite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
@@ -16,6 +19,9 @@ export function openSqlite(file: string): Kysely<Database> {
   // Ingest inserts land all over the per-device indexes; with SQLite's default 2 MB page cache every batch
   // re-reads those pages from the OS once the tables outgrow it. 64 MB (allocated only as used) keeps them.
   sqlite.pragma('cache_size = -65536');
+  if (options.walAutocheckpointPages !== undefined) {
+    sqlite.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
+  }
   return new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
   });

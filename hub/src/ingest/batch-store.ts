@@ -41,7 +41,7 @@ export class InProcessBatchStore implements BatchStore {
 /** A writer thread for a SQLite file, the hub's pool otherwise. */
 export function batchStoreFor(db: Db, logger: Logger): BatchStore {
   if (db.kind === 'sqlite' && db.file !== undefined && db.file !== ':memory:' && db.file !== '') {
-    return new WriterThread({ file: db.file, logger });
+    return new WriterThread({ file: db.file, logger, main: db.kysely });
   }
   return new InProcessBatchStore(db);
 }

@@ -98,6 +98,16 @@ describe('ingest through the SQLite writer thread', () => {
     expect(new Set(ackedIds())).toEqual(new Set(records.map((r) => r.envelope.id)));
   });
 
+  it('leaves WAL checkpoints to the thread while it runs', async () => {
+    const pages = async () =>
+      (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(t.db.kysely)).rows[0];
+    const store = new WriterThread({ file, logger: silent, main: t.db.kysely });
+    await store.start();
+    expect(await pages()).toEqual({ wal_autocheckpoint: 0 });
+    await store.stop();
+    expect(await pages()).toEqual({ wal_autocheckpoint: 1000 });
+  });
+
   it('acknowledges a record only once its commit is visible to another connection', async () => {
     const w = await start();
     for (let i = 0; i < 50; i++) w.enqueue(record());

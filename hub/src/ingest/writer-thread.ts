@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from '../db/database';
 import type { WriteLane } from '../db/write-lane';
 import { HubError } from '../errors';
 import type { BatchOutcome, BatchStore } from './batch';
@@ -14,6 +16,11 @@ export interface WriterThreadOptions {
   script?: URL;
   /** A thread that has not answered a batch this long is taken for hung and replaced (default 60 s). */
   answerTimeoutMs?: number;
+  /**
+   * The hub's own connection to the same file. While the thread runs, that connection leaves checkpoints to
+   * the thread: a commit on it (an API write) would otherwise copy the WAL into the database on the event loop.
+   */
+  main?: Kysely<Database>;
 }
 
 type Pending = { resolve: (outcome: BatchOutcome) => void; reject: (err: HubError) => void };
@@ -44,6 +51,7 @@ export class WriterThread implements BatchStore {
   async start(): Promise<void> {
     this.stopping = false;
     await this.spawn();
+    if (this.options.main) await sql`pragma wal_autocheckpoint = 0`.execute(this.options.main);
   }
 
   write(records: readonly QueuedRecord[], now: number): Promise<BatchOutcome> {
@@ -77,16 +85,19 @@ export class WriterThread implements BatchStore {
     this.stopping = true;
     await this.starting?.catch(() => undefined);
     const worker = this.worker;
-    if (!worker) return;
-    worker.ref();
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ type: 'stop' } satisfies ToWriter);
-    const timer = setTimeout(() => {
-      this.log.error('ingest writer thread did not stop in time; terminating it');
-      void worker.terminate();
-    }, STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    if (worker) {
+      worker.ref();
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'stop' } satisfies ToWriter);
+      const timer = setTimeout(() => {
+        this.log.error('ingest writer thread did not stop in time; terminating it');
+        void worker.terminate();
+      }, STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    // SQLite's default again, now that no thread checkpoints.
+    if (this.options.main) await sql`pragma wal_autocheckpoint = 1000`.execute(this.options.main);
   }
 
   /** The running thread, or a new one once it reports its connection open. */

@@ -116,6 +116,29 @@ describe('ingest through the SQLite writer thread', () => {
     for (const a of acks) expect(a.rows).toBe(a.ack.ids.length);
   });
 
+  it('publishes the acks of a large batch over several event-loop turns, and flush waits for all of them', async () => {
+    const w = await start();
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const seen: number[] = [];
+    const original = acks.push.bind(acks);
+    acks.push = (...items) => {
+      seen.push(turns);
+      return original(...items);
+    };
+    for (let i = 0; i < 1000; i++) w.enqueue(record(`d-${i}`));
+    await w.flush();
+    ticking = false;
+    expect(acks).toHaveLength(1000);
+    for (const a of acks) expect(a.rows).toBe(a.ack.ids.length);
+    expect(seen[seen.length - 1]).toBeGreaterThan(seen[0] ?? Number.POSITIVE_INFINITY);
+  });
+
   it('stores a duplicate id once and acknowledges every copy, in one batch and across batches', async () => {
     const w = await start();
     const r = record();

@@ -22,7 +22,11 @@ function available(): Map<string, string> {
 }
 
 const benches = available();
-const wanted = process.argv.slice(2).filter((a) => a !== '--');
+const given = process.argv.slice(2).filter((a) => a !== '--');
+// Names first, then options for the benchmarks (`pnpm bench hub/ingest --seconds 5`).
+const firstFlag = given.findIndex((a) => a.startsWith('-'));
+const wanted = firstFlag < 0 ? given : given.slice(0, firstFlag);
+const flags = firstFlag < 0 ? [] : given.slice(firstFlag);
 if (wanted.length === 0) {
   console.log('benchmarks (pnpm bench <name> [...]):');
   for (const name of benches.keys()) console.log(`  ${name}`);
@@ -37,7 +41,10 @@ for (const name of wanted) {
     continue;
   }
   console.log(`\n== ${name}`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit', cwd: root });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', file, ...flags], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   if (run.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { type Db, openDb } from '../../src/db/connect';
@@ -40,8 +41,11 @@ export async function benchStore(
   databaseUrl: string | undefined,
 ): Promise<{ db: Db; devices: BenchDevice[]; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'crema-bench-'));
-  const db = openDb(databaseUrl ?? join(dir, 'hub.sqlite'));
-  await migrateToLatest(db.kysely);
+  // PostgreSQL: a schema of its own, dropped afterwards, so tests sharing the database are not disturbed.
+  const schema = databaseUrl ? `bench_${randomBytes(6).toString('hex')}` : undefined;
+  if (databaseUrl && schema) await pgExec(databaseUrl, `create schema ${schema}`);
+  const db = openDb(databaseUrl ?? join(dir, 'hub.sqlite'), schema ? { schema } : {});
+  await migrateToLatest(db.kysely, schema ? { schema } : {});
   const run = randomBytes(3).toString('hex');
   const devices = await addBenchDevices(db.kysely, {
     merchantId: `bench-${run}`,
@@ -53,9 +57,20 @@ export async function benchStore(
     devices,
     dispose: async () => {
       await db.close();
+      if (databaseUrl && schema) await pgExec(databaseUrl, `drop schema if exists ${schema} cascade`);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function pgExec(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Adds a merchant and `count` devices of it, each with its own fresh credential (only its hash is stored). */

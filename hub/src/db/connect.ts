@@ -1,8 +1,8 @@
-import Sqlite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { HubError } from '../errors';
 import type { Database } from './database';
+import { openSqlite } from './sqlite';
 
 export type DbKind = 'sqlite' | 'postgres';
 export type Db = {
@@ -10,6 +10,8 @@ export type Db = {
   kind: DbKind;
   /** PostgreSQL: the schema the connections work in, when one was given. */
   schema?: string;
+  /** SQLite: the database file, so other threads can open their own connection to it. */
+  file?: string;
   close(): Promise<void>;
 };
 
@@ -48,72 +50,6 @@ export function openDb(url: string, options: OpenDbOptions = {}): Db {
     };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
-  const sqlite = new Sqlite(file);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  // Ingest inserts land all over the per-device indexes; with SQLite's default 2 MB page cache every batch
-  // re-reads those pages from the OS once the tables outgrow it. 64 MB (allocated only as used) keeps them.
-  sqlite.pragma('cache_size = -65536');
-  const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-  });
-  return { kysely, kind: 'sqlite', close: () => kysely.destroy() };
-}
-
-const STATEMENT_CACHE_SIZE = 256;
-const SCHEMA_CHANGE = /^\s*(create|alter|drop)\s/i;
-
-/**
- * Kysely prepares every query anew; on hot read paths preparing costs as much as running. Statements are
- * reused by SQL text (bounded, oldest dropped first). Reuse is safe because Kysely's SQLite driver serialises
- * all queries, streams included, on its single connection.
- */
-function withStatementCache(sqlite: Sqlite.Database): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
-      // A schema change may change the columns a cached reader returns: start afresh after one.
-      if (SCHEMA_CHANGE.test(sql)) cache.clear();
-      let statement = cache.get(sql);
-      if (!statement) {
-        statement = rowsAsObjects(sqlite.prepare(sql));
-        if (cache.size >= STATEMENT_CACHE_SIZE) {
-          const oldest = cache.keys().next().value;
-          if (oldest !== undefined) cache.delete(oldest);
-        }
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-}
-
-/**
- * A reader statement in raw mode whose rows are turned into objects here: better-sqlite3 builds row objects
- * through the native object API, which costs about twice as much as arrays plus plain JS assignment (a
- * 50-row device page: ~100 µs against ~60 µs). Same keys in column order, same values (a later column of
- * the same name wins, as in better-sqlite3).
- */
-function rowsAsObjects(statement: Sqlite.Statement): SqliteStatement {
-  if (!statement.reader) return statement;
-  let names = statement.columns().map((column) => column.name);
-  statement.raw(true);
-  const toObject = (row: unknown[]) => {
-    // SQLite re-prepares a statement whose tables another connection altered; follow its new columns.
-    if (row.length !== names.length) names = statement.columns().map((column) => column.name);
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) out[names[i] as string] = row[i];
-    return out;
-  };
-  return {
-    reader: true,
-    all: (parameters) => (statement.all(parameters) as unknown[][]).map(toObject),
-    run: (parameters) => statement.run(parameters),
-    *iterate(parameters) {
-      for (const row of statement.iterate(parameters)) yield toObject(row as unknown[]);
-    },
-  };
+  const kysely = openSqlite(file);
+  return { kysely, kind: 'sqlite', file, close: () => kysely.destroy() };
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '@crema/protocol';
 import { ulid } from '@crema/protocol';
-import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, type Selectable, type SelectQueryBuilder, SqliteAdapter, sql } from 'kysely';
 import type { Database } from '../db/database';
 import { QueryTemplates } from '../db/query-templates';
 import type { DevicesTable } from '../db/tables/core';
@@ -47,6 +47,21 @@ export function toDeviceView(row: DeviceListRow): DeviceView {
     createdAt: row.created_at,
   };
 }
+
+/** `toDeviceView` as SQLite json_object arguments over the list columns (of a subquery `p`), same key order. */
+const VIEW_JSON = sql.raw(
+  [
+    `'id', p.id`,
+    `'merchantId', p.merchant_id`,
+    `'locationId', p.location_id`,
+    `'model', p.model`,
+    `'name', p.name`,
+    `'status', case when p.revoked_at is null then 'active' else 'revoked' end`,
+    `'credentialRotatedAt', p.credential_rotated_at`,
+    `'revokedAt', p.revoked_at`,
+    `'createdAt', p.created_at`,
+  ].join(', '),
+);
 
 export const DEVICE_SORTS = ['id', 'name', 'model', 'createdAt'] as const;
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
@@ -112,6 +127,10 @@ export class DeviceRepository {
     private readonly clock: Clock,
   ) {}
 
+  private get kind(): 'sqlite' | 'other' {
+    return this.db.getExecutor().adapter instanceof SqliteAdapter ? 'sqlite' : 'other';
+  }
+
   private filtered(filter: DeviceFilter, executor: Kysely<Database> = this.db) {
     const { shape, values } = this.shapeOf(filter);
     return whereMatching(executor.selectFrom('devices'), shape, values);
@@ -163,13 +182,63 @@ export class DeviceRepository {
     // A page that is not full and starts at 0 already holds everything: no count query needed. (A window
     // count in the same query was measured slower on SQLite: it materialises the whole filtered set.)
     if (page.offset === 0 && items.length < page.limit) return { items, total: items.length };
-    const countQuery = templates.compile('devices.count', shape, values, (s, v) =>
+    return { items, total: await this.count(shape, values) };
+  }
+
+  private async count(shape: FilterShape, values: FilterValues): Promise<number> {
+    const countQuery = templatesOf(this.db).compile('devices.count', shape, values, (s, v) =>
       whereMatching(this.db.selectFrom('devices'), s, v).select((eb) => eb.fn.countAll<number>().as('n')),
     );
     const { rows } = await this.db.executeQuery(countQuery);
     const count = rows[0];
     if (!count) throw new HubError('INTERNAL', 'the device count returned no row');
-    return { items, total: Number(count.n) };
+    return Number(count.n);
+  }
+
+  /**
+   * The same page as `list`, with its items already as the JSON text of `items.map(toDeviceView)`. On SQLite
+   * the database writes that text itself (json_object per row): no row objects, no view objects, no
+   * JSON.stringify, about a third of the CPU of a 50-row page; the total comes with it. Elsewhere it is built
+   * from `list`.
+   */
+  async listJson(
+    filter: DeviceFilter,
+    page: { limit: number; offset: number; sort: DeviceSort; order: 'asc' | 'desc' },
+  ): Promise<{ itemsJson: string; total: number }> {
+    if (this.kind !== 'sqlite') {
+      const { items, total } = await this.list(filter, page);
+      return { itemsJson: JSON.stringify(items.map(toDeviceView)), total };
+    }
+    const { shape, values } = this.shapeOf(filter);
+    const column = SORT_COLUMN[page.sort];
+    const query = templatesOf(this.db).compile(
+      'devices.list.json',
+      { ...shape, sort: column, order: page.order },
+      { ...values, limit: page.limit, offset: page.offset },
+      (s, v) => {
+        const rows = whereMatching(this.db.selectFrom('devices'), s, v)
+          .select(LIST_COLUMNS)
+          .orderBy(s.sort, s.order)
+          .$if(s.sort !== 'id', (q) => q.orderBy('id', s.order))
+          .limit(v.limit)
+          .offset(v.offset);
+        // The aggregate orders again: row order into an aggregate is not something SQL promises.
+        const order = sql.raw(s.order);
+        const by =
+          s.sort === 'id' ? sql`p.id ${order}` : sql`${sql.ref(`p.${s.sort}`)} ${order}, p.id ${order}`;
+        return this.db.selectFrom(rows.as('p')).select([
+          sql<string>`coalesce(json_group_array(json_object(${VIEW_JSON}) order by ${by}), '[]')`.as('items'),
+          // The total in the same statement: one round through Kysely and SQLite instead of two.
+          whereMatching(this.db.selectFrom('devices'), s, v)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .as('total'),
+        ]);
+      },
+    );
+    const { rows } = await this.db.executeQuery(query);
+    const row = rows[0];
+    if (!row) throw new HubError('INTERNAL', 'the device page returned no row');
+    return { itemsJson: row.items, total: Number(row.total) };
   }
 
   /** Every matching device in id order, fetched in chunks so an export never holds the fleet in memory. */

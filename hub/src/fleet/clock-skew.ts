@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../db/database';
 
 /** The alarm code the hub raises for a device whose clock is off (the device never raises it itself). */
@@ -42,32 +42,38 @@ export function describeOffset(offsetMs: number): string {
 }
 
 /** Applies alarm changes inside the fleet state transaction. */
-export async function writeSkewAlarms(
-  trx: Transaction<Database>,
+export function skewAlarmQueries(
+  db: Kysely<Database>,
   changes: Map<string, SkewAlarmChange>,
-): Promise<void> {
+): CompiledQuery[] {
+  const queries: CompiledQuery[] = [];
   for (const [deviceId, change] of changes) {
     if (change.kind === 'clear') {
-      await trx
-        .deleteFrom('active_alarms')
-        .where('device_id', '=', deviceId)
-        .where('code', '=', CLOCK_SKEW_ALARM)
-        .execute();
+      queries.push(
+        db
+          .deleteFrom('active_alarms')
+          .where('device_id', '=', deviceId)
+          .where('code', '=', CLOCK_SKEW_ALARM)
+          .compile(),
+      );
       continue;
     }
     const message = describeOffset(change.offsetMs);
-    await trx
-      .insertInto('active_alarms')
-      .values({
-        device_id: deviceId,
-        merchant_id: change.merchantId,
-        code: CLOCK_SKEW_ALARM,
-        severity: 'warning',
-        message,
-        value: change.offsetMs,
-        raised_at: change.at,
-      })
-      .onConflict((oc) => oc.columns(['device_id', 'code']).doUpdateSet({ message, value: change.offsetMs }))
-      .execute();
+    queries.push(
+      db
+        .insertInto('active_alarms')
+        .values({
+          device_id: deviceId,
+          merchant_id: change.merchantId,
+          code: CLOCK_SKEW_ALARM,
+          severity: 'warning',
+          message,
+          value: change.offsetMs,
+          raised_at: change.at,
+        })
+        .onConflict((oc) => oc.columns(['device_id', 'code']).doUpdateSet({ message, value: change.offsetMs }))
+        .compile(),
+    );
   }
+  return queries;
 }

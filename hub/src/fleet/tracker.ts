@@ -1,10 +1,11 @@
 import type { Clock, ClockTimer, Envelope } from '@crema/protocol';
-import { sql, type Updateable } from 'kysely';
+import { type CompiledQuery, sql, type Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
 import type { DeviceStateTable } from '../db/tables/ingest';
+import { transactionLane, type WriteLane } from '../db/write-lane';
 import type { MqttMetrics } from '../mqtt/metrics';
-import { ClockSkewMonitor, type SkewAlarmChange, writeSkewAlarms } from './clock-skew';
+import { ClockSkewMonitor, type SkewAlarmChange, skewAlarmQueries } from './clock-skew';
 import type { FleetEvents, OfflineReason } from './events';
 
 export interface FleetTrackerOptions {
@@ -19,6 +20,8 @@ export interface FleetTrackerOptions {
   flushMs?: number;
   /** A device clock off by more than this raises a `clock_skew` alarm (default 5 min). */
   clockSkewAlarmMs?: number;
+  /** Where the state writes run (default: a transaction on `db`); the gateway hands them to ingest's writer. */
+  lane?: WriteLane;
 }
 
 type Patch = Omit<Updateable<DeviceStateTable>, 'device_id' | 'merchant_id'>;
@@ -183,23 +186,25 @@ export class FleetTracker {
       byShape.set(shape, rows);
     }
     try {
-      await this.options.db.kysely.transaction().execute(async (trx) => {
-        for (const [shape, rows] of byShape) {
-          const columns = shape.split(',').filter(Boolean) as (keyof Patch)[];
-          for (let i = 0; i < rows.length; i += 500) {
-            const query = trx.insertInto('device_state').values(rows.slice(i, i + 500));
-            await (columns.length === 0
+      const queries: CompiledQuery[] = [];
+      for (const [shape, rows] of byShape) {
+        const columns = shape.split(',').filter(Boolean) as (keyof Patch)[];
+        for (let i = 0; i < rows.length; i += 500) {
+          const query = this.options.db.kysely.insertInto('device_state').values(rows.slice(i, i + 500));
+          queries.push(
+            (columns.length === 0
               ? query.onConflict((oc) => oc.column('device_id').doNothing())
               : query.onConflict((oc) =>
                   oc
                     .column('device_id')
                     .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]))),
                 )
-            ).execute();
-          }
+            ).compile(),
+          );
         }
-        await writeSkewAlarms(trx, alarms);
-      });
+      }
+      queries.push(...skewAlarmQueries(this.options.db.kysely, alarms));
+      await (this.options.lane ?? transactionLane(this.options.db))(queries);
     } catch (err) {
       this.log.error({ err, devices: pending.size }, 'fleet state write failed; will retry');
       // Put the changes back under any newer ones, so the next flush writes them.

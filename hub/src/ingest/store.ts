@@ -1,6 +1,7 @@
 import { type Insertable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database';
 import type { ReceivedMessagesTable } from '../db/tables/ingest';
+import { insertRows } from './bulk-insert';
 import { latestBy, type QueuedRecord, rowsFor } from './rows';
 
 type Trx = Transaction<Database>;
@@ -47,6 +48,11 @@ function earliest<T>(table: 'orders' | 'payments') {
   )} end`;
 }
 
+// The two tables every record lands in, written without Kysely's per-value builder (see insertRows).
+const RECEIVED_COLUMNS = ['id', 'device_id', 'merchant_id', 'type', 'seq', 'ts', 'received_at'] as const;
+const CLAIM_SUFFIX = 'on conflict ("id") do nothing returning "id"';
+const TELEMETRY_COLUMNS = ['message_id', 'device_id', 'merchant_id', 'ts', 'metric', 'value'] as const;
+
 /**
  * Claims message ids in `received_messages`; returns the records that were new. A duplicate (already
  * stored, maybe by an earlier batch) is simply not returned: it is acknowledged again, never stored twice.
@@ -67,13 +73,8 @@ export async function claimMessageIds(
   }));
   const fresh = new Set<string>();
   await insertChunked(rows, async (chunk) => {
-    const inserted = await trx
-      .insertInto('received_messages')
-      .values(chunk)
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .execute();
-    for (const row of inserted) fresh.add(row.id);
+    const inserted = await insertRows(trx, 'received_messages', RECEIVED_COLUMNS, chunk, CLAIM_SUFFIX);
+    for (const row of inserted) fresh.add(row.id as string);
   });
   return records.filter((r) => fresh.has(r.envelope.id));
 }
@@ -81,7 +82,7 @@ export async function claimMessageIds(
 /** Writes the history rows of new records and folds them into the latest-state tables. */
 export async function storeRecords(trx: Trx, records: readonly QueuedRecord[], receivedAt: number) {
   const rows = rowsFor(records, receivedAt);
-  await insertChunked(rows.telemetry, (c) => trx.insertInto('telemetry_samples').values(c).execute());
+  await insertChunked(rows.telemetry, (c) => insertRows(trx, 'telemetry_samples', TELEMETRY_COLUMNS, c));
   await insertChunked(rows.orderEvents, (c) => trx.insertInto('order_events').values(c).execute());
   await insertChunked(rows.paymentEvents, (c) => trx.insertInto('payment_events').values(c).execute());
   await insertChunked(rows.alarmEvents, (c) => trx.insertInto('alarm_events').values(c).execute());

@@ -2,11 +2,13 @@ import type { Clock, ClockTimer } from '@crema/protocol';
 import { type Ack, type ErrorCode, Limits } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect';
+import type { WriteLane } from '../db/write-lane';
 import type { FleetEvents } from '../fleet/events';
 import type { MqttMetrics } from '../mqtt/metrics';
+import type { BatchStore } from './batch';
+import { batchStoreFor } from './batch-store';
 import type { QueuedRecord } from './rows';
-import { SequenceBook, type SequenceUpdate } from './sequence-store';
-import { claimMessageIds, storeRecords } from './store';
+import type { SequenceUpdate } from './sequence-store';
 
 export interface IngestWriterOptions {
   db: Db;
@@ -25,7 +27,11 @@ export interface IngestWriterOptions {
   maxDelayMs?: number;
   /** Queue bound; beyond it new records are dropped unacknowledged and the devices resend (default 50,000). */
   maxQueue?: number;
+  /** Where batches are committed (default: a writer thread for a SQLite file, the pool for PostgreSQL). */
+  store?: BatchStore;
 }
+
+const ACKS_PER_TURN = 100;
 
 type Rejection = {
   deviceId: string;
@@ -40,19 +46,22 @@ type Rejection = {
  * Queues records and writes them in batches: one transaction per `maxBatch` records or per `maxDelayMs`,
  * whichever comes first. Only after the commit are the ids acknowledged to their devices (stored and
  * duplicate ids alike), so a device never deletes a record the hub could still lose. A failed transaction
- * acknowledges nothing: the device resends and the record is stored then.
+ * acknowledges nothing: the device resends and the record is stored then. The commit itself happens off the
+ * event loop (see `batchStoreFor`); records arriving meanwhile form the next batch.
  */
 export class IngestWriter {
   private queue: QueuedRecord[] = [];
   private rejections: Rejection[] = [];
   private timer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
-  private readonly sequences = new SequenceBook();
+  private readonly store: BatchStore;
   private readonly log: Logger;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
   private readonly maxQueue: number;
   private lastFlushOk = true;
+  /** Acks still being published (see `send`); `flush` waits for them. */
+  private acking: Promise<void> = Promise.resolve();
   private stopped = true;
 
   constructor(private readonly options: IngestWriterOptions) {
@@ -60,6 +69,7 @@ export class IngestWriter {
     this.maxBatch = options.maxBatch ?? 2000;
     this.maxDelayMs = options.maxDelayMs ?? 1;
     this.maxQueue = options.maxQueue ?? 50_000;
+    this.store = options.store ?? batchStoreFor(options.db, options.logger);
   }
 
   /** False after a failed transaction, until one succeeds. */
@@ -67,11 +77,15 @@ export class IngestWriter {
     return this.lastFlushOk;
   }
 
+  /** Runs other hot writes (fleet state) on the ingest connection, in turn with the batches (see `WriteLane`). */
+  readonly execute: WriteLane = (queries) => this.store.execute(queries);
+
   get queued(): number {
     return this.queue.length;
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    await this.store.start();
     this.stopped = false;
   }
 
@@ -93,12 +107,14 @@ export class IngestWriter {
   /** Writes everything queued so far (waits for a running write first). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.queue.length === 0 && this.rejections.length === 0) return;
-    this.flushing = this.writeBatch().finally(() => {
-      this.flushing = undefined;
-      if (!this.stopped) this.schedule();
-    });
-    await this.flushing;
+    if (this.queue.length > 0 || this.rejections.length > 0) {
+      this.flushing = this.writeBatch().finally(() => {
+        this.flushing = undefined;
+        if (!this.stopped) this.schedule();
+      });
+      await this.flushing;
+    }
+    await this.acking;
   }
 
   async stop(): Promise<void> {
@@ -107,6 +123,7 @@ export class IngestWriter {
     this.timer = undefined;
     await this.flush();
     while (this.queue.length > 0 || this.rejections.length > 0) await this.flush();
+    await this.store.stop();
   }
 
   private schedule(): void {
@@ -126,8 +143,7 @@ export class IngestWriter {
   private async writeBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.maxBatch);
     const rejections = this.rejections.splice(0);
-    const { clock, db, metrics } = this.options;
-    const now = clock.now();
+    const { clock, metrics } = this.options;
     // The same id may sit in the queue twice (a quick resend): store it once, acknowledge it for both.
     const unique = new Map<string, QueuedRecord>();
     for (const r of batch) if (!unique.has(r.envelope.id)) unique.set(r.envelope.id, r);
@@ -135,16 +151,15 @@ export class IngestWriter {
     let committed = false;
     const end = metrics.batchSeconds.startTimer();
     try {
-      const { fresh, updates } = await db.kysely.transaction().execute(async (trx) => {
-        const fresh = await claimMessageIds(trx, [...unique.values()], now);
-        await storeRecords(trx, fresh, now);
-        const slots = rejections.flatMap((r) => (r.slot ? [{ deviceId: r.deviceId, ...r.slot }] : []));
-        const updates = await this.sequences.apply(trx, fresh, now, slots);
-        return { fresh, updates };
-      });
+      const slots = rejections.flatMap((r) => (r.slot ? [{ deviceId: r.deviceId, ...r.slot }] : []));
+      const { freshIds, updates } =
+        unique.size > 0 || slots.length > 0
+          ? await this.store.write([...unique.values()], clock.now(), slots)
+          : { freshIds: [], updates: [] };
       committed = true;
-      this.sequences.commit(updates);
       this.lastFlushOk = true;
+      const freshSet = new Set(freshIds);
+      const fresh = [...unique.values()].filter((r) => freshSet.has(r.envelope.id));
       for (const r of fresh) metrics.stored.inc({ type: r.envelope.type });
       metrics.duplicates.inc(batch.length - fresh.length);
       for (const u of updates) {
@@ -159,7 +174,6 @@ export class IngestWriter {
     } catch (err) {
       this.lastFlushOk = false;
       metrics.writeFailures.inc();
-      this.sequences.discard(new Set(batch.map((r) => r.deviceId)));
       this.log.error({ err, records: batch.length }, 'ingest write failed; nothing acknowledged');
     } finally {
       end();
@@ -204,13 +218,33 @@ export class IngestWriter {
         ...(r.message ? { message: r.message } : {}),
       });
     }
+    const acks: [string, Ack][] = [];
     for (const [deviceId, { ids, rejected }] of perDevice) {
       const all = [...ids];
       for (let i = 0; i < Math.max(all.length, rejected.length); i += Limits.ackIds) {
-        this.options.sendAck(deviceId, {
-          ids: all.slice(i, i + Limits.ackIds),
-          rejected: rejected.slice(i, i + Limits.ackIds),
-        });
+        acks.push([
+          deviceId,
+          { ids: all.slice(i, i + Limits.ackIds), rejected: rejected.slice(i, i + Limits.ackIds) },
+        ]);
+      }
+    }
+    this.acking = this.acking.then(() => this.send(acks));
+  }
+
+  /**
+   * Publishes acks a slice per event-loop turn: a batch of a thousand devices' records would otherwise hold the
+   * loop for its whole fan-out (each ack is validated, encoded and published), and incoming messages and the
+   * next commit's answer wait behind it. A yield, not a delay: no clock involved.
+   */
+  private async send(acks: readonly [string, Ack][]): Promise<void> {
+    for (let i = 0; i < acks.length; i += ACKS_PER_TURN) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const [deviceId, ack] of acks.slice(i, i + ACKS_PER_TURN)) {
+        try {
+          this.options.sendAck(deviceId, ack);
+        } catch (err) {
+          this.log.warn({ err, deviceId }, 'ack failed; the device resends and is acknowledged again');
+        }
       }
     }
   }

@@ -81,6 +81,8 @@ export class MqttGateway {
       db: options.db,
       timeoutMs: options.offlineAfterMs,
       clockSkewAlarmMs: options.clockSkewAlarmMs,
+      // Fleet state shares ingest's writer (on SQLite, its thread): no commit on the event loop.
+      lane: (queries) => this.writer.execute(queries),
     });
     this.writer = new IngestWriter({
       ...common,
@@ -141,7 +143,7 @@ export class MqttGateway {
 
   async start(): Promise<void> {
     await this.fleet.start();
-    this.writer.start();
+    await this.writer.start();
     if (this.broker) await this.broker.start();
     const onMessage = (topic: string, payload: Buffer) => this.ingest.handle(topic, payload);
     if (this.broker && this.options.hubClient !== 'socket') {
@@ -168,11 +170,12 @@ export class MqttGateway {
 
   async stop(): Promise<void> {
     this.started = false;
-    await this.writer.stop();
+    await this.writer.flush(); // acknowledged while the link is still up
     await this.link?.stop();
     this.link = undefined;
     await this.broker?.stop();
-    await this.fleet.stop();
+    await this.fleet.stop(); // its last writes go through the writer, which stops last
+    await this.writer.stop();
   }
 
   /**

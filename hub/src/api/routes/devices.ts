@@ -1,6 +1,6 @@
 import { DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, TypedResponse } from 'hono';
 import type { Kysely } from 'kysely';
 import { ConflictProbes } from '../../auth/conflict-probes';
 import type { Database } from '../../db/database';
@@ -31,6 +31,7 @@ export const DeviceSchema = z
     createdAt: z.number().int(),
   })
   .openapi('Device');
+const DevicePageSchema = pageOf(DeviceSchema, 'DevicePage');
 const DeviceDetailSchema = DeviceSchema.extend({
   state: z
     .record(z.string(), z.unknown())
@@ -80,7 +81,7 @@ const list = createRoute({
   summary: 'List devices with filters, search, sorting and pagination',
   middleware: requirePermission('device:read'),
   request: { query: ListQuerySchema },
-  responses: { 200: jsonContent(pageOf(DeviceSchema, 'DevicePage'), 'Devices'), ...errors },
+  responses: { 200: jsonContent(DevicePageSchema, 'Devices'), ...errors },
 });
 const exportCsv = createRoute({
   method: 'get',
@@ -171,8 +172,14 @@ export function register(app: HubApp, deps: ApiDeps): void {
 
   app.openapi(list, async (c) => {
     const { limit, offset, sort, order, ...filter } = c.req.valid('query');
-    const { items, total } = await repo(c).list(filterOf(filter), { limit, offset, sort, order });
-    return c.json({ items: items.map(toDeviceView), total, limit, offset }, 200);
+    const { itemsJson, total } = await repo(c).listJson(filterOf(filter), { limit, offset, sort, order });
+    // The items arrive as JSON text (see listJson); the page around them is the DevicePage schema's shape.
+    const body = `{"items":${itemsJson},"total":${total},"limit":${limit},"offset":${offset}}`;
+    return c.body(body, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<
+      z.infer<typeof DevicePageSchema>,
+      200,
+      'json'
+    >;
   });
 
   app.openapi(exportCsv, async (c) => {

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/connect';
+import { transactionLane, type WriteLane } from '../db/write-lane';
+import { type BatchOutcome, type BatchStore, commitBatch } from './batch';
+import type { QueuedRecord } from './rows';
+import { type RejectedSeq, SequenceBook } from './sequence-store';
+import { WriterThread } from './writer-thread';
+
+/**
+ * Commits on the hub's own connection pool. For PostgreSQL the commit is already off the event loop (the
+ * pool's sockets); for an in-memory SQLite database, which no second connection can open, it is the only way.
+ * Batches and the other writes take turns, as on the writer thread: on a pool they would otherwise run side by
+ * side and deadlock on the device_state rows both upsert.
+ */
+export class InProcessBatchStore implements BatchStore {
+  private readonly sequences = new SequenceBook();
+  private readonly lane: WriteLane;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly db: Db) {
+    this.lane = transactionLane(db);
+  }
+
+  async start(): Promise<void> {}
+
+  write(records: readonly QueuedRecord[], now: number, rejected: readonly RejectedSeq[] = []): Promise<BatchOutcome> {
+    return this.inTurn(() => commitBatch(this.db.kysely, this.sequences, records, now, rejected));
+  }
+
+  readonly execute: WriteLane = (queries) => this.inTurn(() => this.lane(queries));
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async stop(): Promise<void> {}
+}
+
+/** A writer thread for a SQLite file, the hub's pool otherwise. */
+export function batchStoreFor(db: Db, logger: Logger): BatchStore {
+  if (db.kind === 'sqlite' && db.file !== undefined && db.file !== ':memory:' && db.file !== '') {
+    return new WriterThread({ file: db.file, logger, main: db.kysely });
+  }
+  return new InProcessBatchStore(db);
+}

@@ -1,9 +1,10 @@
+import { FakeClock } from '@crema/protocol/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, openTestDb, type TestDb } from '../../test/support/db';
 import { TenantScope } from '../rbac/scope';
 import { type DeviceFilter, DeviceRepository, type DeviceSort, toDeviceView } from './repository';
 
-const clock = { now: () => 1_700_000_000_000 };
+const clock = new FakeClock(Date.UTC(2026, 0, 1));
 
 describe.each(BACKENDS)('DeviceRepository.listJson (%s)', (backend) => {
   let t: TestDb;

@@ -71,7 +71,9 @@ export function skewAlarmQueries(
           value: change.offsetMs,
           raised_at: change.at,
         })
-        .onConflict((oc) => oc.columns(['device_id', 'code']).doUpdateSet({ message, value: change.offsetMs }))
+        .onConflict((oc) =>
+          oc.columns(['device_id', 'code']).doUpdateSet({ message, value: change.offsetMs }),
+        )
         .compile(),
     );
   }

@@ -23,7 +23,11 @@ export class InProcessBatchStore implements BatchStore {
 
   async start(): Promise<void> {}
 
-  write(records: readonly QueuedRecord[], now: number, rejected: readonly RejectedSeq[] = []): Promise<BatchOutcome> {
+  write(
+    records: readonly QueuedRecord[],
+    now: number,
+    rejected: readonly RejectedSeq[] = [],
+  ): Promise<BatchOutcome> {
     return this.inTurn(() => commitBatch(this.db.kysely, this.sequences, records, now, rejected));
   }
 

@@ -19,7 +19,11 @@ export interface BatchOutcome {
 export interface BatchStore {
   start(): Promise<void>;
   /** `rejected`: sequence slots of records refused for good, accounted so that no gap stays open for them. */
-  write(records: readonly QueuedRecord[], now: number, rejected?: readonly RejectedSeq[]): Promise<BatchOutcome>;
+  write(
+    records: readonly QueuedRecord[],
+    now: number,
+    rejected?: readonly RejectedSeq[],
+  ): Promise<BatchOutcome>;
   /** Other hot writes (fleet state) in one transaction on the same connection, in turn with the batches. */
   execute: WriteLane;
   stop(): Promise<void>;

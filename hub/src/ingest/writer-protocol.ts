@@ -5,7 +5,13 @@ import type { RejectedSeq } from './sequence-store';
 
 /** What the hub's event loop tells the writer thread. */
 export type ToWriter =
-  | { type: 'write'; id: number; records: readonly QueuedRecord[]; now: number; rejected: readonly RejectedSeq[] }
+  | {
+      type: 'write';
+      id: number;
+      records: readonly QueuedRecord[];
+      now: number;
+      rejected: readonly RejectedSeq[];
+    }
   | { type: 'execute'; id: number; queries: readonly { sql: string; parameters: readonly unknown[] }[] }
   | { type: 'stop' };
 

@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { type Ack, makeEnvelope, type RecordEnvelope, ulid } from '@crema/protocol';
+import { type Ack, makeEnvelope, type RecordEnvelope, systemClock, ulid } from '@crema/protocol';
 import Sqlite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -9,7 +9,6 @@ import { openTestDb, type TestDb } from '../../test/support/db';
 import { HubError } from '../errors';
 import { FleetEvents } from '../fleet/events';
 import { FleetTracker } from '../fleet/tracker';
-import { systemTimerClock } from '../mqtt/clock';
 import { MqttMetrics } from '../mqtt/metrics';
 import type { QueuedRecord } from './rows';
 import { IngestWriter } from './writer';
@@ -56,7 +55,7 @@ describe('ingest through the SQLite writer thread', () => {
     const store = new WriterThread({ file, logger: silent, ...(script ? { script } : {}) });
     writer = new IngestWriter({
       db: t.db,
-      clock: systemTimerClock,
+      clock: systemClock,
       logger: silent,
       metrics,
       events: new FleetEvents(),
@@ -210,7 +209,7 @@ describe('ingest through the SQLite writer thread', () => {
     await sql`pragma query_only = 1`.execute(t.db.kysely);
     const tracker = new FleetTracker({
       db: t.db,
-      clock: systemTimerClock,
+      clock: systemClock,
       logger: silent,
       metrics,
       events: new FleetEvents(),

@@ -55,7 +55,11 @@ export class WriterThread implements BatchStore {
     if (this.options.main) await sql`pragma wal_autocheckpoint = 0`.execute(this.options.main);
   }
 
-  write(records: readonly QueuedRecord[], now: number, rejected: readonly RejectedSeq[] = []): Promise<BatchOutcome> {
+  write(
+    records: readonly QueuedRecord[],
+    now: number,
+    rejected: readonly RejectedSeq[] = [],
+  ): Promise<BatchOutcome> {
     return this.send((id) => ({ type: 'write', id, records, now, rejected }));
   }
 

@@ -15,6 +15,15 @@ const hostPort = (endpoint: string) => {
   return { host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) };
 };
 
+const groupAlive = (pgid: number) => {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** The agent CLI in its own process whose clock `faketime` sets `shift` away from the hub's (e.g. `+3h`). */
 function spawnSkewedAgent(configFile: string, shift: string): Promise<ChildProcess> {
   const child = spawn(
@@ -30,7 +39,13 @@ function spawnSkewedAgent(configFile: string, shift: string): Promise<ChildProce
       '--config',
       configFile,
     ],
-    { cwd: repoRoot, env: { ...process.env, CREMA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group: the faketime wrapper does not pass signals on to the agent it runs.
+    {
+      cwd: repoRoot,
+      env: { ...process.env, CREMA_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
   );
   const stderr: string[] = [];
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
@@ -66,8 +81,11 @@ describe.each(['+3h', '-3h'])('a machine with its clock %s against the hub', (sh
   afterEach(async () => {
     if (agent && agent.exitCode === null) {
       const exited = new Promise((r) => agent?.once('exit', r));
-      agent.kill('SIGTERM');
+      const group = agent.pid;
+      if (group !== undefined) process.kill(-group, 'SIGTERM');
       await exited;
+      // The wrapper is gone at once; the agent itself finishes its stop: wait until the whole group is.
+      if (group !== undefined) await waitFor(() => !groupAlive(group), 20_000, 'the skewed agent to stop');
     }
     await sim?.stop();
     await hub?.stop();

@@ -3,6 +3,9 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from '../log/logger';
 import type { Clock, ClockTimer } from '../time/clock';
 
+/** How long a stop waits for the broker (the goodbye's acknowledgement, a clean disconnect). */
+const STOP_DEADLINE_MS = 2_000;
+
 export type MqttLinkOptions = {
   url: string;
   deviceId: string;
@@ -71,14 +74,26 @@ export class MqttLink {
     this.client = undefined;
     if (!client) return;
     const wasUp = this.up;
+    // Bounded: a broker that went away while we stop never acknowledges, and a stop must not hang on it.
     if (wasUp && goodbye) {
-      await client
-        .publishAsync(goodbye.topic, goodbye.payload, { qos: 1, retain: true })
-        .catch(() => undefined);
+      await this.within(client.publishAsync(goodbye.topic, goodbye.payload, { qos: 1, retain: true }));
     }
     this.markDown();
     // A clean DISCONNECT when we can (the broker then drops the will); a dead socket is just closed.
-    await client.endAsync(!wasUp).catch(() => undefined);
+    const ended = await this.within(client.endAsync(!wasUp));
+    if (!ended) await client.endAsync(true).catch(() => undefined);
+  }
+
+  /** True when `work` settled within the stop deadline (its outcome does not matter on the way out). */
+  private within(work: Promise<unknown>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.o.clock.setTimeout(() => resolve(false), STOP_DEADLINE_MS);
+      const settled = () => {
+        this.o.clock.clearTimeout(timer);
+        resolve(true);
+      };
+      work.then(settled, settled);
+    });
   }
 
   private connect(): void {

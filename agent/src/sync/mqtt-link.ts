@@ -186,7 +186,9 @@ export class MqttLink {
   private markDown(): void {
     if (!this.up) return;
     this.up = false;
-    this.log.warn('mqtt disconnected');
+    // Expected on the way out; a warning only when the link dropped while it should be up.
+    if (this.running) this.log.warn('mqtt disconnected');
+    else this.log.info('mqtt disconnected (stopping)');
     this.o.onDown();
   }
 

@@ -138,7 +138,9 @@ export class FleetTracker {
     this.patch(deviceId, merchantId, { clock_offset_ms: offset, clock_offset_at: at });
     const change = this.skew.measure(deviceId, merchantId, offset, at);
     if (!change) return;
-    this.log.warn({ deviceId, offsetMs: offset, alarm: change.kind }, 'device clock skew');
+    // The first measurement of a device clears any alarm a previous process left: only a raise is news.
+    if (change.kind === 'raise') this.log.warn({ deviceId, offsetMs: offset }, 'device clock skew');
+    else this.log.info({ deviceId, offsetMs: offset }, 'device clock skew cleared');
     this.alarms.set(deviceId, change);
     this.scheduleFlush();
   }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CommandDelivery } from '../commands/delivery';
 import { expireDueCommands } from '../commands/expiry';
+import { applyStoredResults } from '../commands/stored-results';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 import type { FleetEvents } from '../fleet/events';
@@ -92,6 +93,9 @@ export class Operations {
   private async runSweep(): Promise<void> {
     const at = this.ctx.now();
     try {
+      // Results ingest stored but never applied come first: a command that has its result is not expired.
+      const recovered = await applyStoredResults(this.ctx);
+      if (recovered > 0) this.log.warn({ recovered }, 'stored command results applied late');
       const expired = await expireDueCommands(this.ctx);
       if (expired > 0) {
         this.log.info({ expired }, 'commands expired');

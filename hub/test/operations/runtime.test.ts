@@ -72,6 +72,35 @@ describe.each(BACKENDS)('operations runtime on %s', (kind) => {
     expect(published.map((e) => e.type)).toContain('record.command_result');
   });
 
+  it('completes a command whose result ingest stored but whose live apply never happened', async () => {
+    const svc = new CommandService(ops.ctx);
+    const { commands } = await svc.create(
+      m1,
+      { userId: 'u' },
+      { kind: 'diagnostics', target: { deviceIds: ['m1-dev-1'] } },
+    );
+    const id = commands[0]!.id;
+    // The result row as ingest commits it, without the 'stored' event (a busy database, a crash in between).
+    await db.kysely
+      .insertInto('command_results')
+      .values({
+        message_id: 'msg-lost-apply',
+        device_id: 'm1-dev-1',
+        merchant_id: 'm1',
+        command_id: id,
+        status: 'succeeded',
+        code: null,
+        message: null,
+        output: JSON.stringify({ temp: 91 }),
+        at: timers.now(),
+        received_at: timers.now(),
+      })
+      .execute();
+    expect((await svc.get(m1, id)).status).toBe('queued');
+    await ops.sweep();
+    expect(await svc.get(m1, id)).toMatchObject({ status: 'succeeded', result: { output: { temp: 91 } } });
+  });
+
   it('turns stored alarms into operator alarms on the next sweep and expires commands on the timer', async () => {
     await db.kysely
       .insertInto('active_alarms')

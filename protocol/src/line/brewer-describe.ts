@@ -55,8 +55,8 @@ export const BrewerDescription: DialectDescription<
     BOOTLOADER: {
       args: '',
       reply:
-        '`active` (slot); bootloader mode: the running step is stopped, only PING, INFO, SLOTS and the bootloader verbs are served until REBOOT',
-      errors: 'BUSY',
+        '`active` (slot that runs); bootloader mode: only PING, INFO and the bootloader verbs are served until REBOOT',
+      errors: 'BUSY (a step is running: STOP it first)',
     },
     FLASH: {
       args: 'slot off data crc',

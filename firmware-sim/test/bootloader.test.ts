@@ -174,4 +174,17 @@ describe('brewer bootloader over a real pty', () => {
     const v = await again!.request('VERIFY', { slot: 'b', size: image.length, sha256: sha256Hex(image) });
     expect(v.verb).toBe('OK');
   });
+
+  it('is the same bootloader on TCP: a flash over TCP boots the image the pty client sees', async () => {
+    const c = await boot();
+    const tcp = await LineClient.tcp(sim!.endpoints.serial.tcp, BrewerDialect);
+    try {
+      const mark = c.lines.length;
+      await install(tcp, 'b', TestImages.good('cm-1', '1.5.0'));
+      expect((await readyAfter(c, mark)).frame?.args.fw).toBe('1.5.0');
+      expect(await slots(c)).toMatchObject({ active: 'b', pending: 'b' });
+    } finally {
+      await tcp.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { crc16Bytes, FLASH_CHUNK_BYTES } from '@crema/protocol';
+import { crc16Bytes, flashChunks } from '@crema/protocol';
 import { expect } from 'vitest';
 import type { LineClient } from './line-client';
 
@@ -14,15 +14,9 @@ export async function flashRange(
   from = 0,
   to = image.length,
 ): Promise<void> {
-  for (let off = from; off < to; off += FLASH_CHUNK_BYTES) {
-    const chunk = image.subarray(off, Math.min(off + FLASH_CHUNK_BYTES, to));
-    const reply = await client.request('FLASH', {
-      slot,
-      off,
-      data: Buffer.from(chunk).toString('hex'),
-      crc: crcHex(chunk),
-    });
-    if (reply.verb !== 'OK') throw new Error(`FLASH at ${off}: ${JSON.stringify(reply.args)}`);
+  for (const c of flashChunks(image.subarray(0, to), from)) {
+    const reply = await client.request('FLASH', { slot, off: c.off, data: c.data, crc: c.crc });
+    if (reply.verb !== 'OK') throw new Error(`FLASH at ${c.off}: ${JSON.stringify(reply.args)}`);
   }
 }
 

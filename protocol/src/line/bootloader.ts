@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { crc16Bytes } from './crc16';
 
 /**
  * The bootloader dialect of the brewer line: same framing, same port, extra verbs. The brewer keeps two image
@@ -67,3 +68,19 @@ export const BootloaderSlotsSchema = z.object({
   b_len: num,
 });
 export type BootloaderSlots = z.infer<typeof BootloaderSlotsSchema>;
+
+/** FLASH arguments for writing `image` from byte `from` on: what an agent sends, chunk by chunk, in order. */
+export function* flashChunks(
+  image: Uint8Array,
+  from = 0,
+): Generator<{ off: number; data: string; crc: string; end: number }> {
+  for (let off = from; off < image.length; off += FLASH_CHUNK_BYTES) {
+    const chunk = image.subarray(off, Math.min(off + FLASH_CHUNK_BYTES, image.length));
+    yield {
+      off,
+      data: Buffer.from(chunk).toString('hex').toUpperCase(),
+      crc: crc16Bytes(chunk).toString(16).toUpperCase().padStart(4, '0'),
+      end: off + chunk.length,
+    };
+  }
+}

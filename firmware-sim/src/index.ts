@@ -1,3 +1,6 @@
+export { type BootTiming, DEFAULT_BOOT_TIMING } from './boot/boot-runner';
+export { Bootloader, SLOT_BYTES } from './boot/bootloader';
+export { type BrewerImage, buildImage, parseImage, TestImages } from './boot/image';
 export { SimError } from './errors';
 export { FAULT_NAMES, type FaultName, FaultRegistry } from './model/faults';
 export type { Levels, MachineEvent } from './model/machine';

@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrewerDialect, PaymentDialect, seededRandom } from '@crema/protocol';
+import { BootRunner, type BootTiming, DEFAULT_BOOT_TIMING } from './boot/boot-runner';
+import { Bootloader } from './boot/bootloader';
+import { buildImage } from './boot/image';
 import { BrewerController } from './brewer/controller';
 import { ControlServer } from './control/server';
 import { SimError } from './errors';
@@ -47,6 +50,10 @@ export type SimulatorOptions = {
   initialTempC?: number;
   levels?: Partial<Levels>;
   paymentTiming?: Partial<TerminalTiming>;
+  /** Reboot, watchdog and flash timing of the brewer's bootloader (simulated ms). */
+  bootTiming?: Partial<BootTiming>;
+  /** Boots a trial image gets to be confirmed before the bootloader falls back (default 3). */
+  maxTrialBoots?: number;
   logger?: Logger;
 };
 
@@ -61,6 +68,7 @@ export type Simulator = {
   endpoints: SimulatorEndpoints;
   model: Machine;
   operations: Operations;
+  bootloader: Bootloader;
   faults: FaultRegistry;
   payments: PaymentLedger;
   dispenses(): readonly DispenseRecord[];
@@ -92,7 +100,27 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const operations = new Operations(machine);
   const serial = `SIM-${spec.model.toUpperCase()}-${(seed % 100000).toString().padStart(5, '0')}`;
-  const brewer = new BrewerController(machine, operations, serial, logger.child({ ns: 'sim:brewer' }));
+  // The factory image in slot a: what the machine ran before any update.
+  const bootloader = new Bootloader(
+    spec.model,
+    buildImage({ model: spec.model, version: spec.fw }),
+    options.maxTrialBoots ?? 3,
+  );
+  const bootRunner = new BootRunner(
+    bootloader,
+    machine,
+    spec,
+    clock,
+    { ...DEFAULT_BOOT_TIMING, ...options.bootTiming },
+    logger.child({ ns: 'sim:boot' }),
+  );
+  const brewer = new BrewerController(
+    machine,
+    operations,
+    serial,
+    logger.child({ ns: 'sim:brewer' }),
+    bootRunner,
+  );
   const ledger = new PaymentLedger();
   const terminal = new PaymentTerminal(
     ledger,
@@ -196,6 +224,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       endpoints,
       model: machine,
       operations,
+      bootloader,
       faults,
       payments: ledger,
       dispenses: () => operations.dispenseLog(),

@@ -70,6 +70,21 @@ export const ErrorCodes = {
   BUNDLE_DOWNGRADE: { status: 409, message: 'The bundle is older than the installed version' },
   BUNDLE_MODEL_MISMATCH: { status: 422, message: 'The bundle is for another machine model' },
   HEALTH_CHECK_FAILED: { status: 500, message: 'The new version failed its health check' },
+  // Signed update artifacts (firmware and agent)
+  UPDATE_SIGNATURE_INVALID: { status: 422, message: 'The update signature is missing or invalid' },
+  UPDATE_KEY_UNKNOWN: { status: 422, message: 'The update is signed by a key the device does not trust' },
+  UPDATE_KEY_REVOKED: { status: 422, message: 'The update is signed by a revoked key' },
+  UPDATE_HASH_MISMATCH: { status: 422, message: 'The artifact sha256 does not match its manifest' },
+  UPDATE_SIZE_MISMATCH: { status: 422, message: 'The artifact size does not match its manifest' },
+  UPDATE_MODEL_MISMATCH: { status: 422, message: 'The artifact is not for this machine model' },
+  UPDATE_KIND_MISMATCH: { status: 422, message: 'The artifact is of another kind than expected' },
+  UPDATE_DOWNGRADE: {
+    status: 409,
+    message: 'The artifact is not newer than the installed version or is below the anti-rollback floor',
+  },
+  UPDATE_FLOOR: { status: 409, message: 'The installed version is older than the artifact may replace' },
+  UPDATE_IMAGE_INVALID: { status: 422, message: 'The device refused the written image' },
+  UPDATE_LINK_LOST: { status: 503, message: 'The link to the device dropped during the update' },
   // Anything else
   INTERNAL: { status: 500, message: 'Internal error' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready' },

@@ -22,4 +22,5 @@ export * from './time/backoff';
 export * from './time/clock';
 export * from './time/fake-clock';
 export * from './topics';
+export * from './updates';
 export * from './version';

@@ -1,5 +1,6 @@
 import type { BrewerRequestArgs, Frame, ProtocolError } from '@crema/protocol';
 import type { z } from 'zod';
+import { BOOTLOADER_VERBS, type BootRunner } from '../boot/boot-runner';
 import type { LinePort } from '../link/line-port';
 import type { Logger } from '../log';
 import type { Machine, MachineEvent } from '../model/machine';
@@ -21,13 +22,18 @@ export class BrewerController {
     private readonly ops: Operations,
     private readonly serial: string,
     private readonly logger: Logger,
+    private readonly boot: BootRunner,
   ) {}
 
   start(): void {
     this.unsubscribe = this.machine.onEvent((e) => this.broadcast(e));
+    this.boot.start(() => {
+      for (const p of this.ports) this.announce(p);
+    });
   }
 
   stop(): void {
+    this.boot.stop();
     this.unsubscribe?.();
     for (const p of this.ports) p.close();
     this.ports.clear();
@@ -43,11 +49,17 @@ export class BrewerController {
         port.reply(id, 'ERR', { code: 'BAD_ARGS', msg: `${error.code}: ${error.message}` }),
       onClose: () => this.ports.delete(port),
     });
-    port.event('READY', { fw: this.machine.spec.fw, model: this.machine.spec.model });
+    if (!this.boot.down) this.announce(port);
     this.logger.info({ port: port.description }, 'brewer link up');
   }
 
+  private announce(port: LinePort): void {
+    port.event('READY', { fw: this.machine.spec.fw, model: this.machine.spec.model });
+  }
+
   private broadcast(e: MachineEvent): void {
+    // A controller that is rebooting or has crashed says nothing.
+    if (this.boot.down) return;
     for (const p of this.ports) {
       switch (e.type) {
         case 'fault':
@@ -71,7 +83,10 @@ export class BrewerController {
   }
 
   private async handle(port: LinePort, frame: Frame): Promise<void> {
+    if (this.boot.down) return;
     const result = await this.execute(frame);
+    // A reply computed before a crash or reset is lost with it.
+    if (this.boot.down && frame.verb !== 'REBOOT') return;
     if (result.ok) port.reply(frame.id, 'OK', result.values);
     else {
       const args: Record<string, string> = { code: result.code };
@@ -85,6 +100,11 @@ export class BrewerController {
   private execute(frame: Frame): Promise<StepResult> | StepResult {
     const a = frame.args as Record<string, unknown>;
     const ops = this.ops;
+    if (this.boot.refuses(frame.verb)) return { ok: false, code: 'WRONG_MODE', msg: 'bootloader mode' };
+    if (BOOTLOADER_VERBS.has(frame.verb)) {
+      if (frame.verb === 'REBOOT' && ops.busy) void ops.stop();
+      return this.boot.execute(frame, ops.busy !== undefined);
+    }
     switch (frame.verb) {
       case 'PING':
         return ok();

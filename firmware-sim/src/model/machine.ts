@@ -45,7 +45,8 @@ export type MachineOptions = {
  * part is integrated up to the clock's now on every read. Faults derive from the state and the injected faults.
  */
 export class Machine {
-  readonly spec: MachineSpec;
+  /** Replaced when the brewer boots another image (see boot/), so it is not readonly. */
+  spec: MachineSpec;
   readonly clock: Clock;
   readonly random: Random;
   readonly faults: FaultRegistry;

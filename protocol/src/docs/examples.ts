@@ -278,4 +278,25 @@ export const MessageExamples: { [T in MessageType]: Envelope<T>[] } = {
       rejected: [],
     }),
   ],
+  update_progress: [
+    makeEnvelope('update_progress', fields(50, 400), {
+      rolloutId: 'ro_17',
+      kind: 'brewer-firmware',
+      version: '1.5.0',
+      fromVersion: '1.4.2',
+      stage: 'installing',
+      pct: 40,
+      at: at(400),
+    }),
+    makeEnvelope('update_progress', fields(51, 520), {
+      rolloutId: 'ro_17',
+      kind: 'brewer-firmware',
+      version: '1.5.0',
+      fromVersion: '1.4.2',
+      stage: 'rolled_back',
+      reason: 'HEALTH_CHECK_FAILED',
+      detail: 'boiler 61.5 C after 300 s, wanted 92 C',
+      at: at(520),
+    }),
+  ],
 };

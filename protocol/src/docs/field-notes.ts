@@ -56,6 +56,16 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
   telemetry: {
     'samples[].metric': 'snake_case name ending in its unit, e.g. `boiler_temp_c`',
   },
+  update_progress: {
+    rolloutId: 'The rollout this install belongs to',
+    kind: 'What is being updated',
+    version: 'The version being installed',
+    fromVersion: 'The version that ran before; after `rolled_back` it runs again',
+    stage: 'Where the install is; `succeeded`, `rolled_back` and `failed` end it',
+    pct: 'Share of the stage done, where measurable (download, flash)',
+    reason: 'Error code of the failure; required for `rolled_back` and `failed`',
+    detail: 'Free text for people',
+  },
   command_progress: {
     commandId: 'The `commandId` of the command',
     status: '`delivered`: received; `deferred`: waiting for a brew or payment to end; `executing`',

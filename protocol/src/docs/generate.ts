@@ -12,6 +12,7 @@ import {
   renderTopics,
   renderVersion,
 } from './render-messages';
+import { renderUpdates } from './render-updates';
 
 /** Regenerates the generated sections of docs/protocol.md: `pnpm exec tsx protocol/src/docs/generate.ts`. */
 export const DOC_PATH = fileURLToPath(new URL('../../../docs/protocol.md', import.meta.url));
@@ -32,6 +33,7 @@ export function renderSections(): Record<string, string> {
     recipe: renderRecipeLimits(),
     errors: renderErrors(),
     limits: renderLimits(),
+    updates: renderUpdates(),
   };
 }
 

@@ -52,6 +52,41 @@ export const BrewerDescription: DialectDescription<
     },
     RINSE: { args: 'cycles', reply: '`ml` (water used)', errors: 'EMPTY fault=water_empty, DOOR_OPEN' },
     RESET: { args: '', reply: '(none); clears latched faults whose cause is gone', errors: '' },
+    BOOTLOADER: {
+      args: '',
+      reply:
+        '`active` (slot that runs); bootloader mode: only PING, INFO and the bootloader verbs are served until REBOOT',
+      errors: 'BUSY (a step is running: STOP it first)',
+    },
+    FLASH: {
+      args: 'slot off data crc',
+      reply:
+        '`len` (bytes now in the slot). `data` is 1 to 48 bytes as hex; `crc` is CRC-16/CCITT-FALSE of those bytes; `off` must be at most `len` (a chunk at `len` appends, one below rewrites it)',
+      errors: 'WRONG_MODE, SLOT_ACTIVE, BAD_CRC, BAD_OFFSET',
+    },
+    VERIFY: {
+      args: 'slot size sha256',
+      reply: '`fw` (version from the image header); the slot is `verified`',
+      errors: 'WRONG_MODE, SLOT_ACTIVE, BAD_IMAGE (length, hash or header wrong; the slot is `bad`)',
+    },
+    ACTIVATE: {
+      args: 'slot',
+      reply:
+        '`pending` (slot); the next boots try this slot. Activating the active slot cancels a pending trial',
+      errors: 'WRONG_MODE, BAD_IMAGE (slot not verified)',
+    },
+    REBOOT: {
+      args: '',
+      reply: '(none), then the line is silent until READY from the image that booted',
+      errors: '',
+    },
+    SLOTS: { args: '', reply: 'slot table, see `BootloaderSlotsSchema` below', errors: '' },
+    CONFIRM: {
+      args: '',
+      reply:
+        '`slot`; the running trial image is kept for good (sent by the agent once its health check passed)',
+      errors: 'WRONG_MODE (in bootloader mode)',
+    },
   },
   reply: {
     OK: {
@@ -88,6 +123,12 @@ export const BrewerDescription: DialectDescription<
     NOT_HOT: 'The boiler is below the requested brewing temperature',
     ABORTED: 'STOP arrived while the step ran',
     INTERNAL: 'Controller error',
+    WRONG_MODE:
+      'The verb is not served in this mode (an application verb in bootloader mode, or the reverse)',
+    BAD_CRC: 'The chunk does not match its CRC; nothing was written',
+    BAD_OFFSET: 'The chunk would leave a gap: `off` is past the bytes written so far',
+    BAD_IMAGE: 'The image is not what VERIFY promised, or the slot holds no verified image',
+    SLOT_ACTIVE: 'The slot holds the running image and cannot be written',
   },
 };
 

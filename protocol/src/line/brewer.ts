@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BootloaderRequestArgs } from './bootloader';
 import type { Dialect, Frame } from './frame';
 
 const num = z.coerce.number().finite();
@@ -31,6 +32,12 @@ export const BrewerErrorSchema = z.enum([
   'NOT_HOT',
   'ABORTED',
   'INTERNAL',
+  // Bootloader dialect
+  'WRONG_MODE',
+  'BAD_CRC',
+  'BAD_OFFSET',
+  'BAD_IMAGE',
+  'SLOT_ACTIVE',
 ]);
 export type BrewerError = z.infer<typeof BrewerErrorSchema>;
 
@@ -49,10 +56,12 @@ export const BrewerRequestArgs = {
   STOP: none,
   RINSE: z.object({ cycles: num }).strict(),
   RESET: none,
+  // The bootloader dialect shares the line (see bootloader.ts).
+  ...BootloaderRequestArgs,
 } as const;
 export type BrewerVerb = keyof typeof BrewerRequestArgs;
 /** Verbs that change nothing and may be retried safely after a timeout. */
-export const IDEMPOTENT_BREWER_VERBS: readonly BrewerVerb[] = ['PING', 'INFO', 'STATUS', 'STOP'];
+export const IDEMPOTENT_BREWER_VERBS: readonly BrewerVerb[] = ['PING', 'INFO', 'STATUS', 'STOP', 'SLOTS'];
 
 export const BrewerReplyArgs = {
   /** OK carries verb-specific values (STATUS: a snapshot; BREW: ml actually pumped; ...). */

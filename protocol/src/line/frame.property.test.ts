@@ -43,6 +43,13 @@ function args(required: Record<string, Arg>, optional: Record<string, Arg> = {})
 }
 
 const none = args({});
+const slot = oneOf(['a', 'b']);
+const hexOf = (minBytes: number, maxBytes: number): Arg =>
+  fc
+    .uint8Array({ minLength: minBytes, maxLength: maxBytes })
+    .map((b) => Buffer.from(b).toString('hex'))
+    .map((h) => [h, h]);
+const sha = hexOf(32, 32);
 const statusValues: Args = fc
   .dictionary(fc.stringMatching(/^[a-z][a-z0-9_]{0,15}$/), fc.string({ maxLength: 20 }), { maxKeys: 5 })
   .map((d) => ({ raw: d, typed: d }));
@@ -63,6 +70,13 @@ const brewer: Record<FrameKind, Record<string, Args>> = {
     STOP: none,
     RINSE: args({ cycles: num }),
     RESET: none,
+    BOOTLOADER: none,
+    FLASH: args({ slot, off: amount, data: hexOf(1, 48), crc: hexOf(2, 2) }),
+    VERIFY: args({ slot, size: fc.integer({ min: 1, max: 1e8 }).map((n) => [String(n), n]), sha256: sha }),
+    ACTIVATE: args({ slot }),
+    REBOOT: none,
+    SLOTS: none,
+    CONFIRM: none,
   } satisfies Record<BrewerVerb, Args>,
   reply: {
     OK: statusValues,

@@ -1,3 +1,4 @@
+export * from './bootloader';
 export * from './brewer';
 export * from './brewer-describe';
 export * from './crc16';

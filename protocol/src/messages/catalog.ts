@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { Limits } from '../limits';
+import { UpdateProgressSchema } from '../updates/progress';
 import { AckSchema } from './ack';
 import { BatchSchema } from './batch';
 import { CommandProgressSchema, CommandResultSchema, CommandSchema } from './command';
@@ -117,6 +118,16 @@ export const MessageCatalog = {
     priority: 1,
     maxBytes: Limits.messageBytes,
     schema: CommandProgressSchema,
+  },
+  update_progress: {
+    dir: 'up',
+    channel: 'update_progress',
+    qos: 1,
+    retain: false,
+    record: true,
+    priority: 1,
+    maxBytes: Limits.messageBytes,
+    schema: UpdateProgressSchema,
   },
   batch: {
     dir: 'up',

@@ -5,8 +5,9 @@
  * BENCH_PROF=1 writes a CPU profile of both processes to /tmp/prof.
  * Target on 2 cores: ≥ 5,000 req/s, p99 ≤ 20 ms.
  */
-import { randomBytes } from 'node:crypto';
+
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -74,7 +74,12 @@ let summary = 'no test report was written';
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const skipped = r.numPendingTests + r.numTodoTests;
-  summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`;
+  // A file that fails outside its tests (a hook, an import) counts as one failure: its tests never ran.
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'),
+  ).length;
+  const failed = r.numFailedTests + brokenFiles;
+  summary = `${r.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
 } catch {}
 console.log(coverage);
 console.log(`Duration: ${Math.round((Date.now() - startedAt) / 1000)} s`);

@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { HubError } from '../errors';
 import type { Database } from './database';
+import { HubPostgresDialect } from './pg-introspector';
 import { openSqlite } from './sqlite';
 
 export type DbKind = 'sqlite' | 'postgres';
@@ -41,7 +42,7 @@ export function openDb(url: string, options: OpenDbOptions = {}): Db {
       max: options.poolMax ?? 10,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     });
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const kysely = new Kysely<Database>({ dialect: new HubPostgresDialect({ pool }) });
     return {
       kysely,
       kind: 'postgres',

@@ -1,0 +1,39 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, openTestDb, TEST_PG_URL } from './db';
+
+/**
+ * Several hubs (or test files) share one PostgreSQL database, each in its own schema. Migrating one schema
+ * must not depend on the others: Kysely's stock introspector scanned every schema and failed with "schema …
+ * does not exist" when another was dropped at that moment.
+ */
+describe.each(BACKENDS.filter((b) => b === 'postgres'))(
+  'migrations beside schemas that come and go (%s)',
+  () => {
+    it('migrate fresh schemas while other schemas are created and dropped', async () => {
+      const churn = new pg.Client({ connectionString: TEST_PG_URL });
+      await churn.connect();
+      let running = true;
+      const churning = (async () => {
+        for (let i = 0; running; i++) {
+          const name = `churn_${process.pid}_${i}`;
+          await churn.query(`create schema ${name}`);
+          await churn.query(`create table ${name}.t (id int)`);
+          await churn.query(`drop schema ${name} cascade`);
+        }
+      })();
+      try {
+        for (let i = 0; i < 12; i++) {
+          const store = await openTestDb('postgres');
+          const tables = await store.db.kysely.introspection.getTables();
+          expect(tables.map((t) => t.name)).toContain('devices');
+          await store.cleanup();
+        }
+      } finally {
+        running = false;
+        await churning;
+        await churn.end();
+      }
+    });
+  },
+);

@@ -102,7 +102,7 @@ describe.each(BACKENDS)('sessions end when they should, on every hub process, on
     const out = await t.request('POST', '/api/v1/auth/logout', { body: { refreshToken: pair.refreshToken } });
     expect(out.status).toBe(204);
     expect(await other.get('/api/v1/auth/me', pair.accessToken)).toBe(401);
-    expect((await login(user.email)).accessToken).toBeTruthy();
+    expect((await login(user.email)).accessToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
   it('a password change ends the old tokens everywhere; the new pair works', async () => {
@@ -151,12 +151,14 @@ describe.each(BACKENDS)('sessions end when they should, on every hub process, on
     expect((await missing.json()).issues[0].path).toBe('currentPassword');
     const wrong = await patch({ password: 'my own new passphrase', currentPassword: 'not my password' });
     expect(wrong.status).toBe(401);
-    expect((await login(admin.email)).accessToken).toBeTruthy();
+    expect((await login(admin.email)).accessToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const renamed = await patch({ name: 'Still me' });
     expect(renamed.status).toBe(200);
     const ok = await patch({ password: 'my own new passphrase', currentPassword: TEST_PASSWORD });
     expect(ok.status).toBe(200);
     expect(await other.get('/api/v1/auth/me', admin.token)).toBe(401);
-    expect((await login(admin.email, 'my own new passphrase')).accessToken).toBeTruthy();
+    expect((await login(admin.email, 'my own new passphrase')).accessToken).toMatch(
+      /^[\w-]+\.[\w-]+\.[\w-]+$/,
+    );
   });
 });

@@ -65,7 +65,14 @@ export class ModbusSerialLink implements ModbusLink {
     const key = this.config.transport === 'tcp' ? `unit${unitId}` : 'bus';
     let entry = this.clients.get(key);
     if (!entry) {
-      entry = { client: new ModbusRTU(), queue: Promise.resolve() };
+      const client = new ModbusRTU();
+      // The port reports a dead line (EIO on an unplugged adapter, a reset socket) as an 'error' event, which
+      // would end the process if nobody listened. The request in flight fails by its timeout; the line is
+      // closed so the next request opens it afresh.
+      client.on('error', () => {
+        if (client.isOpen) client.close(() => undefined);
+      });
+      entry = { client, queue: Promise.resolve() };
       this.clients.set(key, entry);
     }
     const { client } = entry;

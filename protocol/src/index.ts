@@ -12,7 +12,6 @@ export * from './messages/command';
 export * from './messages/config';
 export * from './messages/device';
 export * from './messages/envelope';
-export * from './messages/firmware';
 export * from './messages/http';
 export * from './messages/records';
 export * from './modbus';

@@ -5,8 +5,9 @@ import type { MessageType } from '../messages/catalog';
 import type { Command } from '../messages/command';
 import type { Config } from '../messages/config';
 import { type Envelope, makeEnvelope } from '../messages/envelope';
-import type { FirmwareManifest } from '../messages/firmware';
 import type { PriceList, Recipe, RecipeBundle, RecipeSet } from '../recipe/recipe';
+import { type ArtifactManifest, manifestBytes } from '../updates/manifest';
+import { MANIFEST_TYP } from '../updates/signing';
 
 /**
  * Realistic example of every message, shared by the round-trip tests and docs/protocol.md. Deterministic
@@ -109,15 +110,25 @@ export const exampleConfig: Config = {
   settings: { heartbeatIntervalS: 30, telemetryIntervalS: 10, lowLevelPct: 15, screenMessage: 'Bom dia!' },
 };
 
-export const exampleFirmwareManifest: FirmwareManifest = {
-  version: '2.4.1',
-  model: 'crema-cm4-a',
-  sha256: sha('agent-2.4.1.tar.gz'),
-  size: 18_734_112,
-  url: 'https://hub.example.com/api/v1/device/firmware/crema-cm4-a/2.4.1',
+export const exampleArtifactManifest: ArtifactManifest = {
+  kind: 'brewer-firmware',
+  version: '1.5.0',
+  models: ['crema-cm4-a'],
+  size: 262_144,
+  sha256: sha('brewer-1.5.0.img'),
+  minVersion: '1.2.0',
+  notes: 'Faster boiler warm-up',
   createdAt: at(-172_800),
-  signature: exampleSignature('hub-release-2026'),
 };
+
+const b64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
+
+/** The manifest as the compact JWS an upgrade command carries; the signature bytes are a placeholder. */
+export const exampleManifestJws = [
+  b64url(JSON.stringify({ alg: 'EdDSA', kid: 'hub-release-2026', typ: MANIFEST_TYP })),
+  b64url(manifestBytes(exampleArtifactManifest)),
+  b64url(Buffer.from(sha('hub-release-2026') + sha('manifest:sig'), 'hex')),
+].join('.');
 
 const cmd = (n: number) => ({
   commandId: `cmd_${n}`,
@@ -135,7 +146,9 @@ export const exampleCommands: Command[] = [
   { ...cmd(6), kind: 'rinse', params: { cycles: 2 } },
   { ...cmd(7), kind: 'restart', params: { target: 'agent' } },
   { ...cmd(8), kind: 'diagnostics', params: {} },
-  { ...cmd(9), kind: 'upgrade_firmware', params: { manifest: exampleFirmwareManifest } },
+  { ...cmd(9), kind: 'upgrade_firmware', params: { rolloutId: 'ro_17', manifest: exampleManifestJws } },
+  { ...cmd(10), kind: 'upgrade_agent', params: { rolloutId: 'ro_18', manifest: exampleManifestJws } },
+  { ...cmd(11), kind: 'trust_keys', params: { statements: [exampleManifestJws] } },
 ];
 
 const order = makeEnvelope('order', fields(41, 10), {

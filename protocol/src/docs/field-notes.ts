@@ -112,12 +112,6 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
     'settings.lowLevelPct': 'Material level (% of capacity) that raises a `*_low` alarm',
     'settings.screenMessage': 'Text shown on the touchscreen',
   },
-  FirmwareManifest: {
-    sha256: 'sha256 (hex) of the artifact',
-    size: 'Artifact size in bytes',
-    url: 'Where the device fetches the artifact (device-authenticated HTTP)',
-    signature: 'Ed25519 over canonicalJson(manifest without `signature`)',
-  },
   Signature: {
     keyId: 'Which hub key signed',
     value: 'base64 of the 64-byte signature',

@@ -100,7 +100,7 @@ export function renderSharedObjects(): string {
 
 const HttpEndpoints: Record<
   keyof typeof DEVICE_HTTP_PATHS,
-  { method: string; body: string; answer: string }
+  { method: string; body: string; answer: string; suffix?: string }
 > = {
   records: {
     method: 'POST',
@@ -118,13 +118,20 @@ const HttpEndpoints: Record<
     body: '(none)',
     answer: '200 with `{ "commands": Command[] }` (at most 100), pending commands for this device',
   },
+  artifacts: {
+    method: 'GET',
+    suffix: '/{sha256}',
+    body: '(none); `Range: bytes=N-` resumes an interrupted download',
+    answer:
+      '200 (or 206 for a range) with the artifact bytes, `ETag` = the sha256; 404 `NOT_FOUND` when no update offered to this device names it',
+  },
 };
 
 export function renderHttp(): string {
   const lines = ['| method | path | body | answer |', '|---|---|---|---|'];
   for (const [key, path] of Object.entries(DEVICE_HTTP_PATHS)) {
     const e = HttpEndpoints[key as keyof typeof DEVICE_HTTP_PATHS];
-    lines.push(`| ${e.method} | \`${path}\` | ${e.body} | ${e.answer} |`);
+    lines.push(`| ${e.method} | \`${path}${e.suffix ?? ''}\` | ${e.body} | ${e.answer} |`);
   }
   lines.push('', 'Command poll answer:', '', fieldTable(toJsonSchema(CommandPollSchema)));
   return lines.join('\n');

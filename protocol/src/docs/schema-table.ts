@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { SignatureSchema } from '../common';
 import { CommandSchema } from '../messages/command';
 import { ConfigSchema } from '../messages/config';
-import { FirmwareManifestSchema } from '../messages/firmware';
 import { PriceListSchema, RecipeBundleSchema, RecipeSchema } from '../recipe/recipe';
 import { RecipeStepSchema } from '../recipe/steps';
 
@@ -39,7 +38,6 @@ export const SharedObjects = {
   RecipeStep: RecipeStepSchema,
   PriceList: PriceListSchema,
   Config: ConfigSchema,
-  FirmwareManifest: FirmwareManifestSchema,
   Signature: SignatureSchema,
 } as const;
 export type SharedObjectName = keyof typeof SharedObjects;

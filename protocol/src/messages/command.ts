@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { IdSchema, TimestampSchema } from '../common';
 import { PriceListSchema, RecipeBundleSchema } from '../recipe/recipe';
 import { ConfigSchema } from './config';
-import { FirmwareManifestSchema } from './firmware';
 
 const base = {
   commandId: IdSchema,
@@ -12,6 +11,27 @@ const base = {
   /** After this instant the device refuses the command with COMMAND_EXPIRED. */
   expiresAt: TimestampSchema,
 };
+
+/**
+ * An update to install (docs/protocol.md §15): the artifact manifest as a compact JWS (`typ`
+ * `crema-manifest+jws`), checked against the device's trust store before anything is fetched. The artifact is
+ * fetched from `artifactPath(manifest.sha256)` with the device credential. `rolloutId` names the campaign the
+ * `update_progress` messages report to.
+ */
+export const UpgradeParamsSchema = z.object({
+  rolloutId: IdSchema,
+  manifest: z.string().min(1).max(16_384),
+});
+export type UpgradeParams = z.infer<typeof UpgradeParamsSchema>;
+
+/**
+ * Changes to the device's update trust store: key statements (compact JWS, `typ` `crema-key+jws`), applied
+ * in order, each signed by a key trusted once the ones before it are applied.
+ */
+export const TrustKeysParamsSchema = z.object({
+  statements: z.array(z.string().min(1).max(8192)).min(1).max(8),
+});
+export type TrustKeysParams = z.infer<typeof TrustKeysParamsSchema>;
 
 export const CommandSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -34,11 +54,9 @@ export const CommandSchema = z.discriminatedUnion('kind', [
     params: z.object({ target: z.enum(['agent', 'brewer']).default('agent') }),
   }),
   z.object({ ...base, kind: z.literal('diagnostics'), params: z.object({}) }),
-  z.object({
-    ...base,
-    kind: z.literal('upgrade_firmware'),
-    params: z.object({ manifest: FirmwareManifestSchema }),
-  }),
+  z.object({ ...base, kind: z.literal('upgrade_firmware'), params: UpgradeParamsSchema }),
+  z.object({ ...base, kind: z.literal('upgrade_agent'), params: UpgradeParamsSchema }),
+  z.object({ ...base, kind: z.literal('trust_keys'), params: TrustKeysParamsSchema }),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandKind = Command['kind'];

@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PublicJwkSchema, signBytes, type TrustedKey } from '@crema/protocol';
 import { HubError } from '../../errors';
 
 /** The hub's Ed25519 key that signs recipe bundles; machines verify with the public half. */
@@ -29,6 +30,17 @@ export class SigningKey {
   /** A fresh key that lives only in memory (tests, demo databases). */
   static generate(): SigningKey {
     return new SigningKey(generateKeyPairSync('ed25519').privateKey);
+  }
+
+  /** The public half as a device trust-store entry (docs/protocol.md §15). */
+  get trusted(): TrustedKey {
+    const { kty, crv, x } = createPublicKey(this.privateKey).export({ format: 'jwk' });
+    return { kid: this.keyId, jwk: PublicJwkSchema.parse({ kty, crv, x }) };
+  }
+
+  /** Signs exact bytes as a compact JWS (EdDSA) under this key's id: update manifests, key statements. */
+  signJws(bytes: Uint8Array, typ: string): Promise<string> {
+    return signBytes(bytes, this.privateKey, this.keyId, typ);
   }
 
   sign(data: string): string {

@@ -5,6 +5,7 @@ import * as operations from './0003_operations';
 import * as sessions from './0004_sessions';
 import * as clockSkew from './0005_clock_skew';
 import * as ledgerEpoch from './0006_ledger_epoch';
+import * as artifacts from './0007_artifacts';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_sessions': sessions,
   '0005_clock_skew': clockSkew,
   '0006_ledger_epoch': ledgerEpoch,
+  '0007_artifacts': artifacts,
 };

@@ -1,8 +1,8 @@
-import { MANIFEST_TYP, manifestBytes, verifyManifest } from '@crema/protocol';
+import { type ArtifactManifest, MANIFEST_TYP, manifestBytes, verifyManifest } from '@crema/protocol';
 import { describe, expect, it } from 'vitest';
 import { SigningKey } from './signing-key';
 
-const manifest = {
+const manifest: ArtifactManifest = {
   kind: 'brewer-firmware',
   version: '1.5.0',
   models: ['cm-a'],
@@ -11,7 +11,7 @@ const manifest = {
   minVersion: '1.0.0',
   notes: '',
   createdAt: 1_795_255_200_000,
-} as const;
+};
 
 describe('the hub signing key as an update signer', () => {
   it('signs a manifest that a device trusting its public half verifies, and one trusting another key refuses', async () => {

@@ -148,6 +148,38 @@ describe.each(backends)('orders, refunds and finance on %s', (kind) => {
     );
     expect(lines.length).toBe(5);
     expect(csv).not.toContain('m2-dev');
-    expect(lines[4]).toContain('m1-dev-1,o1,m1-loc-a,completed,espresso,M,350,EUR,card,350,350');
+    expect(lines[4]).toContain('m1-dev-1,o1,m1-loc-a,refunded,espresso,M,350,EUR,card,350,350');
+  });
+
+  it('shows a refund in the order status, filters by it, and refunds the rest without an amount', async () => {
+    await insertSale(db, {
+      deviceId: 'm1-dev-3',
+      merchantId: 'm1',
+      orderId: 'o9',
+      amount: 500,
+      at: T0 + 9 * DAY,
+    });
+    const statusOf = async () => (await orders.get(m1, 'm1-dev-3', 'o9')).status;
+    const ids = async (status: 'completed' | 'partially_refunded' | 'refunded') =>
+      (await orders.list(m1, { status })).items.map((o) => o.orderId).sort();
+    expect(await statusOf()).toBe('completed');
+    expect(await ids('completed')).toContain('o9');
+
+    await refunds.create(m1, fin, 'm1-dev-3', 'o9', { amount: 120, reason: 'weak coffee' });
+    expect(await statusOf()).toBe('partially_refunded');
+    expect(await ids('partially_refunded')).toEqual(['o9']);
+    expect(await ids('completed')).not.toContain('o9');
+
+    const rest = await refunds.create(m1, fin, 'm1-dev-3', 'o9', { reason: 'machine broke down' });
+    expect(rest.refund.amount).toBe(380);
+    expect(await statusOf()).toBe('refunded');
+    // o1 and o3 were fully refunded by the tests above; o4 failed and was never refunded.
+    expect(await ids('refunded')).toEqual(['o1', 'o3', 'o9']);
+    expect(await ids('partially_refunded')).toEqual([]);
+    await expect(refunds.create(m1, fin, 'm1-dev-3', 'o9', { reason: 'and again' })).rejects.toMatchObject({
+      code: 'REFUND_EXCEEDS_CAPTURE',
+      details: { refundable: 0 },
+    });
+    expect((await orders.get(m1, 'm1-dev-3', 'o9')).refundedAmount).toBe(500);
   });
 });

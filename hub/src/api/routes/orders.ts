@@ -1,7 +1,7 @@
 import { DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import { callerOf, mutate, textStream } from '../../operations/http';
-import { OrderFilterSchema } from '../../operations/orders/query';
+import { OrderFilterSchema, OrderStatusSchema } from '../../operations/orders/query';
 import { OrderService } from '../../operations/orders/service';
 import { RefundRequestSchema, RefundService } from '../../operations/refunds/service';
 import { requirePermission } from '../../rbac/require-permission';
@@ -16,7 +16,7 @@ const OrderSchema = z
     orderId: z.string(),
     merchantId: z.string(),
     locationId: z.string().nullable(),
-    status: z.string(),
+    status: OrderStatusSchema,
     items: z.array(z.object({ recipeId: z.string(), size: z.string(), amount: z.number().int() })),
     amount: z.number().int(),
     currency: z.string(),
@@ -90,7 +90,8 @@ const refund = createRoute({
   method: 'post',
   path: '/api/v1/orders/{deviceId}/{orderId}/refunds',
   tags,
-  summary: 'Refund captured money of an order (never more than captured minus earlier refunds)',
+  summary:
+    'Refund captured money of an order (never more than captured minus earlier refunds); without an amount, refunds the rest',
   middleware: requirePermission('order:refund'),
   request: { params: OrderParamsSchema, body: jsonBody(RefundRequestSchema) },
   responses: {

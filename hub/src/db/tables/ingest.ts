@@ -42,6 +42,8 @@ export interface OrdersTable {
   updated_at: number;
   /** Hub time the latest event was stored (the device times above are as the device sent them). */
   received_at: number | null;
+  /** `partially_refunded` or `refunded` once the hub refunded money of it (migration 0012); never set by ingest. */
+  refund_status: string | null;
 }
 
 export interface OrderEventsTable {

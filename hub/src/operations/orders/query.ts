@@ -1,10 +1,15 @@
-import { PaymentMethodSchema } from '@crema/protocol';
+import { OrderEventKindSchema, PaymentMethodSchema } from '@crema/protocol';
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../db/database';
 import type { Scope } from '../context';
 
-export const OrderStatusSchema = z.enum(['created', 'paid', 'brewing', 'completed', 'failed', 'refunded']);
+/**
+ * What the machine reported, or `partially_refunded` / `refunded` once the hub refunded money of the order
+ * (an order the machine itself refunded after a failed brew is `refunded` too).
+ */
+export const OrderStatusSchema = z.enum([...OrderEventKindSchema.options, 'partially_refunded']);
+export type OrderStatus = z.infer<typeof OrderStatusSchema>;
 
 /** Filters shared by the order list and its CSV export. Times are epoch ms, `from` inclusive, `to` exclusive. */
 export const OrderFilterSchema = z.object({
@@ -25,11 +30,24 @@ export function ordersQuery(db: Kysely<Database>, scope: Scope, f: OrderFilter):
   if (scope.merchantId !== undefined) q = q.where('orders.merchant_id', '=', scope.merchantId);
   if (f.deviceId) q = q.where('orders.device_id', '=', f.deviceId);
   if (f.locationId) q = q.where('devices.location_id', '=', f.locationId);
-  if (f.status) q = q.where('orders.status', '=', f.status);
+  if (f.status) q = whereStatus(q, f.status);
   if (f.method) q = q.where('orders.method', '=', f.method);
   if (f.from !== undefined) q = q.where('orders.created_at', '>=', f.from);
   if (f.to !== undefined) q = q.where('orders.created_at', '<', f.to);
   return q;
+}
+
+/** The hub's refund status wins over the machine's status, as in the order view. */
+function whereStatus(q: OrderQuery, status: OrderStatus): OrderQuery {
+  if (status === 'partially_refunded') return q.where('orders.refund_status', '=', status);
+  if (status === 'refunded')
+    return q.where((eb) =>
+      eb.or([
+        eb('orders.refund_status', '=', 'refunded'),
+        eb.and([eb('orders.refund_status', 'is', null), eb('orders.status', '=', 'refunded')]),
+      ]),
+    );
+  return q.where('orders.refund_status', 'is', null).where('orders.status', '=', status);
 }
 
 /** Captured and refunded sums of the current order row, as correlated subqueries. */

@@ -4,14 +4,14 @@ import { type Selectable, sql } from 'kysely';
 import type { OrdersTable } from '../../db/tables/ingest';
 import { HubError } from '../../errors';
 import { type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
-import { moneyColumns, type OrderFilter, ordersQuery } from './query';
+import { moneyColumns, type OrderFilter, type OrderStatus, ordersQuery } from './query';
 
 export interface OrderView {
   deviceId: string;
   orderId: string;
   merchantId: string;
   locationId: string | null;
-  status: string;
+  status: OrderStatus;
   /** An order is one drink: its item. */
   items: { recipeId: string; size: string; amount: number }[];
   amount: number;
@@ -53,6 +53,7 @@ const COLUMNS = [
   'orders.code',
   'orders.created_at',
   'orders.updated_at',
+  'orders.refund_status',
 ] as const;
 
 /** An orders row with its device's location and its money state (see `moneyColumns`). */
@@ -183,7 +184,7 @@ export class OrderService {
           csvCell(r.device_id),
           csvCell(r.order_id),
           csvCell(r.location_id),
-          csvCell(r.status),
+          csvCell(r.refund_status ?? r.status),
           csvCell(r.recipe_id),
           csvCell(r.size),
           Number(r.amount),
@@ -209,7 +210,9 @@ function toView(r: OrderRow): OrderView {
     orderId: r.order_id,
     merchantId: r.merchant_id,
     locationId: r.location_id,
-    status: r.status,
+    // A refund by the hub shows in the status; what the machine reported stays in the order's events.
+    // Both columns hold only these values: ingest writes protocol-validated events, refunds their two.
+    status: (r.refund_status ?? r.status) as OrderStatus,
     items: [{ recipeId: r.recipe_id, size: r.size, amount: Number(r.amount) }],
     amount: Number(r.amount),
     currency: r.currency,

@@ -8,7 +8,8 @@ import { type Actor, type OpsContext, type Page, type PageQuery, pageBounds, typ
 import { inTx } from '../shared/tx';
 
 export const RefundRequestSchema = z.object({
-  amount: AmountSchema.refine((n) => n > 0, 'a refund is at least one minor unit'),
+  /** Minor units; absent means "refund the rest": everything captured and not yet refunded. */
+  amount: AmountSchema.refine((n) => n > 0, 'a refund is at least one minor unit').optional(),
   reason: z.string().trim().min(3).max(500),
 });
 export type RefundRequest = z.infer<typeof RefundRequestSchema>;
@@ -56,11 +57,14 @@ export class RefundService {
       const captured = await sumOf(tx, 'payments', deviceId, orderId);
       const refunded = await sumOf(tx, 'refunds', deviceId, orderId);
       const refundable = captured - refunded;
-      if (req.amount > refundable) {
+      const amount = req.amount ?? refundable;
+      if (amount > refundable || amount <= 0) {
         throw new HubError(
           'REFUND_EXCEEDS_CAPTURE',
-          `at most ${refundable} ${order.currency} of this order can be refunded`,
-          { details: { captured, refunded, refundable, requested: req.amount } },
+          refundable > 0
+            ? `at most ${refundable} ${order.currency} of this order can be refunded`
+            : 'nothing of this order is left to refund',
+          { details: { captured, refunded, refundable, requested: amount } },
         );
       }
       const refund: RefundView = {
@@ -68,7 +72,7 @@ export class RefundService {
         merchantId: order.merchant_id,
         deviceId,
         orderId,
-        amount: req.amount,
+        amount,
         currency: order.currency,
         reason: req.reason,
         createdBy: actor.userId,
@@ -88,7 +92,14 @@ export class RefundService {
           created_at: refund.createdAt,
         })
         .execute();
-      return { refund, captured, refunded: refunded + req.amount };
+      const refundStatus = refunded + amount >= captured ? 'refunded' : 'partially_refunded';
+      await tx
+        .updateTable('orders')
+        .set({ refund_status: refundStatus })
+        .where('device_id', '=', deviceId)
+        .where('order_id', '=', orderId)
+        .execute();
+      return { refund, captured, refunded: refunded + amount };
     });
   }
 }

@@ -1,6 +1,6 @@
 import { csvCell } from '@crema/protocol';
 import { stringify } from 'csv-stringify/sync';
-import { type DeviceListRow, toDeviceView } from './repository';
+import { type DeviceListStateRow, toDeviceListItem } from './repository';
 
 export const DEVICE_CSV_COLUMNS = [
   'id',
@@ -12,10 +12,12 @@ export const DEVICE_CSV_COLUMNS = [
   'credentialRotatedAt',
   'revokedAt',
   'createdAt',
+  'online',
+  'lastSeenAt',
 ] as const;
 
 /** Streams devices as CSV (header first), pulling rows from the source only as fast as the client reads. */
-export function deviceCsvStream(rows: AsyncIterable<DeviceListRow>): ReadableStream<Uint8Array> {
+export function deviceCsvStream(rows: AsyncIterable<DeviceListStateRow>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const iterator = rows[Symbol.asyncIterator]();
   let headerSent = false;
@@ -29,7 +31,7 @@ export function deviceCsvStream(rows: AsyncIterable<DeviceListRow>): ReadableStr
       while (batch.length < 200) {
         const next = await iterator.next();
         if (next.done) break;
-        const view = toDeviceView(next.value);
+        const view = toDeviceListItem(next.value);
         batch.push(DEVICE_CSV_COLUMNS.map((column) => csvCell(view[column])));
       }
       if (batch.length > 0) controller.enqueue(encoder.encode(stringify(batch)));

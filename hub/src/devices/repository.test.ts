@@ -2,7 +2,7 @@ import { FakeClock } from '@crema/protocol/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, openTestDb, type TestDb } from '../../test/support/db';
 import { TenantScope } from '../rbac/scope';
-import { type DeviceFilter, DeviceRepository, type DeviceSort, toDeviceView } from './repository';
+import { type DeviceFilter, DeviceRepository, type DeviceSort, toDeviceListItem } from './repository';
 
 const clock = new FakeClock(Date.UTC(2026, 0, 1));
 
@@ -43,6 +43,18 @@ describe.each(BACKENDS)('DeviceRepository.listJson (%s)', (backend) => {
         })),
       )
       .execute();
+    // Some devices were seen (online or not); the rest never connected and list as offline.
+    await db
+      .insertInto('device_state')
+      .values(
+        Array.from({ length: 12 }, (_, i) => ({
+          device_id: `dev-${String(i * 2).padStart(2, '0')}`,
+          merchant_id: i % 5 === 2 ? 'm-b' : 'm-a',
+          online: i % 3 === 0 ? 0 : 1,
+          last_seen_at: 9000 + i,
+        })),
+      )
+      .execute();
   });
   afterAll(() => t.cleanup());
 
@@ -56,6 +68,8 @@ describe.each(BACKENDS)('DeviceRepository.listJson (%s)', (backend) => {
     { status: 'revoked' },
     { q: 'É' },
     { q: 'nothing' },
+    { online: true },
+    { online: false, model: 'CM-2' },
   ];
   const sorts: DeviceSort[] = ['id', 'name', 'model', 'createdAt'];
 
@@ -75,12 +89,25 @@ describe.each(BACKENDS)('DeviceRepository.listJson (%s)', (backend) => {
               const page = { limit, offset, sort, order };
               const expected = await repo.list(filter, page);
               const actual = await repo.listJson(filter, page);
-              expect(actual.itemsJson).toBe(JSON.stringify(expected.items.map(toDeviceView)));
+              expect(actual.itemsJson).toBe(JSON.stringify(expected.items.map(toDeviceListItem)));
               expect(actual.total).toBe(expected.total);
               compared += expected.items.length;
             }
     }
     expect(compared).toBeGreaterThan(500);
+  });
+
+  it('lists each device’s connection state and filters by it', async () => {
+    const repo = new DeviceRepository(t.db.kysely, scopes.superadmin, clock);
+    const page = { limit: 50, offset: 0, sort: 'id', order: 'asc' } as const;
+    const all = (await repo.list({}, page)).items.map(toDeviceListItem);
+    const online = (await repo.list({ online: true }, page)).items.map((d) => d.id);
+    const offline = (await repo.list({ online: false }, page)).items.map((d) => d.id);
+    expect(online).toEqual(all.filter((d) => d.online).map((d) => d.id));
+    expect(online.length).toBe(8);
+    expect(offline.length).toBe(23 - 8);
+    expect(all.find((d) => d.id === 'dev-02')).toMatchObject({ online: true, lastSeenAt: 9001 });
+    expect(all.find((d) => d.id === 'dev-01')).toMatchObject({ online: false, lastSeenAt: null });
   });
 
   it('keeps other merchants out of the page', async () => {

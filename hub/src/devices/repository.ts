@@ -33,6 +33,27 @@ const LIST_COLUMNS = [
   'created_at',
 ] as const;
 export type DeviceListRow = Omit<DeviceRow, 'credential_hash'>;
+/** A list row with the device's connection state (from device_state; a device never seen is offline). */
+export type DeviceListStateRow = DeviceListRow & { online: number; last_seen_at: number | null };
+
+export interface DeviceListItem extends DeviceView {
+  online: boolean;
+  lastSeenAt: number | null;
+}
+
+export function toDeviceListItem(row: DeviceListStateRow): DeviceListItem {
+  return { ...toDeviceView(row), online: Number(row.online) === 1, lastSeenAt: row.last_seen_at };
+}
+
+/** The connection state of the `devices` row in scope, as correlated reads of its device_state row. */
+const STATE_COLUMNS = [
+  sql<number>`coalesce((select ds.online from device_state ds where ds.device_id = devices.id), 0)`.as(
+    'online',
+  ),
+  sql<number | null>`(select ds.last_seen_at from device_state ds where ds.device_id = devices.id)`.as(
+    'last_seen_at',
+  ),
+] as const;
 
 export function toDeviceView(row: DeviceListRow): DeviceView {
   return {
@@ -48,7 +69,7 @@ export function toDeviceView(row: DeviceListRow): DeviceView {
   };
 }
 
-/** `toDeviceView` as SQLite json_object arguments over the list columns (of a subquery `p`), same key order. */
+/** `toDeviceListItem` as SQLite json_object arguments over the list columns (of a subquery `p`), same key order. */
 const VIEW_JSON = sql.raw(
   [
     `'id', p.id`,
@@ -60,6 +81,8 @@ const VIEW_JSON = sql.raw(
     `'credentialRotatedAt', p.credential_rotated_at`,
     `'revokedAt', p.revoked_at`,
     `'createdAt', p.created_at`,
+    `'online', json(case when p.online = 1 then 'true' else 'false' end)`,
+    `'lastSeenAt', p.last_seen_at`,
   ].join(', '),
 );
 
@@ -72,6 +95,8 @@ export interface DeviceFilter {
   locationId?: string;
   model?: string;
   status?: 'active' | 'revoked';
+  /** Connected now (true) or not (false), as the fleet state says. */
+  online?: boolean;
   /** Substring of id, name or model, case-insensitive. */
   q?: string;
 }
@@ -84,6 +109,7 @@ type FilterShape = {
   locationId: boolean;
   model: boolean;
   status: 'active' | 'revoked' | null;
+  online: boolean | null;
   q: boolean;
 };
 type FilterValues = { scope: string; merchantId: string; locationId: string; model: string; pattern: string };
@@ -100,6 +126,10 @@ function whereMatching(from: DevicesFrom, shape: FilterShape, values: FilterValu
     .$if(shape.model, (q) => q.where('model', '=', values.model))
     .$if(shape.status === 'active', (q) => q.where('revoked_at', 'is', null))
     .$if(shape.status === 'revoked', (q) => q.where('revoked_at', 'is not', null))
+    .$if(shape.online !== null, (q) => {
+      const connected = sql<boolean>`exists (select 1 from device_state ds where ds.device_id = devices.id and ds.online = 1)`;
+      return q.where(shape.online ? connected : sql<boolean>`not ${connected}`);
+    })
     .$if(shape.q, (q) => {
       // An explicit ESCAPE: SQLite has no default escape character for LIKE, PostgreSQL uses backslash.
       const like = (column: 'id' | 'name' | 'model') =>
@@ -147,6 +177,7 @@ export class DeviceRepository {
         locationId: filter.locationId !== undefined,
         model: filter.model !== undefined,
         status: filter.status ?? null,
+        online: filter.online ?? null,
         q: q !== undefined,
       },
       values: {
@@ -162,7 +193,7 @@ export class DeviceRepository {
   async list(
     filter: DeviceFilter,
     page: { limit: number; offset: number; sort: DeviceSort; order: 'asc' | 'desc' },
-  ): Promise<{ items: DeviceListRow[]; total: number }> {
+  ): Promise<{ items: DeviceListStateRow[]; total: number }> {
     const { shape, values } = this.shapeOf(filter);
     const column = SORT_COLUMN[page.sort];
     const templates = templatesOf(this.db);
@@ -173,6 +204,7 @@ export class DeviceRepository {
       (s, v) =>
         whereMatching(this.db.selectFrom('devices'), s, v)
           .select(LIST_COLUMNS)
+          .select(STATE_COLUMNS)
           .orderBy(s.sort, s.order)
           .$if(s.sort !== 'id', (q) => q.orderBy('id', s.order))
           .limit(v.limit)
@@ -196,7 +228,7 @@ export class DeviceRepository {
   }
 
   /**
-   * The same page as `list`, with its items already as the JSON text of `items.map(toDeviceView)`. On SQLite
+   * The same page as `list`, with its items already as the JSON text of `items.map(toDeviceListItem)`. On SQLite
    * the database writes that text itself (json_object per row): no row objects, no view objects, no
    * JSON.stringify, about a third of the CPU of a 50-row page; the total comes with it. Elsewhere it is built
    * from `list`.
@@ -207,7 +239,7 @@ export class DeviceRepository {
   ): Promise<{ itemsJson: string; total: number }> {
     if (this.kind !== 'sqlite') {
       const { items, total } = await this.list(filter, page);
-      return { itemsJson: JSON.stringify(items.map(toDeviceView)), total };
+      return { itemsJson: JSON.stringify(items.map(toDeviceListItem)), total };
     }
     const { shape, values } = this.shapeOf(filter);
     const column = SORT_COLUMN[page.sort];
@@ -218,6 +250,7 @@ export class DeviceRepository {
       (s, v) => {
         const rows = whereMatching(this.db.selectFrom('devices'), s, v)
           .select(LIST_COLUMNS)
+          .select(STATE_COLUMNS)
           .orderBy(s.sort, s.order)
           .$if(s.sort !== 'id', (q) => q.orderBy('id', s.order))
           .limit(v.limit)
@@ -242,11 +275,12 @@ export class DeviceRepository {
   }
 
   /** Every matching device in id order, fetched in chunks so an export never holds the fleet in memory. */
-  async *iterate(filter: DeviceFilter, chunk = 500): AsyncGenerator<DeviceListRow> {
+  async *iterate(filter: DeviceFilter, chunk = 500): AsyncGenerator<DeviceListStateRow> {
     let after = '';
     for (;;) {
       const rows = await this.filtered(filter)
-        .selectAll()
+        .select(LIST_COLUMNS)
+        .select(STATE_COLUMNS)
         .where('id', '>', after)
         .orderBy('id')
         .limit(chunk)

@@ -122,6 +122,24 @@ describe.each(BACKENDS)('devices API on %s', (backend) => {
     }
   });
 
+  it('lists each device online or not and filters by it over HTTP', async () => {
+    const up = await t.addDevice(t.fx.merchantA, { model: 'CM-ONL' });
+    const down = await t.addDevice(t.fx.merchantA, { model: 'CM-ONL' });
+    await t.deps.db.kysely
+      .insertInto('device_state')
+      .values({ device_id: up.id, merchant_id: t.fx.merchantA, online: 1, last_seen_at: 1234 })
+      .execute();
+    const ids = async (query: string) =>
+      (
+        await (await t.request('GET', `/api/v1/devices?model=CM-ONL${query}`, { token: admin })).json()
+      ).items.map((d: { id: string; online: boolean }) => `${d.id}:${d.online}`);
+    expect(await ids('&online=true')).toEqual([`${up.id}:true`]);
+    expect(await ids('&online=false')).toEqual([`${down.id}:false`]);
+    expect((await ids('')).length).toBe(2);
+    const bad = await t.request('GET', '/api/v1/devices?online=maybe', { token: admin });
+    expect(bad.status).toBe(400);
+  });
+
   it('lists with filters, search, sorting and pagination', async () => {
     const m = await t.addMerchant('Gamma');
     const boss = (await t.addUser('viewer', m)).token;
@@ -162,7 +180,7 @@ describe.each(BACKENDS)('devices API on %s', (backend) => {
     expect(res.headers.get('content-type')).toContain('text/csv');
     const lines = (await res.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'id,merchantId,locationId,model,name,status,credentialRotatedAt,revokedAt,createdAt',
+      'id,merchantId,locationId,model,name,status,credentialRotatedAt,revokedAt,createdAt,online,lastSeenAt',
     );
     expect(lines).toHaveLength(3);
     expect(lines.join('\n')).toContain(`${a.id},${m},,Z-1,"'=HYPERLINK(""http://evil"")",active`);
@@ -218,5 +236,48 @@ describe.each(BACKENDS)('devices API on %s', (backend) => {
       .values({ device_id: dev.id, merchant_id: t.fx.merchantA, online: 1, last_seen_at: seenAt })
       .execute();
     expect((await detail()).state).toMatchObject({ online: true, lastSeenAt: seenAt, activeAlarms: [] });
+  });
+
+  it('shows a device’s latest orders and commands in its detail, newest first and only its own', async () => {
+    const dev = await t.addDevice(t.fx.merchantA);
+    const other = await t.addDevice(t.fx.merchantA);
+    const now = t.clock.now();
+    const order = (deviceId: string, i: number) => ({
+      device_id: deviceId,
+      order_id: `o-${deviceId}-${i}`,
+      merchant_id: t.fx.merchantA,
+      status: 'completed',
+      recipe_id: 'espresso',
+      size: 'M',
+      amount: 100 + i,
+      currency: 'EUR',
+      method: 'card',
+      code: null,
+      created_at: now + i * 1000,
+      updated_at: now + i * 1000,
+    });
+    await t.deps.db.kysely
+      .insertInto('orders')
+      .values([...Array.from({ length: 12 }, (_, i) => order(dev.id, i)), order(other.id, 99)])
+      .execute();
+    for (const kind of ['lock', 'unlock'] as const) {
+      const res = await t.request('POST', '/api/v1/commands', {
+        token: admin,
+        body: { kind, target: { deviceIds: [dev.id] } },
+      });
+      expect(res.status).toBe(201);
+    }
+    const body = await (await t.request('GET', `/api/v1/devices/${dev.id}`, { token: admin })).json();
+    expect(body.recentOrders).toHaveLength(10);
+    expect(body.recentOrders[0]).toMatchObject({
+      orderId: `o-${dev.id}-11`,
+      status: 'completed',
+      amount: 111,
+    });
+    expect(body.recentOrders.every((o: { orderId: string }) => o.orderId.startsWith(`o-${dev.id}-`))).toBe(
+      true,
+    );
+    expect(body.recentCommands.map((c: { kind: string }) => c.kind).sort()).toEqual(['lock', 'unlock']);
+    expect(body.recentCommands[0]).toMatchObject({ status: 'queued', finishedAt: null });
   });
 });

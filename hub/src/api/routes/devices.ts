@@ -3,12 +3,17 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
 import type { Kysely } from 'kysely';
 import { ConflictProbes } from '../../auth/conflict-probes';
+import { CommandService } from '../../commands/service';
 import type { Database } from '../../db/database';
 import { generateDeviceSecret, hashDeviceSecret } from '../../devices/credentials';
 import { deviceCsvStream } from '../../devices/csv';
 import { LocationRepository } from '../../devices/locations';
 import { DEVICE_SORTS, type DeviceFilter, DeviceRepository, toDeviceView } from '../../devices/repository';
 import { HubError } from '../../errors';
+import { callerOf } from '../../operations/http';
+import { OrderStatusSchema } from '../../operations/orders/query';
+import { OrderService } from '../../operations/orders/service';
+import { can } from '../../rbac/permissions';
 import { requirePermission } from '../../rbac/require-permission';
 import { TenantScope } from '../../rbac/scope';
 import { auditActor } from '../audit-context';
@@ -17,6 +22,9 @@ import type { ApiDeps } from '../deps';
 import type { HubApp, HubEnv } from '../env';
 import { problemResponses } from '../problem';
 import { DeviceIdParamSchema, jsonBody, jsonContent, NameSchema, PageQuerySchema, pageOf } from '../schemas';
+
+/** How many recent orders and commands a device's detail shows. */
+const RECENT = 10;
 
 export const DeviceSchema = z
   .object({
@@ -31,12 +39,43 @@ export const DeviceSchema = z
     createdAt: z.number().int(),
   })
   .openapi('Device');
-const DevicePageSchema = pageOf(DeviceSchema, 'DevicePage');
+const DeviceListItemSchema = DeviceSchema.extend({
+  online: z.boolean().openapi({ description: 'Connected now, as the fleet state says' }),
+  lastSeenAt: z.number().int().nullable(),
+}).openapi('DeviceListItem');
+const DevicePageSchema = pageOf(DeviceListItemSchema, 'DevicePage');
 const DeviceDetailSchema = DeviceSchema.extend({
   state: z
     .record(z.string(), z.unknown())
     .nullable()
     .openapi({ description: 'Latest fleet state, when known' }),
+  recentOrders: z
+    .array(
+      z.object({
+        orderId: z.string(),
+        status: OrderStatusSchema,
+        recipeId: z.string(),
+        size: z.string(),
+        amount: z.number().int(),
+        currency: z.string(),
+        createdAt: z.number().int(),
+      }),
+    )
+    .nullable()
+    .openapi({
+      description: `The latest ${RECENT} orders, newest first; null for a caller without order:read`,
+    }),
+  recentCommands: z
+    .array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        status: z.string(),
+        issuedAt: z.number().int(),
+        finishedAt: z.number().int().nullable(),
+      }),
+    )
+    .openapi({ description: `The latest ${RECENT} commands, newest first` }),
 }).openapi('DeviceDetail');
 const CredentialSchema = z
   .object({
@@ -51,6 +90,11 @@ const FilterSchema = z.object({
   locationId: IdSchema.optional(),
   model: ModelSchema.optional(),
   status: z.enum(['active', 'revoked']).optional(),
+  online: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .openapi({ type: 'boolean', description: 'Only connected (true) or disconnected (false) devices' }),
   q: z.string().trim().max(100).optional(),
 });
 const ListQuerySchema = PageQuerySchema.extend(FilterSchema.shape).extend({
@@ -147,6 +191,7 @@ function filterOf(q: z.infer<typeof FilterSchema>): DeviceFilter {
   if (q.locationId !== undefined) out.locationId = q.locationId;
   if (q.model !== undefined) out.model = q.model;
   if (q.status !== undefined) out.status = q.status;
+  if (q.online !== undefined) out.online = q.online;
   if (q.q !== undefined && q.q !== '') out.q = q.q;
   return out;
 }
@@ -231,8 +276,33 @@ export function register(app: HubApp, deps: ApiDeps): void {
 
   app.openapi(detail, async (c) => {
     const row = await repo(c).get(c.req.valid('param').id);
-    const state = deps.deviceState ? await deps.deviceState(row.id) : null;
-    return c.json({ ...toDeviceView(row), state }, 200);
+    const { scope } = callerOf(c);
+    const page = { deviceId: row.id, limit: RECENT, offset: 0 };
+    const [state, orders, commands] = await Promise.all([
+      deps.deviceState ? deps.deviceState(row.id) : null,
+      can(c.get('principal').role, 'order:read')
+        ? new OrderService(deps.operations.ctx).list(scope, page)
+        : undefined,
+      new CommandService(deps.operations.ctx).list(scope, page),
+    ]);
+    const recentOrders =
+      orders?.items.map(({ orderId, status, items, amount, currency, createdAt }) => ({
+        orderId,
+        status,
+        recipeId: items[0]?.recipeId ?? '',
+        size: items[0]?.size ?? '',
+        amount,
+        currency,
+        createdAt,
+      })) ?? null;
+    const recentCommands = commands.items.map(({ id, kind, status, issuedAt, finishedAt }) => ({
+      id,
+      kind,
+      status,
+      issuedAt,
+      finishedAt,
+    }));
+    return c.json({ ...toDeviceView(row), state, recentOrders, recentCommands }, 200);
   });
 
   app.openapi(update, async (c) => {

@@ -1,5 +1,7 @@
 /** What the demo fleet sells and stocks: plausible names, prices in cents, bin sizes. */
 export const DEMO_MERCHANTS = ['Northside Roasters', 'Campus Coffee Co.', 'Station Brews', 'Harbour Café'];
+/** The demo merchants' time zones, one each in turn: finance days and dashboards differ between them. */
+export const DEMO_TIME_ZONES = ['Europe/Berlin', 'Europe/Lisbon', 'America/New_York', 'Asia/Tokyo'];
 export const DEMO_CITIES = ['Berlin', 'Lyon', 'Milano', 'Porto', 'Gdańsk', 'Utrecht'];
 export const DEMO_SITES = [
   'Central Station',

@@ -12,7 +12,15 @@ import { syncMaterialLevels } from '../operations/materials/levels-sync';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import type { Role } from '../rbac/permissions';
 import { seedActivity } from './activity';
-import { DEMO_BINS, DEMO_CATALOG, DEMO_CITIES, DEMO_FAULTS, DEMO_MERCHANTS, DEMO_SITES } from './catalog';
+import {
+  DEMO_BINS,
+  DEMO_CATALOG,
+  DEMO_CITIES,
+  DEMO_FAULTS,
+  DEMO_MERCHANTS,
+  DEMO_SITES,
+  DEMO_TIME_ZONES,
+} from './catalog';
 import { seedOrders } from './orders';
 import { type DemoWorld, insertChunks } from './world';
 
@@ -75,7 +83,10 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
   for (let m = 0; m < merchantCount; m++) {
     const id = `demo-${run}-m${m + 1}`;
     const name = DEMO_MERCHANTS[m] ?? `Demo merchant ${m + 1}`;
-    await db.kysely.insertInto('merchants').values({ id, name, created_at: now }).execute();
+    await db.kysely
+      .insertInto('merchants')
+      .values({ id, name, created_at: now, time_zone: DEMO_TIME_ZONES[m % DEMO_TIME_ZONES.length] ?? 'UTC' })
+      .execute();
     const staff = {} as DemoWorld['merchants'][number]['staff'];
     for (const role of ROLES) {
       const password = randomBytes(12).toString('base64url');

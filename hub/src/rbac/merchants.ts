@@ -10,8 +10,21 @@ export type MerchantRow = Selectable<MerchantsTable>;
 export const toMerchantView = (row: MerchantRow) => ({
   id: row.id,
   name: row.name,
+  timeZone: row.time_zone,
   createdAt: row.created_at,
 });
+
+/** The time zone of each merchant named (UTC for one that does not exist). */
+export async function timeZonesOf(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (ids.length === 0) return out;
+  const rows = await db.selectFrom('merchants').select(['id', 'time_zone']).where('id', 'in', ids).execute();
+  for (const r of rows) out.set(r.id, r.time_zone);
+  return out;
+}
 
 /** The tenants themselves; only the platform superadmin manages them, so this repository is not scoped. */
 export class MerchantRepository {
@@ -44,8 +57,16 @@ export class MerchantRepository {
     return row;
   }
 
-  async create(executor: Kysely<Database>, input: { id?: string; name: string }): Promise<MerchantRow> {
-    const row: MerchantRow = { id: input.id ?? ulid(), name: input.name, created_at: this.clock.now() };
+  async create(
+    executor: Kysely<Database>,
+    input: { id?: string; name: string; timeZone?: string },
+  ): Promise<MerchantRow> {
+    const row: MerchantRow = {
+      id: input.id ?? ulid(),
+      name: input.name,
+      created_at: this.clock.now(),
+      time_zone: input.timeZone ?? 'UTC',
+    };
     const taken = await executor
       .selectFrom('merchants')
       .select('id')
@@ -56,14 +77,23 @@ export class MerchantRepository {
     return row;
   }
 
-  async rename(
+  async update(
     executor: Kysely<Database>,
     id: string,
-    name: string,
+    change: { name?: string; timeZone?: string },
   ): Promise<{ before: MerchantRow; after: MerchantRow }> {
     const before = await this.get(id, executor);
-    await executor.updateTable('merchants').set({ name }).where('id', '=', id).execute();
-    return { before, after: { ...before, name } };
+    const after = {
+      ...before,
+      name: change.name ?? before.name,
+      time_zone: change.timeZone ?? before.time_zone,
+    };
+    await executor
+      .updateTable('merchants')
+      .set({ name: after.name, time_zone: after.time_zone })
+      .where('id', '=', id)
+      .execute();
+    return { before, after };
   }
 
   /** Deletes a merchant that owns nothing (no users, locations or devices); CONFLICT otherwise. */

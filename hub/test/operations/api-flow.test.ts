@@ -265,4 +265,50 @@ describe.each(BACKENDS)('operations API flow on %s', (backend) => {
     expect(metrics).toMatch(/crema_orders_today\{status="completed"\} 1/);
     expect(metrics).toContain('crema_materials_low_bins');
   });
+
+  it('takes the dashboard’s day from the merchant’s time zone, and a merchant and range when asked', async () => {
+    const viewer = t.fx.usersA.viewer.token;
+    const root = t.fx.superadmin.token;
+    const dash = async (query = '', token = viewer) =>
+      t.request('GET', `/api/v1/dashboard/summary${query}`, { token });
+    const zone = await t.request('PATCH', `/api/v1/merchants/${t.fx.merchantA}`, {
+      token: root,
+      body: { timeZone: 'Asia/Tokyo' },
+    });
+    expect(zone.status).toBe(200);
+    expect((await zone.json()).timeZone).toBe('Asia/Tokyo');
+    const badZone = await t.request('PATCH', `/api/v1/merchants/${t.fx.merchantA}`, {
+      token: root,
+      body: { timeZone: 'Mars/Olympus' },
+    });
+    expect(badZone.status).toBe(400);
+    try {
+      const today = (await (await dash()).json()).today;
+      expect(today.timeZone).toBe('Asia/Tokyo');
+      // Local midnight in Tokyo is 15:00 UTC of the day before.
+      expect(new Date(today.since).getUTCHours()).toBe(15);
+      expect(today.since).toBeLessThanOrEqual(t.clock.now());
+      expect(t.clock.now() - today.since).toBeLessThan(86_400_000);
+
+      const all = (await (await dash('', root)).json()).today;
+      expect(all.timeZone).toBe('UTC');
+      const one = (await (await dash(`?merchantId=${t.fx.merchantA}`, root)).json()).today;
+      expect([one.timeZone, one.orders]).toEqual(['Asia/Tokyo', today.orders]);
+
+      const empty = (await (await dash(`?from=${t.clock.now() + 1}&to=${t.clock.now() + 2}`)).json()).today;
+      expect([empty.orders, empty.revenue]).toEqual([0, []]);
+      const wide = (
+        await (await dash(`?from=${t.clock.now() - 30 * 86_400_000}&to=${t.clock.now() + 1}`)).json()
+      ).today;
+      expect(wide.orders).toBeGreaterThanOrEqual(today.orders);
+
+      expect((await dash(`?merchantId=${t.fx.merchantB}`)).status).toBe(404);
+      expect((await dash(`?from=10&to=5`)).status).toBe(400);
+    } finally {
+      await t.request('PATCH', `/api/v1/merchants/${t.fx.merchantA}`, {
+        token: root,
+        body: { timeZone: 'UTC' },
+      });
+    }
+  });
 });

@@ -182,4 +182,24 @@ describe.each(backends)('orders, refunds and finance on %s', (kind) => {
     });
     expect((await orders.get(m1, 'm1-dev-3', 'o9')).refundedAmount).toBe(500);
   });
+
+  it('counts finance days in the merchant’s time zone', async () => {
+    const dayOf = async () =>
+      (await financeSummary(ctx, m2, { from: T0 - DAY, to: T0 + DAY, groupBy: 'day' })).rows.map((r) => [
+        r.key,
+        r.revenue,
+      ]);
+    expect(await dayOf()).toEqual([['2026-03-10', 999]]);
+    // 09:00 UTC is 23:00 the day before in Honolulu (UTC−10).
+    await db.kysely
+      .updateTable('merchants')
+      .set({ time_zone: 'Pacific/Honolulu' })
+      .where('id', '=', 'm2')
+      .execute();
+    try {
+      expect(await dayOf()).toEqual([['2026-03-09', 999]]);
+    } finally {
+      await db.kysely.updateTable('merchants').set({ time_zone: 'UTC' }).where('id', '=', 'm2').execute();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { dashboardSummary } from '../../operations/dashboard/summary';
+import { DashboardQuerySchema, dashboardSummary } from '../../operations/dashboard/summary';
 import { callerOf } from '../../operations/http';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
@@ -14,6 +14,8 @@ const DashboardSchema = z
     devices: z.object({ total: count, online: count, offline: count, revoked: count }),
     today: z.object({
       since: count,
+      until: count,
+      timeZone: z.string(),
       orders: count,
       failedOrders: count,
       revenue: z.array(z.object({ currency: z.string(), amount: count })),
@@ -44,13 +46,15 @@ const summary = createRoute({
   method: 'get',
   path: '/api/v1/dashboard/summary',
   tags: ['dashboard'],
-  summary: 'Machines online, orders and revenue today (UTC), open alarms, low materials, pending commands',
+  summary:
+    "Machines online, orders and revenue today (the merchant's time zone) or in a range, open alarms, low materials, pending commands",
   middleware: requirePermission('device:read'),
-  responses: { 200: jsonContent(DashboardSchema, 'The summary'), ...problemResponses(401, 403) },
+  request: { query: DashboardQuerySchema },
+  responses: { 200: jsonContent(DashboardSchema, 'The summary'), ...problemResponses(400, 401, 403, 404) },
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(summary, async (c) =>
-    c.json(await dashboardSummary(deps.operations.ctx, callerOf(c).scope), 200),
+    c.json(await dashboardSummary(deps.operations.ctx, callerOf(c).scope, c.req.valid('query')), 200),
   );
 }

@@ -1,5 +1,6 @@
 import { IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
+import { TimeZoneSchema } from '../../operations/shared/time-zone';
 import { MerchantRepository, toMerchantView } from '../../rbac/merchants';
 import { requirePermission } from '../../rbac/require-permission';
 import { auditActor } from '../audit-context';
@@ -9,10 +10,22 @@ import { problemResponses } from '../problem';
 import { IdParamSchema, jsonBody, jsonContent, NameSchema, PageQuerySchema, pageOf } from '../schemas';
 
 const MerchantSchema = z
-  .object({ id: z.string(), name: z.string(), createdAt: z.number().int() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    timeZone: z.string().openapi({ description: 'IANA zone of its finance days and dashboard' }),
+    createdAt: z.number().int(),
+  })
   .openapi('Merchant');
-const CreateMerchantSchema = z.object({ id: IdSchema.optional(), name: NameSchema });
-const UpdateMerchantSchema = z.object({ name: NameSchema });
+const ZoneSchema = TimeZoneSchema.openapi({ example: 'Europe/Lisbon' });
+const CreateMerchantSchema = z.object({
+  id: IdSchema.optional(),
+  name: NameSchema,
+  timeZone: ZoneSchema.optional(),
+});
+const UpdateMerchantSchema = z
+  .object({ name: NameSchema.optional(), timeZone: ZoneSchema.optional() })
+  .refine((v) => v.name !== undefined || v.timeZone !== undefined, 'nothing to change');
 
 const tags = ['merchants'];
 const errors = problemResponses(400, 401, 403, 404, 409);
@@ -47,7 +60,7 @@ const update = createRoute({
   method: 'patch',
   path: '/api/v1/merchants/{id}',
   tags,
-  summary: 'Rename a merchant (superadmin)',
+  summary: 'Rename a merchant or change its time zone (superadmin)',
   middleware: requirePermission('merchant:write'),
   request: { params: IdParamSchema, body: jsonBody(UpdateMerchantSchema) },
   responses: { 200: jsonContent(MerchantSchema, 'Updated'), ...errors },
@@ -91,7 +104,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(update, async (c) => {
     const { id } = c.req.valid('param');
     const { after } = await db.transaction().execute(async (trx) => {
-      const changed = await repo.rename(trx, id, c.req.valid('json').name);
+      const changed = await repo.update(trx, id, c.req.valid('json'));
       await deps.audit.record(trx, {
         ...auditActor(c),
         action: 'merchant.update',

@@ -7,6 +7,7 @@ import * as clockSkew from './0005_clock_skew';
 import * as ledgerEpoch from './0006_ledger_epoch';
 import * as artifacts from './0007_artifacts';
 import * as refundStatus from './0012_refund_status';
+import * as merchantTimeZone from './0013_merchant_time_zone';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_ledger_epoch': ledgerEpoch,
   '0007_artifacts': artifacts,
   '0012_refund_status': refundStatus,
+  '0013_merchant_time_zone': merchantTimeZone,
 };

@@ -9,6 +9,8 @@ export interface MerchantsTable {
   id: string;
   name: string;
   created_at: number;
+  /** IANA zone of the merchant's finance days and dashboard (migration 0013). */
+  time_zone: Generated<string>;
 }
 
 export interface LocationsTable {

@@ -1,14 +1,22 @@
+import { IdSchema } from '@crema/protocol';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import { PENDING } from '../../commands/lifecycle';
+import { HubError } from '../../errors';
+import { timeZonesOf } from '../../rbac/merchants';
 import type { OpsContext, Scope } from '../context';
+import { startOfLocalDay } from '../shared/time-zone';
 
-const DAY_MS = 86_400_000;
+const MAX_RANGE_MS = 400 * 86_400_000;
 
 export interface DashboardSummary {
   at: number;
   devices: { total: number; online: number; offline: number; revoked: number };
   today: {
     since: number;
+    until: number;
+    /** The zone "today" was taken in: the merchant's, or UTC across merchants. */
+    timeZone: string;
     orders: number;
     failedOrders: number;
     revenue: { currency: string; amount: number }[];
@@ -23,12 +31,40 @@ export interface DashboardSummary {
   workOrders: { open: number };
 }
 
-/** The operator's landing page: one query per tile, all scoped to the caller's merchant. "Today" is UTC. */
-export async function dashboardSummary(ctx: OpsContext, scope: Scope): Promise<DashboardSummary> {
+export const DashboardQuerySchema = z.object({
+  /** One merchant (the platform admin's choice; others see only their own). */
+  merchantId: IdSchema.optional(),
+  /** The range of the money tiles (orders, revenue, failed commands); default today in the merchant's zone. */
+  from: z.coerce.number().int().min(0).optional(),
+  to: z.coerce.number().int().min(0).optional(),
+});
+export type DashboardQuery = z.infer<typeof DashboardQuerySchema>;
+
+/**
+ * The operator's landing page: one query per tile, all scoped to the caller's merchant (or the one asked for).
+ * "Today" runs from local midnight in the merchant's time zone; across merchants, from UTC midnight.
+ */
+export async function dashboardSummary(
+  ctx: OpsContext,
+  scope: Scope,
+  query: DashboardQuery = {},
+): Promise<DashboardSummary> {
   const db = ctx.db;
   const now = ctx.now();
-  const since = Math.floor(now / DAY_MS) * DAY_MS;
-  const m = scope.merchantId;
+  if (
+    query.merchantId !== undefined &&
+    scope.merchantId !== undefined &&
+    query.merchantId !== scope.merchantId
+  )
+    throw new HubError('NOT_FOUND', 'merchant not found');
+  const m = scope.merchantId ?? query.merchantId;
+  const zone = m === undefined ? 'UTC' : (await timeZonesOf(db, [m])).get(m);
+  if (zone === undefined) throw new HubError('NOT_FOUND', 'merchant not found');
+  const since = query.from ?? startOfLocalDay(now, zone);
+  const until = query.to ?? Math.max(now + 1, since + 1);
+  if (until <= since) throw new HubError('VALIDATION_FAILED', '`to` must be after `from`');
+  if (until - since > MAX_RANGE_MS)
+    throw new HubError('VALIDATION_FAILED', 'the range spans at most 400 days');
   // Kysely's builders are typed per table; this applies the same tenant filter to any of them.
   const mine = <Q>(q: Q, column: string): Q =>
     m === undefined ? q : (q as unknown as { where(c: string, op: '=', v: string): Q }).where(column, '=', m);
@@ -60,7 +96,8 @@ export async function dashboardSummary(ctx: OpsContext, scope: Scope): Promise<D
             sql<number>`count(*)`.as('n'),
             sql<number>`sum(case when status = 'failed' then 1 else 0 end)`.as('failed'),
           ])
-          .where('created_at', '>=', since),
+          .where('created_at', '>=', since)
+          .where('created_at', '<', until),
         'merchant_id',
       ).executeTakeFirstOrThrow(),
       mine(
@@ -68,7 +105,8 @@ export async function dashboardSummary(ctx: OpsContext, scope: Scope): Promise<D
           .selectFrom('payments')
           .select(['currency', sql<number>`coalesce(sum(amount), 0)`.as('total')])
           .where('status', '=', 'captured')
-          .where('updated_at', '>=', since),
+          .where('updated_at', '>=', since)
+          .where('updated_at', '<', until),
         'merchant_id',
       )
         .groupBy('currency')
@@ -124,7 +162,8 @@ export async function dashboardSummary(ctx: OpsContext, scope: Scope): Promise<D
           .selectFrom('commands')
           .select(sql<number>`count(*)`.as('n'))
           .where('status', 'in', ['failed', 'expired'])
-          .where('updated_at', '>=', since),
+          .where('updated_at', '>=', since)
+          .where('updated_at', '<', until),
         'merchant_id',
       ).executeTakeFirstOrThrow(),
       mine(
@@ -140,6 +179,8 @@ export async function dashboardSummary(ctx: OpsContext, scope: Scope): Promise<D
     devices: { total, online: onlineCount, offline: total - revoked - onlineCount, revoked },
     today: {
       since,
+      until,
+      timeZone: zone,
       orders: Number(orders.n),
       failedOrders: Number(orders.failed ?? 0),
       revenue: revenue.map((r) => ({ currency: r.currency, amount: Number(r.total) })),

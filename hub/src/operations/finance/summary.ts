@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { HubError } from '../../errors';
 import { DEFAULT_CLOCK_SKEW_ALARM_MS } from '../../fleet/clock-skew';
+import { timeZonesOf } from '../../rbac/merchants';
 import type { OpsContext, Scope } from '../context';
+import { localDay } from '../shared/time-zone';
 
 export const FinanceQuerySchema = z.object({
   from: z.coerce.number().int().min(0),
@@ -12,7 +14,7 @@ export const FinanceQuerySchema = z.object({
 export type FinanceQuery = z.infer<typeof FinanceQuerySchema>;
 
 export interface FinanceRow {
-  /** Device id, location id ("" for devices without one), merchant id, or the UTC day as YYYY-MM-DD. */
+  /** Device id, location id ("" for devices without one), merchant id, or the merchant's local day (YYYY-MM-DD). */
   key: string;
   currency: string;
   orders: number;
@@ -32,6 +34,8 @@ export interface FinanceSummary {
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
+/** Every zone's offset is a multiple of 15 minutes: sums per quarter hour fall wholly on one local day. */
+const QUARTER_MS = 900_000;
 
 /**
  * A device's clock offset (hub − device, from its last birth or heartbeat) beyond which its timestamps are
@@ -41,7 +45,8 @@ export const FINANCE_CLOCK_TOLERANCE_MS = DEFAULT_CLOCK_SKEW_ALARM_MS;
 
 /**
  * Revenue is captured payment money counted at capture time; refunds are counted when they were made, so a
- * refund of last month's sale lowers this month's net. Days are UTC.
+ * refund of last month's sale lowers this month's net. Days are the merchant's local days (its time zone):
+ * the database sums per merchant and quarter hour, and each quarter hour is put on its merchant's calendar.
  *
  * Capture time is the device's, corrected where its clock is known to be off: when the device's last
  * measured offset exceeds FINANCE_CLOCK_TOLERANCE_MS, the offset is added (a machine 3 h ahead that sold at
@@ -72,7 +77,7 @@ export async function financeSummary(
       case 'location':
         return sql<string>`coalesce(devices.location_id, '')`;
       case 'day':
-        return sql<string>`${time} / ${sql.lit(DAY_MS)}`;
+        return sql<string>`${time} / ${sql.lit(QUARTER_MS)}`;
     }
   };
   let pay = db
@@ -81,6 +86,7 @@ export async function financeSummary(
     .leftJoin('device_state', 'device_state.device_id', 'payments.device_id')
     .select([
       groupExpr('payments').as('k'),
+      'payments.merchant_id as m',
       'payments.currency as currency',
       sql<number>`count(*)`.as('n'),
       sql<number>`coalesce(sum(payments.amount), 0)`.as('total'),
@@ -93,6 +99,7 @@ export async function financeSummary(
     .innerJoin('devices', 'devices.id', 'refunds.device_id')
     .select([
       groupExpr('refunds').as('k'),
+      'refunds.merchant_id as m',
       'refunds.currency as currency',
       sql<number>`count(*)`.as('n'),
       sql<number>`coalesce(sum(refunds.amount), 0)`.as('total'),
@@ -104,12 +111,17 @@ export async function financeSummary(
     ref = ref.where('refunds.merchant_id', '=', scope.merchantId);
   }
   const [payRows, refRows] = await Promise.all([
-    pay.groupBy([groupExpr('payments'), 'payments.currency']).execute(),
-    ref.groupBy([groupExpr('refunds'), 'refunds.currency']).execute(),
+    pay.groupBy([groupExpr('payments'), 'payments.merchant_id', 'payments.currency']).execute(),
+    ref.groupBy([groupExpr('refunds'), 'refunds.merchant_id', 'refunds.currency']).execute(),
   ]);
+  const zones =
+    q.groupBy === 'day'
+      ? await timeZonesOf(db, [...new Set([...payRows, ...refRows].map((r) => r.m))])
+      : new Map<string, string>();
   const rows = new Map<string, FinanceRow>();
-  const rowFor = (k: unknown, currency: string): FinanceRow => {
-    const key = q.groupBy === 'day' ? new Date(Number(k) * DAY_MS).toISOString().slice(0, 10) : String(k);
+  const rowFor = (k: unknown, merchantId: string, currency: string): FinanceRow => {
+    const key =
+      q.groupBy === 'day' ? localDay(Number(k) * QUARTER_MS, zones.get(merchantId) ?? 'UTC') : String(k);
     const id = `${key}\u0000${currency}`;
     let row = rows.get(id);
     if (!row) {
@@ -119,12 +131,12 @@ export async function financeSummary(
     return row;
   };
   for (const p of payRows) {
-    const row = rowFor(p.k, p.currency);
+    const row = rowFor(p.k, p.m, p.currency);
     row.orders += Number(p.n);
     row.revenue += Number(p.total);
   }
   for (const r of refRows) {
-    const row = rowFor(r.k, r.currency);
+    const row = rowFor(r.k, r.m, r.currency);
     row.refundCount += Number(r.n);
     row.refunds += Number(r.total);
   }

@@ -25,6 +25,7 @@ export const ErrorCodes = {
   FORBIDDEN: { status: 403, message: 'The caller lacks the permission for this action' },
   NOT_FOUND: { status: 404, message: 'The resource does not exist' },
   CONFLICT: { status: 409, message: 'The resource already exists or changed concurrently' },
+  WEBHOOK_TARGET_FORBIDDEN: { status: 422, message: 'The webhook URL points into a private network' },
   INVALID_TRANSITION: { status: 409, message: 'The state transition is not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body exceeds its size limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body has an unsupported content type' },

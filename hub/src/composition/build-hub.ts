@@ -97,6 +97,7 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     logger,
     signingKey,
     fleetEvents: gateway.events,
+    webhooks: { allowPrivateTargets: config.webhooksAllowPrivate ?? false },
   });
   const deviceChannel = new DeviceChannel({ db, gateway, ops: operations, clock, logger });
   const readiness = new Readiness();

@@ -35,6 +35,8 @@ const ConfigSchema = z.object({
   metricsToken: z.string().min(16, 'at least 16 characters').optional(),
   adminEmail: z.string().optional(),
   adminPassword: z.string().optional(),
+  /** Webhooks may target loopback/private networks (a receiver on the same host or LAN). Off: SSRF guard. */
+  webhooksAllowPrivate: z.boolean().optional(),
 });
 export type HubConfig = z.infer<typeof ConfigSchema>;
 
@@ -109,6 +111,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     jwtSecret: env.CREMA_JWT_SECRET || undefined,
     adminEmail: env.CREMA_ADMIN_EMAIL || undefined,
     adminPassword: env.CREMA_ADMIN_PASSWORD || undefined,
+    webhooksAllowPrivate: env.CREMA_WEBHOOKS_ALLOW_PRIVATE === '1' || undefined,
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -2,6 +2,7 @@ import type { CoreTables } from './tables/core';
 import type { IngestTables } from './tables/ingest';
 import type { OperationsTables } from './tables/operations';
 import type { UpdatesTables } from './tables/updates';
+import type { WebhookTables } from './tables/webhooks';
 
 /** The whole schema as Kysely sees it: one interface per concept, joined here. */
-export interface Database extends CoreTables, IngestTables, OperationsTables, UpdatesTables {}
+export interface Database extends CoreTables, IngestTables, OperationsTables, UpdatesTables, WebhookTables {}

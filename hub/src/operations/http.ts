@@ -4,6 +4,7 @@ import type { ApiDeps } from '../api/deps';
 import type { HubEnv } from '../api/env';
 import type { AuditEntry } from '../audit/log';
 import { TenantScope } from '../rbac/scope';
+import { enqueueWebhooks } from '../webhooks/service';
 import type { Actor, OpsContext } from './context';
 import type { OpsEvent } from './events/bus';
 import { withTransaction } from './shared/tx';
@@ -22,8 +23,8 @@ export function callerOf(c: Context<HubEnv>): { scope: TenantScope; actor: Actor
 }
 
 /**
- * Runs a state change and its audit records in one transaction (both commit or neither), then publishes
- * its live events.
+ * Runs a state change, its audit records and its webhook deliveries in one transaction (all commit or none),
+ * then publishes its live events.
  */
 export async function mutate<T>(
   c: Context<HubEnv>,
@@ -34,6 +35,8 @@ export async function mutate<T>(
   const outcome = await withTransaction(ops.ctx, async (txCtx) => {
     const out = await change(txCtx);
     for (const entry of out.audit) await deps.audit.record(txCtx.db, { ...auditActor(c), ...entry });
+    // Webhook deliveries are queued in the same transaction: the change and its notification commit together.
+    await enqueueWebhooks(txCtx.db, txCtx, out.events ?? []);
     return out;
   });
   const at = ops.ctx.now();

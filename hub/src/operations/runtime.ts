@@ -7,6 +7,8 @@ import { applyStoredResults } from '../commands/stored-results';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 import type { FleetEvents } from '../fleet/events';
+import { WebhookDeliverer, type WebhookDelivererOptions } from '../webhooks/deliverer';
+import { enqueueWebhooks } from '../webhooks/service';
 import { syncDeviceAlarms } from './alarms/device-sync';
 import { createOpsContext, type OpsContext } from './context';
 import { OpsEventBus } from './events/bus';
@@ -24,6 +26,8 @@ export interface OperationsOptions {
   fleetEvents?: FleetEvents;
   /** Period of the sweep: command expiry, device alarms, reported material levels. */
   sweepIntervalMs?: number;
+  /** Webhook delivery settings (the deliverer itself is built here and runs with the operations). */
+  webhooks?: Omit<WebhookDelivererOptions, 'db' | 'clock' | 'logger'>;
 }
 
 /**
@@ -34,6 +38,8 @@ export class Operations {
   readonly ctx: OpsContext;
   readonly bus = new OpsEventBus();
   readonly signingKey: SigningKey;
+  /** Sends the webhook deliveries that operator actions and the sweep queue. */
+  readonly webhooks: WebhookDeliverer;
   private readonly log: Logger;
   private timer: ClockTimer | null = null;
   private soon: ClockTimer | null = null;
@@ -45,6 +51,12 @@ export class Operations {
     this.ctx = createOpsContext(options.db, options.kind, options.clock);
     this.signingKey = options.signingKey;
     this.log = options.logger.child({ ns: 'hub:operations' });
+    this.webhooks = new WebhookDeliverer({
+      db: options.db,
+      clock: options.clock,
+      logger: options.logger,
+      ...options.webhooks,
+    });
   }
 
   start(): void {
@@ -69,10 +81,12 @@ export class Operations {
       );
     }
     this.schedule();
+    this.webhooks.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    await this.webhooks.stop();
     for (const off of this.offs) off();
     this.offs = [];
     if (this.timer) this.options.clock.clearTimeout(this.timer);
@@ -102,8 +116,8 @@ export class Operations {
         this.bus.publish({ type: 'commands.expired', merchantId: null, at, data: { count: expired } });
       }
       const alarms = await syncDeviceAlarms(this.ctx);
-      for (const a of alarms.raised) this.publishAlarm('alarm.raised', a);
-      for (const a of alarms.cleared) this.publishAlarm('alarm.cleared', a);
+      for (const a of alarms.raised) await this.publishAlarm('alarm.raised', a);
+      for (const a of alarms.cleared) await this.publishAlarm('alarm.cleared', a);
       const levels = await syncMaterialLevels(this.ctx);
       if (levels.updated > 0) this.log.debug({ updated: levels.updated }, 'material levels applied');
     } catch (err) {
@@ -111,8 +125,10 @@ export class Operations {
     }
   }
 
-  private publishAlarm(type: string, a: { merchantId: string; deviceId: string; raisedAt: number }) {
-    this.bus.publish({ type, merchantId: a.merchantId, deviceId: a.deviceId, at: this.ctx.now(), data: a });
+  private async publishAlarm(type: string, a: { merchantId: string; deviceId: string; raisedAt: number }) {
+    const event = { type, merchantId: a.merchantId, deviceId: a.deviceId, data: a };
+    await enqueueWebhooks(this.ctx.db, this.ctx, [event]);
+    this.bus.publish({ ...event, at: this.ctx.now() });
   }
 
   private async applyResult(deviceId: string, result: CommandResult) {

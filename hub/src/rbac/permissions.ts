@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'order:refund',
   'finance:read',
   'audit:read',
+  'webhook:read',
+  'webhook:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -38,6 +40,8 @@ export const RolePermissions = {
     'order:refund',
     'finance:read',
     'audit:read',
+    'webhook:read',
+    'webhook:write',
   ],
   ops_engineer: [
     'location:read',

@@ -32,8 +32,17 @@ export class Backoff {
   }
 
   next(): number {
-    const ceiling = Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt);
-    if (ceiling < this.maxMs) this.attempt += 1;
+    const delay = this.delayAfter(this.attempt);
+    if (this.initialMs * this.factor ** this.attempt < this.maxMs) this.attempt += 1;
+    return delay;
+  }
+
+  /**
+   * The delay after `failures` failures, without counting one: for work whose failure count is stored (a
+   * queued delivery), not held by this object.
+   */
+  delayAfter(failures: number): number {
+    const ceiling = Math.min(this.maxMs, this.initialMs * this.factor ** failures);
     return Math.round(this.jitter ? ceiling / 2 + this.random() * (ceiling / 2) : ceiling);
   }
 

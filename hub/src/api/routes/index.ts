@@ -16,6 +16,7 @@ import * as orders from './orders';
 import * as recipes from './recipes';
 import * as telemetry from './telemetry';
 import * as users from './users';
+import * as webhooks from './webhooks';
 import * as workOrders from './work-orders';
 
 /**
@@ -41,4 +42,5 @@ routeModules.push(recipes);
 routeModules.push(auditLog);
 routeModules.push(dashboard);
 routeModules.push(events);
+routeModules.push(webhooks);
 routeModules.push(deviceChannel);

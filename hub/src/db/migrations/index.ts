@@ -8,6 +8,7 @@ import * as ledgerEpoch from './0006_ledger_epoch';
 import * as artifacts from './0007_artifacts';
 import * as refundStatus from './0012_refund_status';
 import * as merchantTimeZone from './0013_merchant_time_zone';
+import * as webhooks from './0014_webhooks';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_artifacts': artifacts,
   '0012_refund_status': refundStatus,
   '0013_merchant_time_zone': merchantTimeZone,
+  '0014_webhooks': webhooks,
 };

@@ -1,6 +1,7 @@
 import type { Clock } from '@crema/protocol';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/log';
+import { LoginHistory } from '../auth/login-history';
 import { PasswordHasher } from '../auth/passwords';
 import { RefreshTokens } from '../auth/refresh-tokens';
 import type { ScryptParams } from '../auth/scrypt';
@@ -58,6 +59,7 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
   const passwords = new PasswordHasher(options.passwordParams);
   const audit = new AuditLog(clock);
   const sessions = new Sessions(db.kysely, options.sessionRecheckMs);
+  const logins = new LoginHistory(db.kysely, clock);
   const auth = new AuthService({
     db: db.kysely,
     clock,
@@ -67,6 +69,7 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
     passwords,
     audit,
     sessions,
+    logins,
   });
   registerOperationsMetrics(metrics.registry, operations.ctx);
   return Object.freeze({
@@ -78,6 +81,7 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
     tokens,
     sessions,
     auth,
+    logins,
     passwords,
     audit,
     deviceSessions: options.deviceSessions,

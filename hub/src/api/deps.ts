@@ -1,6 +1,7 @@
 import type { Clock } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log';
+import type { LoginHistory } from '../auth/login-history';
 import type { PasswordHasher } from '../auth/passwords';
 import type { AuthService } from '../auth/service';
 import type { Sessions } from '../auth/sessions';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   /** Whether a token's session is still current; ends sessions on every hub process. */
   readonly sessions: Sessions;
   readonly auth: AuthService;
+  /** Login attempts, for each user's (and the platform admin's) review. */
+  readonly logins: LoginHistory;
   readonly passwords: PasswordHasher;
   readonly audit: AuditLog;
   /** The broker's hook to drop a device whose credential changed. */

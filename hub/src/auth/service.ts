@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/log';
 import type { Database } from '../db/database';
 import { HubError } from '../errors';
 import type { Role } from '../rbac/permissions';
+import type { LoginHistory } from './login-history';
 import { assertStrongPassword, type PasswordHasher } from './passwords';
 import type { Principal } from './principal';
 import type { RefreshTokens } from './refresh-tokens';
@@ -29,6 +30,8 @@ export interface AuthServiceDeps {
   passwords: PasswordHasher;
   audit: AuditLog;
   sessions: Sessions;
+  /** Where login attempts are recorded for users to review. */
+  logins: LoginHistory;
 }
 
 const principalOf = (user: UserRow): Principal => ({
@@ -51,16 +54,24 @@ export class AuthService {
       account: `login|${email.toLowerCase()}|${addressGroup(ip)}`,
       address: ip,
     };
-    await this.refuseWhileThrottled(keys);
     const user = await findUserByEmail(this.deps.db, email);
+    const attempt = { userId: user?.id ?? null, merchantId: user?.merchant_id ?? null, email, ip };
+    try {
+      await this.refuseWhileThrottled(keys);
+    } catch (err) {
+      await this.deps.logins.record({ ...attempt, result: 'throttled' });
+      throw err;
+    }
     const ok = user
       ? await this.deps.passwords.verify(password, user.password_hash)
       : await this.deps.passwords.verifyDecoy(password);
     if (!user || !ok) {
       await this.deps.throttle.fail(keys);
+      await this.deps.logins.record({ ...attempt, result: 'invalid_credentials' });
       throw new HubError('AUTH_INVALID_CREDENTIALS');
     }
     await this.deps.throttle.succeed(keys);
+    await this.deps.logins.record({ ...attempt, result: 'success' });
     const pair = await this.issuePair(user);
     await this.deps.audit.record(this.deps.db, {
       actor: principalOf(user),

@@ -62,6 +62,39 @@ describe.each(BACKENDS)('admin auth on %s', (backend) => {
     expect((await login(user.email, TEST_PASSWORD, ip)).status).toBe(200);
   });
 
+  it('shows each user their login history, and the platform admin everyone’s', async () => {
+    const user = t.fx.usersA.finance;
+    const ip = '203.0.113.50';
+    expect((await login(user.email, 'not-my-password-1', ip)).status).toBe(401);
+    const ok = await login(user.email, TEST_PASSWORD, ip);
+    expect(ok.status).toBe(200);
+    const token = (await ok.json()).accessToken as string;
+    expect((await login('ghost@example.test', 'whatever-password', ip)).status).toBe(401);
+
+    const mine = await (await t.request('GET', '/api/v1/auth/logins', { token })).json();
+    const recent = mine.items.filter((e: { ip: string }) => e.ip === ip);
+    expect(recent.map((e: { result: string }) => e.result)).toEqual(['success', 'invalid_credentials']);
+    expect(mine.items.every((e: { userId: string }) => e.userId === user.id)).toBe(true);
+    const failed = await (
+      await t.request('GET', '/api/v1/auth/logins?result=invalid_credentials', { token })
+    ).json();
+    expect(failed.items.every((e: { result: string }) => e.result === 'invalid_credentials')).toBe(true);
+
+    const other = await t.request('GET', `/api/v1/auth/logins?userId=${t.fx.usersA.viewer.id}`, { token });
+    expect(other.status).toBe(404);
+    const root = t.fx.superadmin.token;
+    const all = await (await t.request('GET', '/api/v1/auth/logins?limit=500', { token: root })).json();
+    expect(
+      all.items.some(
+        (e: { email: string; userId: null }) => e.email === 'ghost@example.test' && e.userId === null,
+      ),
+    ).toBe(true);
+    const theirs = await (
+      await t.request('GET', `/api/v1/auth/logins?userId=${user.id}`, { token: root })
+    ).json();
+    expect(theirs.total).toBe(mine.total);
+  });
+
   it('rotates refresh tokens and revokes the family when a rotated token is reused', async () => {
     const first = await (await login(t.fx.usersA.finance.email, TEST_PASSWORD)).json();
     const r1 = await t.request('POST', '/api/v1/auth/refresh', {

@@ -9,6 +9,7 @@ import * as artifacts from './0007_artifacts';
 import * as refundStatus from './0012_refund_status';
 import * as merchantTimeZone from './0013_merchant_time_zone';
 import * as webhooks from './0014_webhooks';
+import * as loginEvents from './0015_login_events';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0012_refund_status': refundStatus,
   '0013_merchant_time_zone': merchantTimeZone,
   '0014_webhooks': webhooks,
+  '0015_login_events': loginEvents,
 };

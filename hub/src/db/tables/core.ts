@@ -93,6 +93,19 @@ export interface CoreTables {
   refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
   auth_throttle: AuthThrottleTable;
+  login_events: LoginEventsTable;
 }
 
 export type AutoId = Generated<number>;
+
+/** One login attempt (migration 0015); `user_id` is null when the email matched no account. */
+export interface LoginEventsTable {
+  id: string;
+  user_id: string | null;
+  merchant_id: string | null;
+  email: string;
+  ip: string;
+  /** `success`, `invalid_credentials` or `throttled`. */
+  result: string;
+  at: number;
+}

@@ -99,6 +99,13 @@ export const MATRIX: MatrixRow[] = [
     kind: 'self',
     build: async () => ({ path: '/api/v1/auth/me' }),
   },
+  {
+    method: 'GET',
+    path: '/api/v1/auth/logins',
+    access: 'authenticated',
+    kind: 'self',
+    build: async () => ({ path: '/api/v1/auth/logins' }),
+  },
   // users
   {
     method: 'GET',

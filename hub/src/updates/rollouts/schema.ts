@@ -101,7 +101,8 @@ export type SignalThresholds = z.infer<typeof SignalThresholdsSchema>;
 export const CreateRolloutSchema = z
   .object({
     name: z.string().min(1).max(200),
-    artifact: Sha256Schema.openapi({ description: 'sha256 of an uploaded artifact' }),
+    // sha256 of an uploaded artifact.
+    artifact: Sha256Schema,
     target: RolloutTargetSchema,
     phases: z.array(RolloutPhaseSchema).min(1).max(MAX_PHASES),
     failureThreshold: FailureThresholdSchema.default({ count: 1 }),

@@ -96,8 +96,9 @@ export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(create, async (c) => {
     const { scope, actor } = callerOf(c);
     const body = c.req.valid('json');
+    const plan = await service().plan(scope, actor, body);
     const out = await mutate(c, deps, async (tx) => {
-      const r = await new RolloutService(tx).create(scope, actor, body);
+      const r = await new RolloutService(tx).insert(scope, plan);
       return {
         result: r,
         audit: [
@@ -127,8 +128,9 @@ export function register(app: HubApp, deps: ApiDeps): void {
     app.openapi(actionRoute(action), async (c) => {
       const { scope } = callerOf(c);
       const { id } = c.req.valid('param');
+      const before = await service().get(scope, id);
       const after = await mutate(c, deps, async (tx) => {
-        const r = await new RolloutService(tx)[action](scope, id);
+        const r = await new RolloutService(tx)[action](scope, id, before);
         return {
           result: r.after,
           audit: [

@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { RolloutsTable } from '../../db/tables/updates';
+import type { Insertable, Selectable } from 'kysely';
+import type { RolloutDevicesTable, RolloutsTable } from '../../db/tables/updates';
 import { HubError } from '../../errors';
 import type { Actor, OpsContext, Page, PageQuery, Scope } from '../../operations/context';
 import { pageBounds } from '../../operations/context';
@@ -12,12 +12,18 @@ import {
   type RolloutDeviceStatus,
   type RolloutDeviceView,
   type RolloutStatus,
+  type RolloutView,
   UNFINISHED,
 } from './schema';
 import { rolloutView, toDeviceView } from './views';
 import { withdrawQueued } from './withdraw';
 
 const ACTIVE_DEVICE: readonly RolloutDeviceStatus[] = ['pending', 'sent', 'installing'];
+
+export interface RolloutPlan {
+  row: Selectable<RolloutsTable>;
+  deviceRows: Insertable<RolloutDevicesTable>[];
+}
 
 export interface DeviceFilter extends PageQuery {
   status?: RolloutDeviceStatus;
@@ -28,7 +34,17 @@ export interface DeviceFilter extends PageQuery {
 export class RolloutService {
   constructor(private readonly ctx: OpsContext) {}
 
+  /** Plans and starts a campaign (both steps on this context). */
   async create(scope: Scope, actor: Actor, input: unknown) {
+    return this.insert(scope, await this.plan(scope, actor, input));
+  }
+
+  /**
+   * Everything a campaign needs, read and checked: the artifact, the machines and their phases or skip
+   * reasons. Reads only, so a route runs it before its write transaction (on SQLite a transaction that reads
+   * first may find the ingest thread's commit in its way when it then writes).
+   */
+  async plan(scope: Scope, actor: Actor, input: unknown): Promise<RolloutPlan> {
     const parsed = CreateRolloutSchema.safeParse(input);
     if (!parsed.success)
       throw new HubError('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'invalid');
@@ -107,6 +123,11 @@ export class RolloutService {
         finished_at: now,
       })),
     ];
+    return { row, deviceRows };
+  }
+
+  /** Stores a planned campaign; the engine sends its first phase. */
+  async insert(scope: Scope, { row, deviceRows }: RolloutPlan) {
     await inTx(this.ctx.db, async (tx) => {
       await tx.insertInto('rollouts').values(row).execute();
       for (let i = 0; i < deviceRows.length; i += 300) {
@@ -151,22 +172,32 @@ export class RolloutService {
   }
 
   /** Stops sending commands and withdraws queued ones; installs already under way finish and are recorded. */
-  pause(scope: Scope, id: string) {
-    return this.transition(scope, id, ['running'], 'paused');
+  pause(scope: Scope, id: string, before?: RolloutView) {
+    return this.transition(scope, id, ['running'], 'paused', before);
   }
 
   /** Resumes a paused campaign, or a halted one once an operator judged the halt (the audit says who). */
-  resume(scope: Scope, id: string) {
-    return this.transition(scope, id, ['paused', 'halted'], 'running');
+  resume(scope: Scope, id: string, before?: RolloutView) {
+    return this.transition(scope, id, ['paused', 'halted'], 'running', before);
   }
 
   /** Ends the campaign: machines not sent their command yet are cancelled; queued commands are withdrawn. */
-  cancel(scope: Scope, id: string) {
-    return this.transition(scope, id, UNFINISHED, 'cancelled');
+  cancel(scope: Scope, id: string, before?: RolloutView) {
+    return this.transition(scope, id, UNFINISHED, 'cancelled', before);
   }
 
-  private async transition(scope: Scope, id: string, from: readonly RolloutStatus[], to: RolloutStatus) {
-    const before = await this.get(scope, id);
+  /**
+   * `before`: the campaign as read before the caller's transaction (see `plan`); the change itself is guarded
+   * by that status, so a campaign that moved meanwhile is INVALID_TRANSITION, never changed twice.
+   */
+  private async transition(
+    scope: Scope,
+    id: string,
+    from: readonly RolloutStatus[],
+    to: RolloutStatus,
+    known?: RolloutView,
+  ) {
+    const before = known ?? (await this.get(scope, id));
     if (!from.includes(before.status))
       throw new HubError('INVALID_TRANSITION', `a ${before.status} campaign cannot become ${to}`);
     const now = this.ctx.now();

@@ -409,4 +409,27 @@ describe.each(BACKENDS)('rollout engine on %s', (backend) => {
     // The canary still holds its command: it may finish its download.
     expect(await usage.offeredTo(fleet[0] as string, sha)).toBe(true);
   });
+
+  it('two engines (two hub processes) working the same campaigns send each machine its command once', async () => {
+    const fleet = await addFleet(t, m(), 12);
+    const sha = await addArtifact(t);
+    const r = await service.create(scopeA(), admin(), {
+      name: 'two engines',
+      artifact: sha,
+      target: { merchantId: m() },
+      phases: [
+        { count: 2, soakMs: 0 },
+        { percent: 100, soakMs: 0 },
+      ],
+    });
+    const other = engineFor(t);
+    await Promise.all([engine.tick(), other.tick(), engine.tick(), other.tick()]);
+    expect(await sentTo(fleet)).toEqual(fleet.slice(0, 2));
+    await succeed(fleet.slice(0, 2), r.id);
+    await Promise.all([engine.tick(), other.tick()]);
+    await Promise.all([engine.tick(), other.tick()]);
+    const commands = await upgradeCommands(t);
+    expect(commands.map((c) => c.device_id)).toEqual(fleet);
+    expect(events.filter((e) => e.type === 'rollout.phase_started')).toHaveLength(1);
+  });
 });

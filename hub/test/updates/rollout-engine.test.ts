@@ -103,6 +103,17 @@ describe.each(BACKENDS)('rollout engine on %s', (backend) => {
     expect(done.status).toBe('completed');
     expect(done.counts).toEqual({ succeeded: 10 });
     expect(events.filter((e) => e.type === 'rollout.phase_started').map((e) => e.data.phase)).toEqual([1, 2]);
+    const audited = await t.deps.db.kysely
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_id', '=', r.id)
+      .orderBy('id')
+      .execute();
+    expect(audited.map((a) => a.action)).toEqual([
+      'rollout.phase_start',
+      'rollout.phase_start',
+      'rollout.complete',
+    ]);
   });
 
   it('halts when the canary rolls back past the threshold, and no later machine is ever sent the update', async () => {
@@ -130,6 +141,13 @@ describe.each(BACKENDS)('rollout engine on %s', (backend) => {
     expect(halted.halt?.code).toBe('ROLLOUT_FAILURE_THRESHOLD');
     expect(halted.halt?.reason).toContain('1 of 1 finished machines failed or rolled back');
     expect(events.find((e) => e.type === 'rollout.halted')?.data.code).toBe('ROLLOUT_FAILURE_THRESHOLD');
+    const audited = await t.deps.db.kysely
+      .selectFrom('audit_log')
+      .select(['action', 'actor_user_id', 'after_json'])
+      .where('target_id', '=', r.id)
+      .execute();
+    expect(audited.map((a) => [a.action, a.actor_user_id])).toEqual([['rollout.halt', null]]);
+    expect(JSON.parse(audited[0]?.after_json ?? '{}').code).toBe('ROLLOUT_FAILURE_THRESHOLD');
     const dev = (await service.devices(scopeA(), r.id, { status: 'rolled_back' })).items;
     expect(dev.map((d) => [d.deviceId, d.reason])).toEqual([[canary, 'HEALTH_CHECK_FAILED']]);
 

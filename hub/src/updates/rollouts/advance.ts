@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import type { AuditLog } from '../../audit/log';
 import { CommandService } from '../../commands/service';
 import type { RolloutsTable } from '../../db/tables/updates';
 import { ALL_MERCHANTS, type OpsContext } from '../../operations/context';
@@ -12,12 +13,21 @@ import { withdrawQueued } from './withdraw';
 
 export type PendingEvent = Omit<OpsEvent, 'at'>;
 
+/** The hub's own decisions (halts, phase changes) are audited without a user. */
+const SYSTEM = { actor: null, ip: null } as const;
+
 /** Sends of a command that expired unread before the machine is given up as unreachable. */
 export const MAX_ATTEMPTS = 3;
 const OPEN: RolloutDeviceStatus[] = ['pending', 'sent', 'installing'];
 
 /** Stops a running campaign with its reason; withdraws what the hub still holds. Guarded: one process wins. */
-async function halt(ctx: OpsContext, r: Selectable<RolloutsTable>, h: Halt, events: PendingEvent[]) {
+async function halt(
+  ctx: OpsContext,
+  audit: AuditLog,
+  r: Selectable<RolloutsTable>,
+  h: Halt,
+  events: PendingEvent[],
+) {
   const now = ctx.now();
   const halted = await inTx(ctx.db, async (tx) => {
     const res = await tx
@@ -28,6 +38,15 @@ async function halt(ctx: OpsContext, r: Selectable<RolloutsTable>, h: Halt, even
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) return false;
     await withdrawQueued(tx, r.id, 'pending', now);
+    await audit.record(tx, {
+      ...SYSTEM,
+      action: 'rollout.halt',
+      targetType: 'rollout',
+      targetId: r.id,
+      merchantId: r.merchant_id,
+      before: { status: 'running', phase: r.phase_index },
+      after: { status: 'halted', code: h.code, reason: h.reason },
+    });
     return true;
   });
   if (halted)
@@ -213,8 +232,9 @@ async function dispatch(
 export async function advanceRollout(
   ctx: OpsContext,
   r: Selectable<RolloutsTable>,
-  options: { batch: number },
+  options: { batch: number; audit: AuditLog },
 ): Promise<PendingEvent[]> {
+  const { audit } = options;
   const events: PendingEvent[] = [];
   const s = settingsOf(r);
   await reconcileCommands(ctx, r, events);
@@ -232,7 +252,7 @@ export async function advanceRollout(
   const finished = judged.reduce((a, j) => a + Number(j.n), 0);
   const tooMany = failureHalt(failures, finished, s.failureThreshold);
   if (tooMany) {
-    await halt(ctx, r, tooMany, events);
+    await halt(ctx, audit, r, tooMany, events);
     return events;
   }
 
@@ -265,25 +285,38 @@ export async function advanceRollout(
   if (!(r.resumed_at !== null && Number(r.resumed_at) >= soakFrom)) {
     const signal = await checkSignals(ctx, r, s.signals);
     if (signal) {
-      await halt(ctx, r, signal, events);
+      await halt(ctx, audit, r, signal, events);
       return events;
     }
   }
   if (now - soakFrom < (s.phases[r.phase_index]?.soakMs ?? 0)) return events;
 
   const last = r.phase_index >= s.phases.length - 1;
-  const res = await ctx.db
-    .updateTable('rollouts')
-    .set(
-      last
-        ? { status: 'completed', finished_at: now, updated_at: now }
-        : { phase_index: r.phase_index + 1, phase_started_at: now, soak_started_at: null, updated_at: now },
-    )
-    .where('id', '=', r.id)
-    .where('status', '=', 'running')
-    .where('phase_index', '=', r.phase_index)
-    .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) return events;
+  const moved = await inTx(ctx.db, async (tx) => {
+    const res = await tx
+      .updateTable('rollouts')
+      .set(
+        last
+          ? { status: 'completed', finished_at: now, updated_at: now }
+          : { phase_index: r.phase_index + 1, phase_started_at: now, soak_started_at: null, updated_at: now },
+      )
+      .where('id', '=', r.id)
+      .where('status', '=', 'running')
+      .where('phase_index', '=', r.phase_index)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) return false;
+    await audit.record(tx, {
+      ...SYSTEM,
+      action: last ? 'rollout.complete' : 'rollout.phase_start',
+      targetType: 'rollout',
+      targetId: r.id,
+      merchantId: r.merchant_id,
+      before: { phase: r.phase_index },
+      after: last ? { status: 'completed' } : { phase: r.phase_index + 1 },
+    });
+    return true;
+  });
+  if (!moved) return events;
   events.push(
     last
       ? { type: 'rollout.completed', merchantId: r.merchant_id, data: { id: r.id } }

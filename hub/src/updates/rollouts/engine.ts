@@ -1,5 +1,6 @@
 import type { Clock, ClockTimer } from '@crema/protocol';
 import type { Logger } from 'pino';
+import { AuditLog } from '../../audit/log';
 import type { FleetEvents } from '../../fleet/events';
 import type { OpsContext } from '../../operations/context';
 import type { OpsEventBus } from '../../operations/events/bus';
@@ -28,6 +29,7 @@ export interface RolloutEngineOptions {
  */
 export class RolloutEngine {
   private readonly log: Logger;
+  private readonly audit: AuditLog;
   private timer: ClockTimer | null = null;
   private soon: ClockTimer | null = null;
   private running = false;
@@ -37,6 +39,7 @@ export class RolloutEngine {
 
   constructor(private readonly options: RolloutEngineOptions) {
     this.log = options.logger.child({ ns: 'hub:updates:rollouts' });
+    this.audit = new AuditLog(options.clock);
   }
 
   start(): void {
@@ -116,7 +119,7 @@ export class RolloutEngine {
         .execute();
       for (const r of running) {
         try {
-          publish(await advanceRollout(ctx, r, { batch: this.options.batch ?? 500 }));
+          publish(await advanceRollout(ctx, r, { batch: this.options.batch ?? 500, audit: this.audit }));
         } catch (err) {
           this.log.error({ err, rolloutId: r.id }, 'rollout step failed');
         }

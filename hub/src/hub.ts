@@ -82,6 +82,7 @@ export class Hub {
     await parts.gateway.start();
     parts.operations.start();
     parts.deviceChannel.start();
+    parts.rollouts.start();
 
     const server = createAdaptorServer({ fetch: parts.app.fetch });
     this.server = server;
@@ -129,6 +130,7 @@ export class Hub {
     const parts = this.built;
     this.built = undefined;
     if (!parts) return;
+    await parts.rollouts.stop();
     await parts.deviceChannel.stop();
     await parts.operations.stop();
     await parts.gateway.stop();

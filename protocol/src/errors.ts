@@ -86,6 +86,22 @@ export const ErrorCodes = {
   UPDATE_FLOOR: { status: 409, message: 'The installed version is older than the artifact may replace' },
   UPDATE_IMAGE_INVALID: { status: 422, message: 'The device refused the written image' },
   UPDATE_LINK_LOST: { status: 503, message: 'The link to the device dropped during the update' },
+  // Rollout campaigns (hub)
+  ROLLOUT_NO_TARGET: { status: 422, message: 'No machine of the target can take this artifact' },
+  ROLLOUT_DEVICE_BUSY: { status: 409, message: 'The machine is in another unfinished campaign of this kind' },
+  ROLLOUT_FAILURE_THRESHOLD: {
+    status: 409,
+    message: 'The campaign halted: too many machines failed to update',
+  },
+  ROLLOUT_SIGNAL_FAILED_VENDS: {
+    status: 409,
+    message: 'The campaign halted: updated machines fail more vends than the others',
+  },
+  ROLLOUT_SIGNAL_REFUNDS: {
+    status: 409,
+    message: 'The campaign halted: updated machines refund more orders',
+  },
+  ROLLOUT_SIGNAL_BREW_TIME: { status: 409, message: 'The campaign halted: updated machines brew slower' },
   // Anything else
   INTERNAL: { status: 500, message: 'Internal error' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready' },

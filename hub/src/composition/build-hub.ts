@@ -19,6 +19,7 @@ import { DeviceSessions } from '../devices/sessions';
 import { MqttGateway } from '../mqtt/gateway';
 import { loadSigningKey, type SigningKey } from '../operations/recipes/signing-key';
 import { Operations } from '../operations/runtime';
+import { RolloutEngine } from '../updates/rollouts/engine';
 
 /** Every long-lived part of a hub, each built once. None is started: `Hub.start()` does that, in order. */
 export interface HubParts {
@@ -32,6 +33,8 @@ export interface HubParts {
   readonly operations: Operations;
   /** Commands out to machines over MQTT and the HTTP fallback's backend. */
   readonly deviceChannel: DeviceChannel;
+  /** Rollout campaigns: progress records → machine status, phases, halts; commands via the dispatcher. */
+  readonly rollouts: RolloutEngine;
   /** What the HTTP routes receive. */
   readonly api: ApiDeps;
   readonly app: OpenAPIHono<HubEnv>;
@@ -100,6 +103,13 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     webhooks: { allowPrivateTargets: config.webhooksAllowPrivate ?? false },
   });
   const deviceChannel = new DeviceChannel({ db, gateway, ops: operations, clock, logger });
+  const rollouts = new RolloutEngine({
+    ctx: operations.ctx,
+    bus: operations.bus,
+    clock,
+    logger,
+    fleet: gateway.events,
+  });
   const readiness = new Readiness();
   readiness.add('mqtt', () => gateway.ready());
   const deviceSessions = new DeviceSessions();
@@ -115,5 +125,5 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     operations,
     deviceChannel,
   });
-  return { db, clock, signingKey, gateway, operations, deviceChannel, api, app: createApp(api) };
+  return { db, clock, signingKey, gateway, operations, deviceChannel, rollouts, api, app: createApp(api) };
 }

@@ -8,6 +8,7 @@ import type {
   PaymentEventsTable,
   TelemetrySamplesTable,
 } from '../db/tables/ingest';
+import type { UpdateProgressTable } from '../db/tables/updates';
 
 /** A record accepted by ingest, waiting for its write; the merchant comes from the device registry. */
 export interface QueuedRecord {
@@ -24,6 +25,7 @@ export interface RecordRows {
   materials: Insertable<MaterialLevelsTable>[];
   alarmEvents: Insertable<AlarmEventsTable>[];
   commandResults: Insertable<CommandResultsTable>[];
+  updateProgress: Insertable<UpdateProgressTable>[];
 }
 
 export function rowsFor(records: readonly QueuedRecord[], receivedAt: number): RecordRows {
@@ -34,6 +36,7 @@ export function rowsFor(records: readonly QueuedRecord[], receivedAt: number): R
     materials: [],
     alarmEvents: [],
     commandResults: [],
+    updateProgress: [],
   };
   for (const { deviceId, merchantId, envelope } of records) {
     const base = { message_id: envelope.id, device_id: deviceId, merchant_id: merchantId };
@@ -120,6 +123,23 @@ function addRows(rows: RecordRows, base: Base, e: RecordEnvelope, receivedAt: nu
         code: b.code ?? null,
         message: b.message ?? null,
         output: b.output === undefined ? null : JSON.stringify(b.output),
+        at: b.at,
+        received_at: receivedAt,
+      });
+      return;
+    }
+    case 'update_progress': {
+      const b = (e as Envelope<'update_progress'>).body;
+      rows.updateProgress.push({
+        ...base,
+        rollout_id: b.rolloutId,
+        kind: b.kind,
+        version: b.version,
+        from_version: b.fromVersion,
+        stage: b.stage,
+        pct: b.pct ?? null,
+        reason: b.reason ?? null,
+        detail: b.detail ?? null,
         at: b.at,
         received_at: receivedAt,
       });

@@ -87,6 +87,14 @@ export async function storeRecords(trx: Trx, records: readonly QueuedRecord[], r
   await insertChunked(rows.paymentEvents, (c) => trx.insertInto('payment_events').values(c).execute());
   await insertChunked(rows.alarmEvents, (c) => trx.insertInto('alarm_events').values(c).execute());
   await insertChunked(rows.commandResults, (c) => trx.insertInto('command_results').values(c).execute());
+  // Durable like a command result: the rollout engine applies it after the commit, or its sweep does later.
+  await insertChunked(rows.updateProgress, (c) =>
+    trx
+      .insertInto('update_progress')
+      .values(c)
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .execute(),
+  );
 
   const orders = latestBy(
     rows.orderEvents,

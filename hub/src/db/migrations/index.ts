@@ -6,6 +6,7 @@ import * as sessions from './0004_sessions';
 import * as clockSkew from './0005_clock_skew';
 import * as ledgerEpoch from './0006_ledger_epoch';
 import * as artifacts from './0007_artifacts';
+import * as rollouts from './0008_rollouts';
 import * as refundStatus from './0012_refund_status';
 import * as merchantTimeZone from './0013_merchant_time_zone';
 import * as webhooks from './0014_webhooks';
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0005_clock_skew': clockSkew,
   '0006_ledger_epoch': ledgerEpoch,
   '0007_artifacts': artifacts,
+  '0008_rollouts': rollouts,
   '0012_refund_status': refundStatus,
   '0013_merchant_time_zone': merchantTimeZone,
   '0014_webhooks': webhooks,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Permission } from '../../../src/rbac/permissions';
 import { TEST_PASSWORD, type TestApi, type TestUser } from '../../support/api';
 import { OPERATIONS_MATRIX } from './operations-routes';
+import { ROLLOUT_MATRIX } from './rollout-routes';
 import { WEBHOOK_MATRIX } from './webhook-routes';
 
 /**
@@ -339,3 +340,4 @@ export const MATRIX: MatrixRow[] = [
 ];
 MATRIX.push(...OPERATIONS_MATRIX);
 MATRIX.push(...WEBHOOK_MATRIX);
+MATRIX.push(...ROLLOUT_MATRIX);

@@ -85,6 +85,13 @@ export const ErrorCodes = {
   UPDATE_FLOOR: { status: 409, message: 'The installed version is older than the artifact may replace' },
   UPDATE_IMAGE_INVALID: { status: 422, message: 'The device refused the written image' },
   UPDATE_LINK_LOST: { status: 503, message: 'The link to the device dropped during the update' },
+  ARTIFACT_HASH_MISMATCH: { status: 422, message: 'The uploaded bytes do not have the declared sha256' },
+  ARTIFACT_IN_USE: { status: 409, message: 'An unfinished rollout uses the artifact' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file' },
+  SIGNING_KEY_CURRENT: {
+    status: 409,
+    message: 'The current signing key cannot be revoked on its own; rotate it (the rotation revokes it)',
+  },
   // Anything else
   INTERNAL: { status: 500, message: 'Internal error' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready' },

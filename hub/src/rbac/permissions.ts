@@ -20,6 +20,11 @@ export const PERMISSIONS = [
   'order:refund',
   'finance:read',
   'audit:read',
+  /** Update artifacts are platform-wide: the vendor releases them (write), merchants roll them out (read). */
+  'artifact:read',
+  'artifact:write',
+  /** Rotating or revoking the hub's signing key: the platform operator only. */
+  'signing_key:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -38,6 +43,7 @@ export const RolePermissions = {
     'order:refund',
     'finance:read',
     'audit:read',
+    'artifact:read',
   ],
   ops_engineer: [
     'location:read',
@@ -47,6 +53,7 @@ export const RolePermissions = {
     'device:command',
     'telemetry:read',
     'order:read',
+    'artifact:read',
   ],
   finance: ['location:read', 'device:read', 'order:read', 'order:refund', 'finance:read'],
   viewer: ['location:read', 'device:read', 'telemetry:read', 'order:read'],

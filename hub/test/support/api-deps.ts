@@ -14,6 +14,7 @@ import { SigningKey } from '../../src/operations/recipes/signing-key';
 import { Operations } from '../../src/operations/runtime';
 import type { ArtifactUsage } from '../../src/updates/artifact-usage';
 import { FsArtifactStore } from '../../src/updates/artifacts/fs-store';
+import { SigningKeyring } from '../../src/updates/keys/keyring';
 
 export interface TestApiDepsOptions {
   passwordParams?: ScryptParams;
@@ -38,7 +39,10 @@ export function buildTestApiDeps(db: Db, clock: Clock, options: TestApiDepsOptio
     kind: db.kind,
     clock,
     logger,
-    signingKey: SigningKey.generate(),
+    signingKey: SigningKeyring.of(
+      SigningKey.generate(),
+      join(tmpdir(), `crema-test-keys-${process.pid}-${randomBytes(4).toString('hex')}`),
+    ),
   });
   return buildApiDeps({
     db,

@@ -105,9 +105,12 @@ export class SigningKeyring {
     );
   }
 
-  /** A keyring over one key, recorded nowhere (tests and tools without a store). */
-  static of(key: SigningKey): SigningKeyring {
-    return new SigningKeyring(key, '');
+  /**
+   * A keyring over one given key (tests, tools): recorded in the store on its first change, rotated keys
+   * written under `dataDir` (none: it cannot rotate).
+   */
+  static of(key: SigningKey, dataDir = ''): SigningKeyring {
+    return new SigningKeyring(key, dataDir);
   }
 
   current(): SigningKey {
@@ -189,11 +192,17 @@ export class SigningKeyring {
   }
 
   private async assertCurrent(ctx: OpsContext, key: SigningKey): Promise<void> {
-    const row = await ctx.db
-      .selectFrom('signing_keys')
-      .select('kid')
-      .where('status', '=', 'current')
-      .executeTakeFirst();
+    const current = () =>
+      ctx.db.selectFrom('signing_keys').select('kid').where('status', '=', 'current').executeTakeFirst();
+    let row = await current();
+    if (!row) {
+      // A keyring built over a given key (`of`) records it on its first change.
+      await ctx.db
+        .insertInto('signing_keys')
+        .values(keyRow(key, 'hub', ctx.now()))
+        .execute();
+      row = await current();
+    }
     if (row?.kid !== key.keyId)
       throw new HubError(
         'CONFLICT',

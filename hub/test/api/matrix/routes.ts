@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Permission } from '../../../src/rbac/permissions';
 import { TEST_PASSWORD, type TestApi, type TestUser } from '../../support/api';
 import { OPERATIONS_MATRIX } from './operations-routes';
+import { UPDATES_MATRIX } from './updates-routes';
 
 /**
  * The access matrix: one row per API operation. Every operation in the OpenAPI document must have a row
@@ -9,13 +10,17 @@ import { OPERATIONS_MATRIX } from './operations-routes';
  *
  * `build` prepares a request aimed at resources of `merchantId` (fresh ones when the call changes them).
  * Kinds: `item` (other merchant → 404), `list` (other merchant's `marker` must be absent), `create`
- * (creating under another merchant → 404), `self` (acts on the caller only), `public` (no token needed).
+ * (creating under another merchant → 404), `self` (acts on the caller only), `public` (no token needed),
+ * `platform` (a resource no merchant owns: the same answer for callers of every merchant).
  */
-export type MatrixKind = 'item' | 'list' | 'create' | 'self' | 'public';
+export type MatrixKind = 'item' | 'list' | 'create' | 'self' | 'public' | 'platform';
 
 export interface BuiltRequest {
   path: string;
   body?: unknown;
+  /** A non-JSON body (with its content type in `headers`), e.g. an artifact upload. */
+  rawBody?: string;
+  headers?: Record<string, string>;
   /** Overrides the caller's token (for `self` rows acting on a throw-away user). */
   token?: string;
   /** For lists: an id that belongs to `merchantId` and must appear exactly when the caller may see it. */
@@ -330,3 +335,4 @@ export const MATRIX: MatrixRow[] = [
   },
 ];
 MATRIX.push(...OPERATIONS_MATRIX);
+MATRIX.push(...UPDATES_MATRIX);

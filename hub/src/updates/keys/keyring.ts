@@ -180,6 +180,8 @@ export class SigningKeyring {
 
   async keys(db: Kysely<Database>): Promise<SigningKeyView[]> {
     const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'asc').execute();
+    // A keyring built over a given key (`of`) records it only on its first change.
+    if (!rows.some((r) => r.kid === this.key.keyId)) rows.push(keyRow(this.key, 'hub', 0));
     return rows.map((r) => ({
       kid: r.kid,
       status: r.status,

@@ -41,11 +41,11 @@ const fields = (seq: number, seconds: number) => ({
 const b64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
 
 /** A compact JWS as the hub signs it; the signature bytes are a placeholder: no real key signed them. */
-const exampleJws = (typ: string, payload: Uint8Array) =>
+const exampleJws = (typ: string, payload: Uint8Array, label: string) =>
   [
     b64url(JSON.stringify({ alg: 'EdDSA', kid: 'hub-release-2026', typ })),
     b64url(payload),
-    b64url(Buffer.from(sha('hub-release-2026') + sha(`${typ}:sig`), 'hex')),
+    b64url(Buffer.from(sha('hub-release-2026') + sha(label), 'hex')),
   ].join('.');
 
 export const exampleRecipes: Recipe[] = [
@@ -107,7 +107,7 @@ export const exampleBundleManifest: BundleManifest = {
 };
 
 export const exampleRecipeBundle: RecipeBundle = {
-  manifest: exampleJws(RECIPE_BUNDLE_TYP, bundleManifestBytes(exampleBundleManifest)),
+  manifest: exampleJws(RECIPE_BUNDLE_TYP, bundleManifestBytes(exampleBundleManifest), 'recipes:sig'),
   payload: recipeSet,
 };
 
@@ -128,7 +128,11 @@ export const exampleArtifactManifest: ArtifactManifest = {
 };
 
 /** The manifest as the compact JWS an upgrade command carries; the signature bytes are a placeholder. */
-export const exampleManifestJws = exampleJws(MANIFEST_TYP, manifestBytes(exampleArtifactManifest));
+export const exampleManifestJws = exampleJws(
+  MANIFEST_TYP,
+  manifestBytes(exampleArtifactManifest),
+  'manifest:sig',
+);
 
 const cmd = (n: number) => ({
   commandId: `cmd_${n}`,

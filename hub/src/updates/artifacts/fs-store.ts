@@ -59,6 +59,7 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   async stat(sha256: string): Promise<{ size: number } | undefined> {
+    if (!isSha256(sha256)) return undefined;
     try {
       return { size: (await stat(this.path(sha256))).size };
     } catch (err) {
@@ -76,6 +77,7 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   async delete(sha256: string): Promise<void> {
+    if (!isSha256(sha256)) return;
     await rm(this.path(sha256), { force: true });
   }
 
@@ -85,7 +87,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   private path(sha256: string): string {
     // The address is a path component: only a well-formed sha256 may become one.
-    if (!Sha256Schema.safeParse(sha256).success) throw new HubError('NOT_FOUND', 'no such artifact');
+    if (!isSha256(sha256)) throw new HubError('NOT_FOUND', 'no such artifact');
     return join(this.dir, sha256);
   }
 
@@ -98,3 +100,5 @@ export class FsArtifactStore implements ArtifactStore {
     }
   }
 }
+
+const isSha256 = (s: string) => Sha256Schema.safeParse(s).success;

@@ -1,6 +1,5 @@
 export { Agent, type AgentOptions, type Hardware } from './app';
 export {
-  type BundleKey,
   CommandExecutor,
   type CommandExecutorOptions,
   type CommandHandlerDeps,
@@ -29,3 +28,4 @@ export {
   type SyncTuning,
 } from './sync';
 export { type Clock, systemClock } from './time/clock';
+export { AgentTrust, TRUST_STORE_KEY, trustedKeyFromPem } from './updates/trust';

@@ -20,6 +20,7 @@ import { migrateToLatest } from '../src/db/migrate';
 import { DeviceSessions } from '../src/devices/sessions';
 import { SigningKey } from '../src/operations/recipes/signing-key';
 import { Operations } from '../src/operations/runtime';
+import { FsArtifactStore } from '../src/updates/artifacts/fs-store';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '100000' } } });
 const total = Number(values.orders);
@@ -118,6 +119,7 @@ try {
       signingKey: SigningKey.generate(),
     }),
     deviceChannel: null,
+    artifacts: new FsArtifactStore(join(dir, 'artifacts')),
   });
   const app = createApp(deps);
   const { token } = await deps.tokens.issue({ userId: 'bench', role: 'merchant_admin', merchantId: 'm' });

@@ -7,6 +7,8 @@ import { MetricsServer } from './api/metrics-server';
 import { ensureSuperadmin } from './auth/bootstrap';
 import { buildHub, type HubParts } from './composition/build-hub';
 import type { HubConfig } from './config/hub-config';
+import type { ArtifactUsage } from './updates/artifact-usage';
+import type { ArtifactStore } from './updates/artifacts/store';
 
 export interface HubOptions {
   config: HubConfig;
@@ -16,6 +18,12 @@ export interface HubOptions {
   announce?: (line: string) => void;
   /** Where `CREMA_SIGNING_KEY` is read from (default: the process environment). */
   env?: NodeJS.ProcessEnv;
+  /** The rollouts module's view of artifacts (tests inject one; default in build-hub). */
+  artifactUsage?: ArtifactUsage;
+  /** A shared artifact store (default: `<dataDir>/artifacts`). */
+  artifacts?: ArtifactStore;
+  /** Lower than MAX_ARTIFACT_BYTES only in tests. */
+  maxArtifactBytes?: number;
 }
 
 export interface HubAddresses {
@@ -70,6 +78,9 @@ export class Hub {
       clock: this.options.clock ?? systemClock,
       logger: this.log,
       env: this.options.env ?? process.env,
+      ...(this.options.artifactUsage ? { artifactUsage: this.options.artifactUsage } : {}),
+      ...(this.options.artifacts ? { artifacts: this.options.artifacts } : {}),
+      ...(this.options.maxArtifactBytes ? { maxArtifactBytes: this.options.maxArtifactBytes } : {}),
     });
     this.built = parts;
     const created = await ensureSuperadmin(parts.db.kysely, parts.api, {
@@ -83,6 +94,7 @@ export class Hub {
     parts.operations.start();
     parts.deviceChannel.start();
     parts.rollouts.start();
+    parts.trustKeysCatchUp.start();
 
     const server = createAdaptorServer({ fetch: parts.app.fetch });
     this.server = server;
@@ -131,6 +143,7 @@ export class Hub {
     this.built = undefined;
     if (!parts) return;
     await parts.rollouts.stop();
+    parts.trustKeysCatchUp.stop();
     await parts.deviceChannel.stop();
     await parts.operations.stop();
     await parts.gateway.stop();

@@ -36,14 +36,6 @@ export type PaymentMethod = z.infer<typeof PaymentMethodSchema>;
 export const SeveritySchema = z.enum(['info', 'warning', 'critical']);
 export type Severity = z.infer<typeof SeveritySchema>;
 
-export const SignatureSchema = z.object({
-  alg: z.literal('Ed25519'),
-  keyId: z.string().min(1).max(64),
-  /** base64 of the signature over the canonical JSON of the signed object without `signature`. */
-  value: z.string().min(1).max(512),
-});
-export type Signature = z.infer<typeof SignatureSchema>;
-
 /** Semantic version comparison: negative when a < b. Pre-release sorts before its release (semver §11). */
 export function compareSemver(a: string, b: string): number {
   const [ca, pa] = splitPre(a);

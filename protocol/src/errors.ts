@@ -102,6 +102,13 @@ export const ErrorCodes = {
     message: 'The campaign halted: updated machines refund more orders',
   },
   ROLLOUT_SIGNAL_BREW_TIME: { status: 409, message: 'The campaign halted: updated machines brew slower' },
+  ARTIFACT_HASH_MISMATCH: { status: 422, message: 'The uploaded bytes do not have the declared sha256' },
+  ARTIFACT_IN_USE: { status: 409, message: 'An unfinished rollout uses the artifact' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file' },
+  SIGNING_KEY_CURRENT: {
+    status: 409,
+    message: 'The current signing key cannot be revoked on its own; rotate it (the rotation revokes it)',
+  },
   // Anything else
   INTERNAL: { status: 500, message: 'Internal error' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready' },

@@ -1,4 +1,4 @@
-export { type BundleKey, loadPublicKey, verifyRecipeBundle } from './bundle';
+export { verifyRecipeBundle } from './bundle';
 export { CommandExecutor, type CommandExecutorOptions } from './executor';
 export {
   type CommandHandlerDeps,

@@ -14,6 +14,7 @@ import type { OrderService } from '../orders/order-service';
 import { SALES_LOCK_KEY } from '../orders/order-service';
 import type { Store } from '../store/store';
 import type { Clock, ClockTimer } from '../time/clock';
+import { AgentTrust } from '../updates/trust';
 import { MachineIdentity } from './identity';
 import { Sync } from './sync';
 import type { SyncTuning } from './types';
@@ -67,6 +68,7 @@ type Parts = {
  */
 export class HubLink {
   private parts: Parts | undefined;
+  private trustStore: AgentTrust | undefined;
   private restartTimer: ClockTimer | undefined;
   private readonly log: Logger;
 
@@ -76,6 +78,14 @@ export class HubLink {
 
   get sync(): Sync | undefined {
     return this.parts?.sync;
+  }
+
+  /**
+   * The update trust store once started; update handlers read `trust.current()` at each check (they are
+   * given `() => trust.current()`).
+   */
+  get trust(): AgentTrust | undefined {
+    return this.trustStore;
   }
 
   get executor(): CommandExecutor | undefined {
@@ -96,9 +106,13 @@ export class HubLink {
     await identity.start();
     const startedAt = o.clock.now();
     let sync: Sync | undefined;
+    // The update trust store: the configured hub key first, then what `trust_keys` statements changed.
+    const trust = new AgentTrust(store.settings, o.hub.publicKey);
+    trust.start();
+    this.trustStore = trust;
     const created = createCommandHandlers({
       store,
-      ...(o.hub.publicKey ? { bundleKey: { publicKey: o.hub.publicKey } } : {}),
+      trust,
       brewer: o.brewer,
       boards: o.boards,
       describe: () => ({

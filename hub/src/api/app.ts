@@ -18,6 +18,8 @@ export const PUBLIC_API_PATHS: ReadonlySet<string> = new Set([
   `${API_PREFIX}/auth/refresh`,
   `${API_PREFIX}/auth/logout`,
 ]);
+/** Admin endpoints whose body is streamed to storage with their own size limit. */
+const STREAMED_UPLOADS: ReadonlySet<string> = new Set([`${API_PREFIX}/artifacts`]);
 /** Device endpoints authenticate with the device credential themselves, not with an admin token. */
 export const DEVICE_API_PREFIX = `${API_PREFIX}/device/`;
 
@@ -42,9 +44,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
     },
   });
   // Device endpoints set their own limits per message type (a batch may be 1 MiB). Reads carry no body;
-  // skipping them keeps the node adapter from building a full Request on hot GETs.
+  // skipping them keeps the node adapter from building a full Request on hot GETs. Artifact uploads are
+  // streamed and limited by the artifact store (MAX_ARTIFACT_BYTES).
   app.use('/api/*', (c, next) =>
-    c.req.path.startsWith(DEVICE_API_PREFIX) || c.req.method === 'GET' || c.req.method === 'HEAD'
+    c.req.path.startsWith(DEVICE_API_PREFIX) ||
+    c.req.method === 'GET' ||
+    c.req.method === 'HEAD' ||
+    STREAMED_UPLOADS.has(c.req.path)
       ? next()
       : adminBodyLimit(c, next),
   );

@@ -1,4 +1,4 @@
-import type { Clock } from '@crema/protocol';
+import { type Clock, MAX_ARTIFACT_BYTES } from '@crema/protocol';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/log';
 import { LoginHistory } from '../auth/login-history';
@@ -15,6 +15,9 @@ import type { DeviceSessions } from '../devices/sessions';
 import { readDeviceState } from '../fleet/state';
 import { registerOperationsMetrics } from '../operations/metrics';
 import type { Operations } from '../operations/runtime';
+import type { ArtifactUsage } from '../updates/artifact-usage';
+import { storedArtifactUsage } from '../updates/artifacts/default-usage';
+import type { ArtifactStore } from '../updates/artifacts/store';
 import type { ApiDeps } from './deps';
 import type { HubMetrics } from './metrics';
 import type { Readiness } from './readiness';
@@ -33,6 +36,11 @@ export interface ApiDepsOptions {
   operations: Operations;
   /** `null` for an API without a broker (tests, tools): the device routes then answer 503 UNAVAILABLE. */
   deviceChannel: DeviceChannel | null;
+  artifacts: ArtifactStore;
+  /** The rollouts module's answers; without one, `storedArtifactUsage` (nothing in use, stored = offered). */
+  artifactUsage?: ArtifactUsage;
+  /** Lower than MAX_ARTIFACT_BYTES only in tests. */
+  maxArtifactBytes?: number;
   /** Lower only in tests, to keep them fast; stored hashes carry their own parameters. */
   passwordParams?: ScryptParams;
   throttle?: ThrottleSettings;
@@ -88,5 +96,8 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
     deviceState: (deviceId: string) => readDeviceState(db, deviceId),
     operations,
     deviceChannel: options.deviceChannel,
+    artifacts: options.artifacts,
+    artifactUsage: options.artifactUsage ?? storedArtifactUsage(db.kysely),
+    maxArtifactBytes: options.maxArtifactBytes ?? MAX_ARTIFACT_BYTES,
   });
 }

@@ -10,6 +10,8 @@ import type { Db } from '../db/connect';
 import type { DeviceChannel } from '../device-channel/channel';
 import type { DeviceSessions, DeviceStateReader } from '../devices/sessions';
 import type { Operations } from '../operations/runtime';
+import type { ArtifactUsage } from '../updates/artifact-usage';
+import type { ArtifactStore } from '../updates/artifacts/store';
 import type { HubApp } from './env';
 import type { HubMetrics } from './metrics';
 import type { Readiness } from './readiness';
@@ -42,6 +44,12 @@ export interface ApiDeps {
   readonly operations: Operations;
   /** The channel to machines behind the device routes; `null` in an API built without a broker. */
   readonly deviceChannel: DeviceChannel | null;
+  /** Where update artifacts' bytes live (`<dataDir>/artifacts` unless a shared store is given). */
+  readonly artifacts: ArtifactStore;
+  /** What rollouts say about artifacts (in use, offered to a device); a default without a rollouts module. */
+  readonly artifactUsage: ArtifactUsage;
+  /** Largest upload accepted (MAX_ARTIFACT_BYTES unless lowered). */
+  readonly maxArtifactBytes: number;
 }
 
 /** The shape every module in `api/routes/` exports. */

@@ -17,16 +17,28 @@ import { DeviceChannel } from '../device-channel/channel';
 import { verifyDeviceCredential } from '../devices/credentials';
 import { DeviceSessions } from '../devices/sessions';
 import { MqttGateway } from '../mqtt/gateway';
-import { loadSigningKey, type SigningKey } from '../operations/recipes/signing-key';
+import type { SigningKey } from '../operations/recipes/signing-key';
 import { Operations } from '../operations/runtime';
+import type { ArtifactUsage } from '../updates/artifact-usage';
+import { FsArtifactStore } from '../updates/artifacts/fs-store';
+import type { ArtifactStore } from '../updates/artifacts/store';
+import { TrustKeysCatchUp } from '../updates/keys/distribution';
+import { SigningKeyring } from '../updates/keys/keyring';
 import { RolloutEngine } from '../updates/rollouts/engine';
+import { RolloutArtifactUsage } from '../updates/rollouts/usage';
 
 /** Every long-lived part of a hub, each built once. None is started: `Hub.start()` does that, in order. */
 export interface HubParts {
   readonly db: Db;
   readonly clock: Clock;
-  /** Signs recipe bundles; from `CREMA_SIGNING_KEY` or generated once into the data directory. */
+  /** The current signing key (manifests, recipe bundles, key statements); it changes on rotation. */
   readonly signingKey: SigningKey;
+  /** The hub's signing keys: `CREMA_SIGNING_KEY` or `<dataDir>/signing-key.pem`, then rotated ones. */
+  readonly signingKeys: SigningKeyring;
+  /** Update artifacts' bytes (`<dataDir>/artifacts` by default). */
+  readonly artifacts: ArtifactStore;
+  /** Queues key statements for devices that come back having missed a rotation. */
+  readonly trustKeysCatchUp: TrustKeysCatchUp;
   /** Embedded (or external) broker, ingest with batched writes and acks, fleet state. */
   readonly gateway: MqttGateway;
   /** Operations sweep (command expiry, alarms, levels), device reports → command status, live events. */
@@ -46,6 +58,12 @@ export interface BuildHubOptions {
   logger: Logger;
   /** Where `CREMA_SIGNING_KEY` is read from (the process environment in the CLI). */
   env: NodeJS.ProcessEnv;
+  /** A store several hubs share; default: files under `<dataDir>/artifacts`. */
+  artifacts?: ArtifactStore;
+  /** The rollouts module's view of artifacts (default: nothing in use, every stored artifact offered). */
+  artifactUsage?: ArtifactUsage;
+  /** Lower than MAX_ARTIFACT_BYTES only in tests. */
+  maxArtifactBytes?: number;
 }
 
 /**
@@ -56,7 +74,16 @@ export interface BuildHubOptions {
 export async function buildHub(options: BuildHubOptions): Promise<HubParts> {
   const db = await openStore(options.config, options.logger);
   try {
-    return assemble(db, options);
+    const keyring = await SigningKeyring.open(
+      db.kysely,
+      options.config.dataDir,
+      options.env.CREMA_SIGNING_KEY,
+      options.clock.now(),
+      options.logger,
+    );
+    const artifacts = options.artifacts ?? new FsArtifactStore(join(options.config.dataDir, 'artifacts'));
+    if (artifacts instanceof FsArtifactStore) await artifacts.start();
+    return assemble(db, keyring, artifacts, options);
   } catch (err) {
     await db.close();
     throw err;
@@ -79,7 +106,12 @@ async function openStore(config: HubConfig, logger: Logger): Promise<Db> {
   }
 }
 
-function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubParts {
+function assemble(
+  db: Db,
+  signingKeys: SigningKeyring,
+  artifacts: ArtifactStore,
+  { config, clock, logger, artifactUsage, maxArtifactBytes }: BuildHubOptions,
+): HubParts {
   const metrics = new HubMetrics(metricsAccessOf(config));
   const gateway = new MqttGateway({
     db,
@@ -92,13 +124,12 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     metricsRegistry: metrics.registry,
     ...(config.clockSkewAlarmS === undefined ? {} : { clockSkewAlarmMs: config.clockSkewAlarmS * 1000 }),
   });
-  const signingKey = loadSigningKey(config.dataDir, env.CREMA_SIGNING_KEY);
   const operations = new Operations({
     db: db.kysely,
     kind: db.kind,
     clock,
     logger,
-    signingKey,
+    signingKey: signingKeys,
     fleetEvents: gateway.events,
     webhooks: { allowPrivateTargets: config.webhooksAllowPrivate ?? false },
   });
@@ -124,6 +155,31 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     deviceSessions,
     operations,
     deviceChannel,
+    artifacts,
+    // Who may download and delete what follows the campaigns, unless a caller brings its own answer.
+    artifactUsage: artifactUsage ?? new RolloutArtifactUsage(operations.ctx),
+    ...(maxArtifactBytes ? { maxArtifactBytes } : {}),
   });
-  return { db, clock, signingKey, gateway, operations, deviceChannel, rollouts, api, app: createApp(api) };
+  const trustKeysCatchUp = new TrustKeysCatchUp({
+    ctx: operations.ctx,
+    fleet: gateway.events,
+    bus: operations.bus,
+    logger,
+  });
+  return {
+    db,
+    clock,
+    get signingKey() {
+      return signingKeys.current();
+    },
+    signingKeys,
+    artifacts,
+    trustKeysCatchUp,
+    gateway,
+    operations,
+    deviceChannel,
+    rollouts,
+    api,
+    app: createApp(api),
+  };
 }

@@ -1,8 +1,15 @@
 import type { CoreTables } from './tables/core';
 import type { IngestTables } from './tables/ingest';
 import type { OperationsTables } from './tables/operations';
+import type { SigningKeyTables } from './tables/signing-keys';
 import type { UpdatesTables } from './tables/updates';
 import type { WebhookTables } from './tables/webhooks';
 
 /** The whole schema as Kysely sees it: one interface per concept, joined here. */
-export interface Database extends CoreTables, IngestTables, OperationsTables, UpdatesTables, WebhookTables {}
+export interface Database
+  extends CoreTables,
+    IngestTables,
+    OperationsTables,
+    UpdatesTables,
+    SigningKeyTables,
+    WebhookTables {}

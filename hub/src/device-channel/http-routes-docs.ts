@@ -5,6 +5,7 @@ import {
   DEVICE_HTTP_PATHS,
   EnvelopeHeaderSchema,
   PROTOCOL_VERSION,
+  TrustChainSchema,
 } from '@crema/protocol';
 import { z } from '@hono/zod-openapi';
 import type { HubApp } from '../api/env';
@@ -77,6 +78,37 @@ export function describeDeviceRoutes(app: HubApp): void {
     summary: 'Device: pending commands for the authenticated device',
     responses: {
       200: jsonContent(CommandPollAnswerSchema, 'Pending commands (at most 100)'),
+      ...problemResponses(401, 403),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: `${DEVICE_HTTP_PATHS.artifacts}/{sha256}`,
+    tags,
+    security,
+    summary: 'Device: download an update artifact offered to it (Range resumes)',
+    description:
+      '`Range: bytes=N-`, `N-M` or `-N` → 206 with `Content-Range`; a range past the end → 416 ' +
+      'RANGE_NOT_SATISFIABLE; `ETag` is the quoted sha256 (`If-Range` honoured). 404 unless a rollout offers ' +
+      'the artifact to this device.',
+    request: { params: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }) },
+    responses: {
+      200: { description: 'The artifact', content: { 'application/octet-stream': { schema: z.string() } } },
+      206: {
+        description: 'The requested range',
+        content: { 'application/octet-stream': { schema: z.string() } },
+      },
+      ...problemResponses(401, 403, 404, 416),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: DEVICE_HTTP_PATHS.trustKeys,
+    tags,
+    security,
+    summary: "Device: every key statement of the hub's signing keys, oldest first (docs/protocol.md §15)",
+    responses: {
+      200: jsonContent(z.object(TrustChainSchema.shape).openapi('DeviceTrustChain'), 'The chain'),
       ...problemResponses(401, 403),
     },
   });

@@ -5,6 +5,7 @@ import {
   type Envelope,
   Limits,
   MessageCatalog,
+  type TrustChain,
 } from '@crema/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -12,6 +13,8 @@ import type { ApiDeps } from '../api/deps';
 import type { HubApp } from '../api/env';
 import { problemOf, problemResponse } from '../api/problem';
 import { HubError } from '../errors';
+import { keyStatements } from '../updates/keys/keyring';
+import { artifactDownload } from './artifact-download';
 import { type DeviceEnv, deviceAuth } from './device-auth';
 import { describeDeviceRoutes } from './http-routes-docs';
 
@@ -63,6 +66,13 @@ export function register(app: HubApp, deps: ApiDeps): void {
     }
     channel.pushMessage(envelope);
     return c.body(null, 202);
+  });
+
+  device.get(`${DEVICE_HTTP_PATHS.artifacts}/:sha256`, artifactDownload(deps.artifacts, deps.artifactUsage));
+
+  device.get(DEVICE_HTTP_PATHS.trustKeys, async (c) => {
+    const answer: TrustChain = { statements: (await keyStatements(deps.db.kysely)).map((s) => s.jws) };
+    return c.json(answer, 200);
   });
 
   device.get(DEVICE_HTTP_PATHS.commands, async (c) => {

@@ -7,6 +7,7 @@ import { applyStoredResults } from '../commands/stored-results';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 import type { FleetEvents } from '../fleet/events';
+import { SigningKeyring } from '../updates/keys/keyring';
 import { WebhookDeliverer, type WebhookDelivererOptions } from '../webhooks/deliverer';
 import { enqueueWebhooks } from '../webhooks/service';
 import { syncDeviceAlarms } from './alarms/device-sync';
@@ -21,7 +22,8 @@ export interface OperationsOptions {
   kind: DbKind;
   clock: Clock;
   logger: Logger;
-  signingKey: SigningKey;
+  /** One fixed key (tests, tools) or the hub's keyring, whose current key changes on rotation. */
+  signingKey: SigningKey | SigningKeyring;
   /** The ingest side's events; without them only the timer drives alarm/stock sync. */
   fleetEvents?: FleetEvents;
   /** Period of the sweep: command expiry, device alarms, reported material levels. */
@@ -37,9 +39,10 @@ export interface OperationsOptions {
 export class Operations {
   readonly ctx: OpsContext;
   readonly bus = new OpsEventBus();
-  readonly signingKey: SigningKey;
   /** Sends the webhook deliveries that operator actions and the sweep queue. */
   readonly webhooks: WebhookDeliverer;
+  /** The hub's signing keys; `signingKey` is always the current one. */
+  readonly keyring: SigningKeyring;
   private readonly log: Logger;
   private timer: ClockTimer | null = null;
   private soon: ClockTimer | null = null;
@@ -49,7 +52,10 @@ export class Operations {
 
   constructor(private readonly options: OperationsOptions) {
     this.ctx = createOpsContext(options.db, options.kind, options.clock);
-    this.signingKey = options.signingKey;
+    this.keyring =
+      options.signingKey instanceof SigningKeyring
+        ? options.signingKey
+        : SigningKeyring.of(options.signingKey);
     this.log = options.logger.child({ ns: 'hub:operations' });
     this.webhooks = new WebhookDeliverer({
       db: options.db,
@@ -57,6 +63,11 @@ export class Operations {
       logger: options.logger,
       ...options.webhooks,
     });
+  }
+
+  /** The key that signs now (it changes when the key is rotated). */
+  get signingKey(): SigningKey {
+    return this.keyring.current();
   }
 
   start(): void {

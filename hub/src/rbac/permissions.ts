@@ -22,6 +22,11 @@ export const PERMISSIONS = [
   'audit:read',
   'webhook:read',
   'webhook:write',
+  /** Update artifacts are platform-wide: the vendor releases them (write), merchants roll them out (read). */
+  'artifact:read',
+  'artifact:write',
+  /** Rotating or revoking the hub's signing key: the platform operator only. */
+  'signing_key:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -42,6 +47,7 @@ export const RolePermissions = {
     'audit:read',
     'webhook:read',
     'webhook:write',
+    'artifact:read',
   ],
   ops_engineer: [
     'location:read',
@@ -51,6 +57,7 @@ export const RolePermissions = {
     'device:command',
     'telemetry:read',
     'order:read',
+    'artifact:read',
   ],
   finance: ['location:read', 'device:read', 'order:read', 'order:refund', 'finance:read'],
   viewer: ['location:read', 'device:read', 'telemetry:read', 'order:read'],

@@ -1,3 +1,4 @@
+import { readBundleManifest } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleMenu } from '../operations/support/recipes';
 import { BACKENDS } from '../support/db';
@@ -139,7 +140,10 @@ describe.each(BACKENDS)('command dispatch over MQTT on %s', (backend) => {
     await h.channel.dispatcher.sweep();
     const install = await device.waitForCommand((c) => c.kind === 'install_recipes');
     if (install.kind !== 'install_recipes') throw new Error('unreachable');
-    expect(install.params.bundle.manifest.signature.alg).toBe('Ed25519');
-    expect(install.params.bundle.manifest.sha256).toBe(set.body.sha256);
+    const header = JSON.parse(
+      Buffer.from(install.params.bundle.manifest.split('.')[0]!, 'base64url').toString(),
+    );
+    expect(header).toMatchObject({ alg: 'EdDSA', typ: 'crema-recipes+jws' });
+    expect(readBundleManifest(install.params.bundle).sha256).toBe(set.body.sha256);
   }, 30_000);
 });

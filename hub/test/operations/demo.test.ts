@@ -66,7 +66,7 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
       .execute();
     expect(over).toEqual([]);
     const set = await db.selectFrom('recipe_sets').select('bundle').executeTakeFirstOrThrow();
-    expect(verifyRecipeBundle(key.publicKeyPem, JSON.parse(set.bundle))).toBe(true);
+    expect(await verifyRecipeBundle(key.trusted, JSON.parse(set.bundle))).toBe(true);
     const audit = await db.selectFrom('audit_log').select('action').execute();
     expect(new Set(audit.map((a) => a.action))).toContain('command.create');
   });

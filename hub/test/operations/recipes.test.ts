@@ -55,11 +55,11 @@ describe.each(backends)('recipes on %s', (kind) => {
     const other = await recipes.create(m2, admin, sampleMenu());
     expect([v1.version, v2.version, other.version]).toEqual([1, 2, 1]);
     expect(v2.bundle.payload.prices.version).toBe(2);
-    expect(verifyRecipeBundle(key.publicKeyPem, v2.bundle)).toBe(true);
+    expect(await verifyRecipeBundle(key.trusted, v2.bundle)).toBe(true);
     const tampered = structuredClone(v2.bundle);
     tampered.payload.prices.items[0]!.amount = 1;
-    expect(verifyRecipeBundle(key.publicKeyPem, tampered)).toBe(false);
-    expect(verifyRecipeBundle(SigningKey.generate().publicKeyPem, v2.bundle)).toBe(false);
+    expect(await verifyRecipeBundle(key.trusted, tampered)).toBe(false);
+    expect(await verifyRecipeBundle(SigningKey.generate().trusted, v2.bundle)).toBe(false);
     expect((await recipes.list(m1, {})).items.map((s) => s.version)).toEqual([2, 1]);
     await expect(recipes.get(m2, v1.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -98,7 +98,7 @@ describe.each(backends)('recipes on %s', (kind) => {
     const [cmd] = await pendingCommands(ctx, 'm1-dev-3', UNSENT, 20);
     expect(cmd?.kind).toBe('install_recipes');
     if (cmd?.kind === 'install_recipes')
-      expect(verifyRecipeBundle(key.publicKeyPem, cmd.params.bundle)).toBe(true);
+      expect(await verifyRecipeBundle(key.trusted, cmd.params.bundle)).toBe(true);
     await delivery.markDelivered([cmd!.commandId]);
     const assignments = await recipes.listAssignments(m1, latest!.id);
     expect(assignments.map((a) => [a.targetType, a.rollout])).toEqual([

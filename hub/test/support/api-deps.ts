@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Clock } from '@crema/protocol';
 import pino from 'pino';
 import { buildApiDeps } from '../../src/api/build-deps';
@@ -10,6 +12,9 @@ import type { Db } from '../../src/db/connect';
 import { DeviceSessions } from '../../src/devices/sessions';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
 import { Operations } from '../../src/operations/runtime';
+import type { ArtifactUsage } from '../../src/updates/artifact-usage';
+import { FsArtifactStore } from '../../src/updates/artifacts/fs-store';
+import { SigningKeyring } from '../../src/updates/keys/keyring';
 
 export interface TestApiDepsOptions {
   passwordParams?: ScryptParams;
@@ -17,6 +22,9 @@ export interface TestApiDepsOptions {
   /** Another API over the same store (a second hub process) shares the first one's JWT key. */
   jwtSecret?: Uint8Array;
   sessionRecheckMs?: number;
+  /** Where artifacts go (default: a directory of this test process under the OS temp dir). */
+  artifactsDir?: string;
+  artifactUsage?: ArtifactUsage;
 }
 
 /**
@@ -31,7 +39,10 @@ export function buildTestApiDeps(db: Db, clock: Clock, options: TestApiDepsOptio
     kind: db.kind,
     clock,
     logger,
-    signingKey: SigningKey.generate(),
+    signingKey: SigningKeyring.of(
+      SigningKey.generate(),
+      join(tmpdir(), `crema-test-keys-${process.pid}-${randomBytes(4).toString('hex')}`),
+    ),
   });
   return buildApiDeps({
     db,
@@ -43,6 +54,9 @@ export function buildTestApiDeps(db: Db, clock: Clock, options: TestApiDepsOptio
     deviceSessions: new DeviceSessions(),
     operations,
     deviceChannel: null,
+    artifacts: new FsArtifactStore(
+      options.artifactsDir ?? join(tmpdir(), `crema-test-artifacts-${process.pid}`),
+    ),
     ...options,
   });
 }

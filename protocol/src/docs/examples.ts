@@ -5,9 +5,10 @@ import type { MessageType } from '../messages/catalog';
 import type { Command } from '../messages/command';
 import type { Config } from '../messages/config';
 import { type Envelope, makeEnvelope } from '../messages/envelope';
-import type { PriceList, Recipe, RecipeBundle, RecipeSet } from '../recipe/recipe';
+import { bundleManifestBytes } from '../recipe/bundle';
+import type { BundleManifest, PriceList, Recipe, RecipeBundle, RecipeSet } from '../recipe/recipe';
 import { type ArtifactManifest, manifestBytes } from '../updates/manifest';
-import { MANIFEST_TYP } from '../updates/signing';
+import { MANIFEST_TYP, RECIPE_BUNDLE_TYP } from '../updates/signing';
 
 /**
  * Realistic example of every message, shared by the round-trip tests and docs/protocol.md. Deterministic
@@ -37,12 +38,15 @@ const fields = (seq: number, seconds: number) => ({
   ts: at(seconds),
 });
 
-/** The signature in the examples is well-formed but illustrative: no real key signed it. */
-const exampleSignature = (keyId: string) => ({
-  alg: 'Ed25519' as const,
-  keyId,
-  value: Buffer.from(sha(keyId) + sha(`${keyId}:sig`), 'hex').toString('base64'),
-});
+const b64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
+
+/** A compact JWS as the hub signs it; the signature bytes are a placeholder: no real key signed them. */
+const exampleJws = (typ: string, payload: Uint8Array, label: string) =>
+  [
+    b64url(JSON.stringify({ alg: 'EdDSA', kid: 'hub-release-2026', typ })),
+    b64url(payload),
+    b64url(Buffer.from(sha('hub-release-2026') + sha(label), 'hex')),
+  ].join('.');
 
 export const exampleRecipes: Recipe[] = [
   {
@@ -93,15 +97,17 @@ export const examplePriceList: PriceList = {
 
 const recipeSet: RecipeSet = { recipes: exampleRecipes, prices: examplePriceList };
 
+/** What the example bundle's JWS carries as its payload. */
+export const exampleBundleManifest: BundleManifest = {
+  kind: 'recipe_set',
+  merchantId: 'm_lisboa_coffee',
+  version: 12,
+  createdAt: at(-86_400),
+  sha256: sha(recipeSet),
+};
+
 export const exampleRecipeBundle: RecipeBundle = {
-  manifest: {
-    kind: 'recipe_set',
-    merchantId: 'm_lisboa_coffee',
-    version: 12,
-    createdAt: at(-86_400),
-    sha256: sha(recipeSet),
-    signature: exampleSignature('hub-release-2026'),
-  },
+  manifest: exampleJws(RECIPE_BUNDLE_TYP, bundleManifestBytes(exampleBundleManifest), 'recipes:sig'),
   payload: recipeSet,
 };
 
@@ -121,14 +127,12 @@ export const exampleArtifactManifest: ArtifactManifest = {
   createdAt: at(-172_800),
 };
 
-const b64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
-
 /** The manifest as the compact JWS an upgrade command carries; the signature bytes are a placeholder. */
-export const exampleManifestJws = [
-  b64url(JSON.stringify({ alg: 'EdDSA', kid: 'hub-release-2026', typ: MANIFEST_TYP })),
-  b64url(manifestBytes(exampleArtifactManifest)),
-  b64url(Buffer.from(sha('hub-release-2026') + sha('manifest:sig'), 'hex')),
-].join('.');
+export const exampleManifestJws = exampleJws(
+  MANIFEST_TYP,
+  manifestBytes(exampleArtifactManifest),
+  'manifest:sig',
+);
 
 const cmd = (n: number) => ({
   commandId: `cmd_${n}`,

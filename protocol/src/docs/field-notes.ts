@@ -96,9 +96,8 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
   'command:rinse': { cycles: 'Rinse cycles to run' },
   'command:restart': { target: 'What to restart' },
   RecipeBundle: {
-    'manifest.sha256': 'sha256 (hex) of canonicalJson(payload)',
-    'manifest.signature': 'Ed25519 over canonicalJson(manifest without `signature`)',
-    'manifest.version': 'Bundle version; a device refuses versions older than the installed one',
+    manifest:
+      'Compact JWS (EdDSA, `typ` `crema-recipes+jws`); payload: `{ kind: "recipe_set", merchantId, version, createdAt, sha256 }`, `sha256` = sha256 (hex) of canonicalJson(payload); a device refuses a `version` older than the installed one',
   },
   Recipe: {
     steps: 'Starts with exactly one `cup` step, ends with `dispense`',
@@ -111,9 +110,5 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
     'settings.boilerTargetC': 'Boiler set point',
     'settings.lowLevelPct': 'Material level (% of capacity) that raises a `*_low` alarm',
     'settings.screenMessage': 'Text shown on the touchscreen',
-  },
-  Signature: {
-    keyId: 'Which hub key signed',
-    value: 'base64 of the 64-byte signature',
   },
 };

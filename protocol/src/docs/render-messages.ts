@@ -121,9 +121,15 @@ const HttpEndpoints: Record<
   artifacts: {
     method: 'GET',
     suffix: '/{sha256}',
-    body: '(none); `Range: bytes=N-` resumes an interrupted download',
+    body: '(none); `Range: bytes=N-` (or `N-M`, `-N`) resumes an interrupted download; `If-Range` with the ETag',
     answer:
-      '200 (or 206 for a range) with the artifact bytes, `ETag` = the sha256; 404 `NOT_FOUND` when no update offered to this device names it',
+      '200 with the artifact bytes, or 206 with `Content-Range` for a range; `ETag` = `"<sha256>"`, `Accept-Ranges: bytes`; 416 `RANGE_NOT_SATISFIABLE` (with `Content-Range: bytes */size`) for a range past the end; 404 `NOT_FOUND` when no update offered to this device names it',
+  },
+  trustKeys: {
+    method: 'GET',
+    body: '(none)',
+    answer:
+      '200 with `{ "statements": string[] }`: every key statement the hub issued, oldest first (§15); a device applies those it has not applied yet',
   },
 };
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { SignatureSchema } from '../common';
 import { CommandSchema } from '../messages/command';
 import { ConfigSchema } from '../messages/config';
 import { PriceListSchema, RecipeBundleSchema, RecipeSchema } from '../recipe/recipe';
@@ -38,7 +37,6 @@ export const SharedObjects = {
   RecipeStep: RecipeStepSchema,
   PriceList: PriceListSchema,
   Config: ConfigSchema,
-  Signature: SignatureSchema,
 } as const;
 export type SharedObjectName = keyof typeof SharedObjects;
 

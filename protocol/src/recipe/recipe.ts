@@ -5,7 +5,6 @@ import {
   IdSchema,
   type Material,
   Sha256Schema,
-  SignatureSchema,
   TimestampSchema,
 } from '../common';
 import { type RecipeStep, RecipeStepSchema } from './steps';
@@ -59,18 +58,28 @@ export const RecipeSetSchema = z.object({
 });
 export type RecipeSet = z.infer<typeof RecipeSetSchema>;
 
-export const BundleManifestSchema = z.object({
-  kind: z.literal('recipe_set'),
-  merchantId: IdSchema,
-  version: z.number().int().min(1),
-  createdAt: TimestampSchema,
-  /** sha256 of canonicalJson(payload). */
-  sha256: Sha256Schema,
-  signature: SignatureSchema,
-});
+/** What the hub signs about a recipe set: the payload of the bundle's JWS (docs/protocol.md §7). */
+export const BundleManifestSchema = z
+  .object({
+    kind: z.literal('recipe_set'),
+    merchantId: IdSchema,
+    version: z.number().int().min(1),
+    createdAt: TimestampSchema,
+    /** sha256 (hex) of canonicalJson(payload). */
+    sha256: Sha256Schema,
+  })
+  .strict();
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 
-export const RecipeBundleSchema = z.object({ manifest: BundleManifestSchema, payload: RecipeSetSchema });
+/**
+ * A signed recipe set. `manifest` is a compact JWS (EdDSA, `typ` `crema-recipes+jws`, `kid` of the hub key)
+ * whose payload is the BundleManifest JSON; it names the payload by its hash, so the same verifier and trust
+ * store as update manifests serve it, and any JOSE library can check it.
+ */
+export const RecipeBundleSchema = z.object({
+  manifest: z.string().min(1).max(4096),
+  payload: RecipeSetSchema,
+});
 export type RecipeBundle = z.infer<typeof RecipeBundleSchema>;
 
 export type Consumption = Record<Exclude<Material, 'waste'>, number>;

@@ -9,6 +9,7 @@ export type SigningKey = Parameters<CompactSign['sign']>[0];
 
 export const MANIFEST_TYP = 'crema-manifest+jws';
 export const KEY_STATEMENT_TYP = 'crema-key+jws';
+export const RECIPE_BUNDLE_TYP = 'crema-recipes+jws';
 
 /** Signs exact bytes as a compact JWS (EdDSA over Ed25519) naming the key id. */
 export async function signBytes(

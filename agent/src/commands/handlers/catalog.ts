@@ -36,20 +36,20 @@ export function installRecipes(deps: CommandHandlerDeps): CommandHandler<'instal
     defer: true,
     async run(command) {
       const { bundle } = command.params;
-      if (!deps.bundleKey) throw new AgentError('BUNDLE_SIGNATURE_INVALID', 'no hub public key configured');
+      if (!deps.trust) throw new AgentError('UPDATE_KEY_UNKNOWN', 'no hub public key configured');
       const { catalog } = deps.store;
-      verifyRecipeBundle(bundle, deps.bundleKey, catalog.recipes().version);
+      const manifest = await verifyRecipeBundle(bundle, deps.trust.current(), catalog.recipes().version);
       const prices = catalog.prices();
       // A newer price list installed meanwhile (set_prices) is kept rather than rolled back.
       const keepPrices = prices.installed && bundle.payload.prices.version < prices.version;
       return {
         output: {
-          recipeSetVersion: bundle.manifest.version,
+          recipeSetVersion: manifest.version,
           priceListVersion: keepPrices ? prices.version : bundle.payload.prices.version,
         },
         apply: () =>
           inTransaction(deps.store.db, () => {
-            catalog.installRecipes(bundle.manifest.version, bundle.payload.recipes);
+            catalog.installRecipes(manifest.version, bundle.payload.recipes);
             if (!keepPrices) catalog.installPrices(bundle.payload.prices);
           }),
       };

@@ -2,12 +2,15 @@ import type { Config } from '@crema/protocol';
 import type { Brewer } from '../../drivers/brewer/types';
 import type { AuxBoards } from '../../drivers/modbus/types';
 import type { Store } from '../../store/store';
-import type { BundleKey } from '../bundle';
+import type { AgentTrust } from '../../updates/trust';
 
 export type CommandHandlerDeps = {
   store: Pick<Store, 'db' | 'catalog' | 'settings' | 'outbox'>;
-  /** The hub's release key; without it every recipe bundle is refused (BUNDLE_SIGNATURE_INVALID). */
-  bundleKey?: BundleKey;
+  /**
+   * The update trust store (first key: the configured hub public key; then `trust_keys`). Without a trusted
+   * key every recipe bundle is refused (UPDATE_KEY_UNKNOWN).
+   */
+  trust?: AgentTrust;
   brewer?: Brewer;
   boards?: AuxBoards;
   /** Facts for `diagnostics` beyond the store (versions, sync state, uptime…). */

@@ -1,11 +1,14 @@
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
-  type BundleManifest,
+  bundleManifestBytes,
   type Command,
   type CommandResult,
-  canonicalJson,
+  RECIPE_BUNDLE_TYP,
   type RecipeBundle,
   type RecipeSet,
+  recipeSetSha256,
+  signBytes,
+  signKeyStatement,
 } from '@crema/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../log/logger';
@@ -13,12 +16,16 @@ import { defaultRecipeSet } from '../../orders/default-recipe-set';
 import { SALES_LOCK_KEY } from '../../orders/order-service';
 import { Store } from '../../store/store';
 import { FakeClock } from '../../time/fake-clock';
+import { AgentTrust, trustedKeyFromPem } from '../../updates/trust';
 import { CommandExecutor } from '../executor';
 import { createCommandHandlers, installedConfig } from './index';
 
 const T0 = 1_700_000_000_000;
 const keys = generateKeyPairSync('ed25519');
 const otherKeys = generateKeyPairSync('ed25519');
+const pem = (k: KeyObject) => k.export({ type: 'spki', format: 'pem' }).toString();
+/** The kid the hub names its key by, computed from the public key as a device does. */
+const kid = trustedKeyFromPem(pem(keys.publicKey)).kid;
 
 function recipeSet(version: number, name = 'House espresso'): RecipeSet {
   const base = defaultRecipeSet('EUR');
@@ -29,16 +36,23 @@ function recipeSet(version: number, name = 'House espresso'): RecipeSet {
   };
 }
 
-function signBundle(payload: RecipeSet, version: number, key: KeyObject = keys.privateKey): RecipeBundle {
-  const unsigned: Omit<BundleManifest, 'signature'> = {
-    kind: 'recipe_set',
-    merchantId: 'm_1',
-    version,
-    createdAt: T0,
-    sha256: createHash('sha256').update(canonicalJson(payload)).digest('hex'),
-  };
-  const value = sign(null, Buffer.from(canonicalJson(unsigned)), key).toString('base64');
-  return { manifest: { ...unsigned, signature: { alg: 'Ed25519', keyId: 'k1', value } }, payload };
+/** A bundle as the hub signs it (JWS over the manifest), by `key` under the hub key's kid. */
+async function signBundle(
+  payload: RecipeSet,
+  version: number,
+  key: KeyObject = keys.privateKey,
+  sha256 = recipeSetSha256(payload),
+): Promise<RecipeBundle> {
+  const manifest = { kind: 'recipe_set' as const, merchantId: 'm_1', version, createdAt: T0, sha256 };
+  return { manifest: await signBytes(bundleManifestBytes(manifest), key, kid, RECIPE_BUNDLE_TYP), payload };
+}
+
+/** Replaces the JWS payload (the signed manifest) with other bytes, keeping header and signature. */
+function withPayload(jws: string, change: (m: Record<string, unknown>) => void): string {
+  const [h, p, sig] = jws.split('.');
+  const m = JSON.parse(Buffer.from(p ?? '', 'base64url').toString());
+  change(m);
+  return `${h}.${Buffer.from(JSON.stringify(m)).toString('base64url')}.${sig}`;
 }
 
 let n = 0;
@@ -70,9 +84,11 @@ describe('command handlers', () => {
       defaults: defaultRecipeSet('EUR'),
     });
     configs = [];
+    const trust = new AgentTrust(store.settings, pem(keys.publicKey));
+    trust.start();
     const handlers = createCommandHandlers({
       store,
-      bundleKey: { publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+      trust,
       onConfig: (c) => configs.push(c),
     });
     executor = new CommandExecutor({
@@ -89,7 +105,7 @@ describe('command handlers', () => {
   const run = (c: Command): Promise<CommandResult> => executor.receive(c);
 
   it('installs a signed bundle atomically: recipes and prices change together', async () => {
-    const result = await run(cmd('install_recipes', { bundle: signBundle(recipeSet(3), 5) }));
+    const result = await run(cmd('install_recipes', { bundle: await signBundle(recipeSet(3), 5) }));
     expect(result).toMatchObject({
       status: 'succeeded',
       output: { recipeSetVersion: 5, priceListVersion: 3 },
@@ -99,56 +115,124 @@ describe('command handlers', () => {
   });
 
   describe('refuses a bad bundle before anything is written', () => {
-    const cases: [string, () => RecipeBundle, string][] = [
+    const cases: [string, () => Promise<RecipeBundle>, string][] = [
       [
         'a flipped byte in the payload',
-        () => {
-          const b = signBundle(recipeSet(3), 5);
+        async () => {
+          const b = await signBundle(recipeSet(3), 5);
           return { ...b, payload: recipeSet(3, 'House espressO') };
         },
         'BUNDLE_HASH_MISMATCH',
       ],
-      ['another key', () => signBundle(recipeSet(3), 5, otherKeys.privateKey), 'BUNDLE_SIGNATURE_INVALID'],
+      [
+        'a correctly signed wrong hash',
+        () => signBundle(recipeSet(3), 5, keys.privateKey, '0'.repeat(64)),
+        'BUNDLE_HASH_MISMATCH',
+      ],
+      [
+        'another key under the trusted kid',
+        () => signBundle(recipeSet(3), 5, otherKeys.privateKey),
+        'BUNDLE_SIGNATURE_INVALID',
+      ],
       [
         'a tampered manifest',
-        () => {
-          const b = signBundle(recipeSet(3), 5);
-          return { ...b, manifest: { ...b.manifest, version: 6 } };
+        async () => {
+          const b = await signBundle(recipeSet(3), 5);
+          return { ...b, manifest: withPayload(b.manifest, (m) => Object.assign(m, { version: 6 })) };
         },
         'BUNDLE_SIGNATURE_INVALID',
       ],
       [
         'a wrong hash, re-signed by someone without the key',
-        () => {
-          const b = signBundle(recipeSet(3), 5);
-          return { ...b, manifest: { ...b.manifest, sha256: '0'.repeat(64) } };
+        async () => {
+          const b = await signBundle(recipeSet(3), 5);
+          return {
+            ...b,
+            manifest: withPayload(b.manifest, (m) => Object.assign(m, { sha256: '0'.repeat(64) })),
+          };
         },
         'BUNDLE_SIGNATURE_INVALID',
       ],
       [
         'a truncated signature',
-        () => {
-          const b = signBundle(recipeSet(3), 5);
-          const sig = b.manifest.signature;
-          return { ...b, manifest: { ...b.manifest, signature: { ...sig, value: sig.value.slice(0, 40) } } };
+        async () => {
+          const b = await signBundle(recipeSet(3), 5);
+          return { ...b, manifest: b.manifest.slice(0, -20) };
+        },
+        'BUNDLE_SIGNATURE_INVALID',
+      ],
+      [
+        'no signature at all',
+        async () => {
+          const b = await signBundle(recipeSet(3), 5);
+          return { ...b, manifest: `${b.manifest.split('.').slice(0, 2).join('.')}.` };
         },
         'BUNDLE_SIGNATURE_INVALID',
       ],
     ];
     it.each(cases)('%s', async (_name, make, code) => {
       const before = { recipes: store.catalog.recipes(), prices: store.catalog.prices() };
-      const result = await run(cmd('install_recipes', { bundle: make() }));
+      const result = await run(cmd('install_recipes', { bundle: await make() }));
       expect(result).toMatchObject({ status: 'failed', code });
       expect({ recipes: store.catalog.recipes(), prices: store.catalog.prices() }).toEqual(before);
     });
   });
 
   it('refuses an older bundle version (BUNDLE_DOWNGRADE) and keeps the installed one', async () => {
-    await run(cmd('install_recipes', { bundle: signBundle(recipeSet(3, 'Seven'), 7) }));
-    const result = await run(cmd('install_recipes', { bundle: signBundle(recipeSet(4, 'Six'), 6) }));
+    await run(cmd('install_recipes', { bundle: await signBundle(recipeSet(3, 'Seven'), 7) }));
+    const result = await run(cmd('install_recipes', { bundle: await signBundle(recipeSet(4, 'Six'), 6) }));
     expect(result).toMatchObject({ status: 'failed', code: 'BUNDLE_DOWNGRADE' });
     expect(store.catalog.recipes()).toMatchObject({ version: 7, recipes: [{ name: 'Seven' }] });
     expect(store.catalog.prices().version).toBe(3);
+  });
+
+  it('applies a key rotation (trust_keys), then takes bundles of the new key and refuses the old one', async () => {
+    const next = generateKeyPairSync('ed25519');
+    const nextKid = trustedKeyFromPem(pem(next.publicKey)).kid;
+    const rotation = await signKeyStatement(
+      {
+        type: 'crema-key-statement',
+        add: trustedKeyFromPem(pem(next.publicKey)),
+        revoke: [kid],
+        issuedAt: T0,
+      },
+      keys.privateKey,
+      kid,
+    );
+    const rotated = await run(cmd('trust_keys', { statements: [rotation] }));
+    expect(rotated).toMatchObject({
+      status: 'succeeded',
+      output: { keys: [nextKid], revoked: [kid], applied: 1 },
+    });
+    const byOld = await run(cmd('install_recipes', { bundle: await signBundle(recipeSet(3), 5) }));
+    expect(byOld).toMatchObject({ status: 'failed', code: 'UPDATE_KEY_REVOKED' });
+    const manifest = { kind: 'recipe_set' as const, merchantId: 'm_1', version: 5, createdAt: T0 };
+    const payload = recipeSet(3);
+    const jws = await signBytes(
+      bundleManifestBytes({ ...manifest, sha256: recipeSetSha256(payload) }),
+      next.privateKey,
+      nextKid,
+      RECIPE_BUNDLE_TYP,
+    );
+    expect(await run(cmd('install_recipes', { bundle: { manifest: jws, payload } }))).toMatchObject({
+      status: 'succeeded',
+    });
+    const replay = await run(cmd('trust_keys', { statements: [rotation] }));
+    expect(replay).toMatchObject({ status: 'succeeded', output: { applied: 0, skipped: 1 } });
+    const forged = await signKeyStatement(
+      {
+        type: 'crema-key-statement',
+        add: trustedKeyFromPem(pem(otherKeys.publicKey)),
+        revoke: [],
+        issuedAt: T0,
+      },
+      keys.privateKey,
+      kid,
+    );
+    expect(await run(cmd('trust_keys', { statements: [forged] }))).toMatchObject({
+      status: 'failed',
+      code: 'UPDATE_KEY_REVOKED',
+    });
   });
 
   it('locks and unlocks sales', async () => {

@@ -2,6 +2,7 @@ import type { CommandHandlers } from '../types';
 import { installRecipes, setPrices } from './catalog';
 import type { CommandHandlerDeps } from './deps';
 import { diagnostics, lock, restart, rinse, setConfig, unlock } from './machine';
+import { trustKeys } from './trust';
 
 export { type CommandHandlerDeps, LOCK_REASON_KEY, REMOTE_CONFIG_KEY } from './deps';
 export { installedConfig } from './machine';
@@ -17,5 +18,6 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     rinse: rinse(deps),
     restart: restart(deps),
     diagnostics: diagnostics(deps),
+    trust_keys: trustKeys(deps),
   };
 }

@@ -7,6 +7,7 @@ import * as clockSkew from './0005_clock_skew';
 import * as ledgerEpoch from './0006_ledger_epoch';
 import * as artifacts from './0007_artifacts';
 import * as rollouts from './0008_rollouts';
+import * as signingKeys from './0009_signing_keys';
 import * as refundStatus from './0012_refund_status';
 import * as merchantTimeZone from './0013_merchant_time_zone';
 import * as webhooks from './0014_webhooks';
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '0006_ledger_epoch': ledgerEpoch,
   '0007_artifacts': artifacts,
   '0008_rollouts': rollouts,
+  '0009_signing_keys': signingKeys,
   '0012_refund_status': refundStatus,
   '0013_merchant_time_zone': merchantTimeZone,
   '0014_webhooks': webhooks,

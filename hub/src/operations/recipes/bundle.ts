@@ -1,51 +1,55 @@
 import { createHash } from 'node:crypto';
 import {
   type BundleManifest,
-  canonicalJson,
+  bundleManifestBytes,
+  RECIPE_BUNDLE_TYP,
   type RecipeBundle,
   RecipeBundleSchema,
   type RecipeSet,
   RecipeSetSchema,
+  recipeSetSha256,
+  type TrustedKey,
+  verifyRecipeBundle as verifyOnDevice,
 } from '@crema/protocol';
-import { type SigningKey, verifySignature } from './signing-key';
+import type { SigningKey } from './signing-key';
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**
- * Builds the signed bundle: `manifest.sha256` is the sha256 of canonicalJson(payload), and the signature is
- * Ed25519 over canonicalJson(manifest without `signature`), as docs/protocol.md specifies for devices.
+ * Builds the signed bundle (docs/protocol.md §7): the manifest names the payload by the sha256 of
+ * canonicalJson(payload) and is signed as a compact JWS (EdDSA, typ `crema-recipes+jws`) with the hub's
+ * current key, the same scheme as update manifests.
  */
-export function signRecipeBundle(
+export async function signRecipeBundle(
   key: SigningKey,
   merchantId: string,
   version: number,
   createdAt: number,
   input: RecipeSet,
-): RecipeBundle {
+): Promise<RecipeBundle> {
   // Hash the parsed form (defaults applied), which is what a device sees after its own parse.
   const payload = RecipeSetSchema.parse(input);
-  const unsigned: Omit<BundleManifest, 'signature'> = {
+  const manifest: BundleManifest = {
     kind: 'recipe_set',
     merchantId,
     version,
     createdAt,
-    sha256: sha256Hex(canonicalJson(payload)),
+    sha256: recipeSetSha256(payload),
   };
-  const manifest: BundleManifest = {
-    ...unsigned,
-    signature: { alg: 'Ed25519', keyId: key.keyId, value: key.sign(canonicalJson(unsigned)) },
-  };
-  return RecipeBundleSchema.parse({ manifest, payload });
+  const jws = await key.signJws(bundleManifestBytes(manifest), RECIPE_BUNDLE_TYP);
+  return RecipeBundleSchema.parse({ manifest: jws, payload });
 }
 
-/** What a machine does before installing: schema, payload hash and signature. */
-export function verifyRecipeBundle(publicKeyPem: string, bundle: unknown): boolean {
+/** What a machine does before installing (schema, signature, payload hash), with one trusted key. */
+export async function verifyRecipeBundle(key: TrustedKey, bundle: unknown): Promise<boolean> {
   const parsed = RecipeBundleSchema.safeParse(bundle);
   if (!parsed.success) return false;
-  const { manifest, payload } = parsed.data;
-  if (sha256Hex(canonicalJson(payload)) !== manifest.sha256) return false;
-  const { signature, ...unsigned } = manifest;
-  return verifySignature(publicKeyPem, canonicalJson(unsigned), signature.value);
+  try {
+    await verifyOnDevice(parsed.data, { keys: [key], revoked: [] });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,11 @@
-import { PriceSchema, type RecipeBundle, RecipeSchema, RecipeSetSchema } from '@crema/protocol';
+import {
+  PriceSchema,
+  type RecipeBundle,
+  RecipeSchema,
+  type RecipeSet,
+  RecipeSetSchema,
+  readBundleManifest,
+} from '@crema/protocol';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import type { CommandView } from '../../commands/model';
@@ -81,13 +88,13 @@ export class RecipeService {
     const version = Number(last?.v ?? 0) + 1;
     const createdAt = this.ctx.now();
     const payload = RecipeSetSchema.parse({ recipes: req.recipes, prices: { version, ...req.prices } });
-    const bundle = signRecipeBundle(this.key, merchantId, version, createdAt, payload);
+    const bundle = await signRecipeBundle(this.key, merchantId, version, createdAt, payload);
     const row: Selectable<RecipeSetsTable> = {
       id: this.ctx.newId(),
       merchant_id: merchantId,
       version,
       bundle: JSON.stringify(bundle),
-      sha256: bundle.manifest.sha256,
+      sha256: readBundleManifest(bundle).sha256,
       note: req.note ?? null,
       created_by: actor.userId,
       created_at: createdAt,
@@ -118,6 +125,30 @@ export class RecipeService {
     return { ...toSummary(row), bundle: JSON.parse(row.bundle) as RecipeBundle };
   }
 
+  /**
+   * The set's bundle signed by the current key: a set published before a key rotation (or in the older
+   * bundle format) is signed again, same manifest, so that machines which no longer trust the old key take it.
+   */
+  private async signedNow(set: Selectable<RecipeSetsTable>): Promise<RecipeBundle> {
+    const stored = JSON.parse(set.bundle) as { manifest: unknown; payload: RecipeSet };
+    if (typeof stored.manifest === 'string') {
+      if (jwsKid(stored.manifest) === this.key.keyId) return stored as RecipeBundle;
+    }
+    const bundle = await signRecipeBundle(
+      this.key,
+      set.merchant_id,
+      Number(set.version),
+      Number(set.created_at),
+      stored.payload,
+    );
+    await this.ctx.db
+      .updateTable('recipe_sets')
+      .set({ bundle: JSON.stringify(bundle) })
+      .where('id', '=', set.id)
+      .execute();
+    return bundle;
+  }
+
   /** Sends the signed set to one machine or every machine of a location; the commands carry the rollout. */
   async assign(
     scope: Scope,
@@ -137,7 +168,7 @@ export class RecipeService {
       const commands = new CommandService({ ...this.ctx, db: tx });
       const { batch, commands: queued } = await commands.create(own, actor, {
         kind: 'install_recipes',
-        params: { bundle: JSON.parse(set.bundle) },
+        params: { bundle: await this.signedNow(set) },
         ...(ttlMs === undefined ? {} : { ttlMs }),
         target: commandTarget,
       });
@@ -231,4 +262,14 @@ function toAssignment(
     createdAt: r.created_at,
     rollout,
   };
+}
+
+/** The key id in a compact JWS's protected header, or undefined. */
+function jwsKid(jws: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(jws.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    return typeof header?.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
 }

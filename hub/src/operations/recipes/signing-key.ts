@@ -43,6 +43,11 @@ export class SigningKey {
     return signBytes(bytes, this.privateKey, this.keyId, typ);
   }
 
+  /** The private half as PKCS#8 PEM, for the key file a rotation writes (never logged, never served). */
+  privatePem(): string {
+    return this.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  }
+
   sign(data: string): string {
     return sign(null, Buffer.from(data, 'utf8'), this.privateKey).toString('base64');
   }

@@ -3,6 +3,7 @@ import type { Permission } from '../../../src/rbac/permissions';
 import { TEST_PASSWORD, type TestApi, type TestUser } from '../../support/api';
 import { OPERATIONS_MATRIX } from './operations-routes';
 import { ROLLOUT_MATRIX } from './rollout-routes';
+import { UPDATES_MATRIX } from './updates-routes';
 import { WEBHOOK_MATRIX } from './webhook-routes';
 
 /**
@@ -11,13 +12,17 @@ import { WEBHOOK_MATRIX } from './webhook-routes';
  *
  * `build` prepares a request aimed at resources of `merchantId` (fresh ones when the call changes them).
  * Kinds: `item` (other merchant → 404), `list` (other merchant's `marker` must be absent), `create`
- * (creating under another merchant → 404), `self` (acts on the caller only), `public` (no token needed).
+ * (creating under another merchant → 404), `self` (acts on the caller only), `public` (no token needed),
+ * `platform` (a resource no merchant owns: the same answer for callers of every merchant).
  */
-export type MatrixKind = 'item' | 'list' | 'create' | 'self' | 'public';
+export type MatrixKind = 'item' | 'list' | 'create' | 'self' | 'public' | 'platform';
 
 export interface BuiltRequest {
   path: string;
   body?: unknown;
+  /** A non-JSON body (with its content type in `headers`), e.g. an artifact upload. */
+  rawBody?: string;
+  headers?: Record<string, string>;
   /** Overrides the caller's token (for `self` rows acting on a throw-away user). */
   token?: string;
   /** For lists: an id that belongs to `merchantId` and must appear exactly when the caller may see it. */
@@ -341,3 +346,4 @@ export const MATRIX: MatrixRow[] = [
 MATRIX.push(...OPERATIONS_MATRIX);
 MATRIX.push(...WEBHOOK_MATRIX);
 MATRIX.push(...ROLLOUT_MATRIX);
+MATRIX.push(...UPDATES_MATRIX);

@@ -17,7 +17,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { loadHubConfig } from '../../../src/config/hub-config';
 import type { DeviceChannel } from '../../../src/device-channel/channel';
-import { Hub, type HubAddresses } from '../../../src/hub';
+import { Hub, type HubAddresses, type HubOptions } from '../../../src/hub';
 import type { Operations } from '../../../src/operations/runtime';
 import { TestDevice } from '../../mqtt/support/device';
 import { SteppedClock } from '../../support/clock';
@@ -46,8 +46,11 @@ export interface SyncHub {
   stop(): Promise<void>;
 }
 
-export async function startSyncHub(backend: Backend): Promise<SyncHub> {
-  const dir = mkdtempSync(join(tmpdir(), 'crema-hub-sync-'));
+export async function startSyncHub(
+  backend: Backend,
+  options: Pick<HubOptions, 'artifactUsage' | 'maxArtifactBytes' | 'env'> & { dataDir?: string } = {},
+): Promise<SyncHub> {
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'crema-hub-sync-'));
   const schema = `t_sync_${randomBytes(5).toString('hex')}`;
   const flags = ['--port', '0', '--mqtt-port', '0', '--data-dir', dir];
   if (backend === 'postgres') flags.push('--database-url', TEST_PG_URL, '--database-schema', schema);
@@ -57,7 +60,13 @@ export async function startSyncHub(backend: Backend): Promise<SyncHub> {
     CREMA_ADMIN_PASSWORD: password,
   });
   const clock = new SteppedClock();
-  const hub = new Hub({ config, clock, logger: pino({ level: process.env.CREMA_TEST_LOG ?? 'silent' }) });
+  const { dataDir: _dir, ...hubOptions } = options;
+  const hub = new Hub({
+    config,
+    clock,
+    logger: pino({ level: process.env.CREMA_TEST_LOG ?? 'silent' }),
+    ...hubOptions,
+  });
   const at = await hub.start();
 
   const api = async (method: string, path: string, body?: unknown, token?: string): Promise<ApiAnswer> => {

@@ -1,0 +1,35 @@
+import type { Readable } from 'node:stream';
+
+/** A byte range of a stored file, both ends inclusive (as in HTTP `Range`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface PutOptions {
+  /** Refuse (ARTIFACT_HASH_MISMATCH) when the bytes do not hash to this; nothing is kept. */
+  expectedSha256?: string;
+  /** Refuse (PAYLOAD_TOO_LARGE) past this many bytes; nothing is kept. */
+  maxBytes: number;
+}
+
+export interface StoredArtifact {
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Where artifact bytes live, content-addressed by sha256. The hub's default keeps them on its own disk
+ * (`FsArtifactStore`); a store several hubs share (an object store) implements the same four calls.
+ * Storing the same bytes twice is harmless: the address is the content.
+ */
+export interface ArtifactStore {
+  /** Streams the bytes in; resolves once they are durable under their sha256. Nothing stays on refusal. */
+  put(bytes: AsyncIterable<Uint8Array>, options: PutOptions): Promise<StoredArtifact>;
+  /** The size of a stored file, or undefined when there is none. */
+  stat(sha256: string): Promise<{ size: number } | undefined>;
+  /** The bytes (or a range of them); undefined when there is no such file. */
+  read(sha256: string, range?: ByteRange): Promise<Readable | undefined>;
+  delete(sha256: string): Promise<void>;
+  exists(sha256: string): Promise<boolean>;
+}

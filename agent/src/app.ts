@@ -17,7 +17,7 @@ import type { MonitorSink } from './monitor/sink';
 import { TelemetrySampler } from './monitor/telemetry';
 import { defaultRecipeSet } from './orders/default-recipe-set';
 import { OrderLedger } from './orders/ledger';
-import { OrderService, SALES_LOCK_KEY } from './orders/order-service';
+import { salesLocked as isSalesLocked, OrderService } from './orders/order-service';
 import { RecipeEngine } from './recipe/engine';
 import type { RecipeRunner } from './recipe/types';
 import { Store } from './store/store';
@@ -126,7 +126,7 @@ export class Agent {
     try {
       const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
-      const salesLocked = () => store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+      const salesLocked = () => isSalesLocked(store.settings);
       const engine =
         this.options.runner ??
         new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked });

@@ -85,6 +85,12 @@ export const ErrorCodes = {
   UPDATE_FLOOR: { status: 409, message: 'The installed version is older than the artifact may replace' },
   UPDATE_IMAGE_INVALID: { status: 422, message: 'The device refused the written image' },
   UPDATE_LINK_LOST: { status: 503, message: 'The link to the device dropped during the update' },
+  UPDATE_DOWNLOAD_FAILED: { status: 503, message: 'The artifact could not be downloaded from the hub' },
+  UPDATE_BOOT_FAILED: {
+    status: 500,
+    message: 'The new version did not start; the previous one runs again',
+  },
+  UPDATE_IN_PROGRESS: { status: 409, message: 'Another update is in progress on this machine' },
   // Anything else
   INTERNAL: { status: 500, message: 'Internal error' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready' },

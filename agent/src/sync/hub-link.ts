@@ -11,7 +11,7 @@ import type { Brewer } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
 import type { Logger } from '../log/logger';
 import type { OrderService } from '../orders/order-service';
-import { SALES_LOCK_KEY } from '../orders/order-service';
+import { salesLocked as isSalesLocked } from '../orders/order-service';
 import type { Store } from '../store/store';
 import type { Clock, ClockTimer } from '../time/clock';
 import { MachineIdentity } from './identity';
@@ -138,13 +138,15 @@ export class HubLink {
       logger: o.logger,
       identity: () => identity.describe(),
       status: () => {
-        const salesLocked = store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+        const salesLocked = isSalesLocked(store.settings);
         const state = orders.busy ? 'brewing' : salesLocked ? 'locked' : 'idle';
         return { state, salesLocked };
       },
       onHubTime: (ts) => hubTime.observe(ts),
       onCommand: (command, via) => {
         const result = executor.receive(command);
+        // A command interrupted by a stop rejects; the hub sends it again.
+        result.catch(() => undefined);
         hooks.onCommand?.(command, result, via);
       },
       tuning: { ...o.hub.sync, ...hooks.tuning },

@@ -2,6 +2,7 @@ import type { Config } from '@crema/protocol';
 import type { Brewer } from '../../drivers/brewer/types';
 import type { AuxBoards } from '../../drivers/modbus/types';
 import type { Store } from '../../store/store';
+import type { UpdateService } from '../../updates/update-service';
 import type { BundleKey } from '../bundle';
 
 export type CommandHandlerDeps = {
@@ -16,6 +17,8 @@ export type CommandHandlerDeps = {
   onConfig?: (config: Config) => void;
   /** Restarts the agent process or the brewer link, after the result is recorded. */
   restart?: (target: 'agent' | 'brewer') => void;
+  /** Firmware and agent updates (without it both upgrade commands fail). */
+  updates?: Pick<UpdateService, 'handle'>;
   /** Per rinse cycle. */
   rinseTimeoutMs?: number;
 };

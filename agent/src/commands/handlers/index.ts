@@ -2,11 +2,12 @@ import type { CommandHandlers } from '../types';
 import { installRecipes, setPrices } from './catalog';
 import type { CommandHandlerDeps } from './deps';
 import { diagnostics, lock, restart, rinse, setConfig, unlock } from './machine';
+import { upgradeAgent, upgradeFirmware } from './updates';
 
 export { type CommandHandlerDeps, LOCK_REASON_KEY, REMOTE_CONFIG_KEY } from './deps';
 export { installedConfig } from './machine';
 
-/** The handler of every command kind this agent executes (firmware upgrades are a separate issue). */
+/** The handler of every command kind this agent executes. */
 export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers {
   return {
     lock: lock(deps),
@@ -17,5 +18,7 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     rinse: rinse(deps),
     restart: restart(deps),
     diagnostics: diagnostics(deps),
+    upgrade_firmware: upgradeFirmware(deps),
+    upgrade_agent: upgradeAgent(deps),
   };
 }

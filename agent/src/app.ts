@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createUlidGenerator } from '@crema/protocol';
+import { createUlidGenerator, type TrustStore } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from './api/app';
 import { isLoopbackHost } from './api/guards/host';
@@ -23,6 +23,7 @@ import type { RecipeRunner } from './recipe/types';
 import { Store } from './store/store';
 import { HubLink, type HubLinkHooks } from './sync/hub-link';
 import { type Clock, systemClock } from './time/clock';
+import type { ReleaseSlots } from './updates/release-slots';
 
 /** Settings key of the brewer this machine pinned (INFO serial and model), kept across restarts. */
 const BREWER_IDENTITY_KEY = 'drivers.brewerIdentity';
@@ -49,6 +50,10 @@ export type AgentOptions = {
    * the old files are kept aside. Without it such a ledger stops the start with LEDGER_MISSING/LEDGER_DAMAGED.
    */
   resetLedger?: boolean;
+  /** The update trust store as the agent keeps it; default: `updates.trustStore` from the configuration. */
+  trust?: () => TrustStore | undefined;
+  /** The agent's release slots (self-update); without them `upgrade_agent` is refused. */
+  slots?: ReleaseSlots;
 };
 
 type Running = {
@@ -182,6 +187,12 @@ export class Agent {
             logger,
             restartAgent: () => this.restartRequested(),
             hooks: this.options.hubHooks,
+            updates: {
+              config: config.updates,
+              dataDir: config.dataDir,
+              trust: this.options.trust ?? (() => config.updates.trustStore),
+              ...(this.options.slots ? { slots: this.options.slots } : {}),
+            },
           })
         : undefined;
       await hubLink?.start();

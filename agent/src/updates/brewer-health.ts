@@ -37,6 +37,8 @@ export async function checkBrewerHealth(
   o: HealthCheckOptions,
   signal?: AbortSignal,
 ): Promise<void> {
+  // A step left running by an interrupted earlier check (the agent restarted mid-rinse) is ended first.
+  await brewer.request('STOP', {}, { timeoutMs: 2_000 });
   const info = await brewer.request('INFO', {}, { timeoutMs: 2_000 });
   if (info.fw !== expect.version) throw fail(`the image reports version ${info.fw}, not ${expect.version}`);
   if (info.model !== expect.model) throw fail(`the image reports model ${info.model}, not ${expect.model}`);

@@ -17,6 +17,8 @@ export class ArtifactServer {
   cutAfter: number | undefined;
   /** Bytes sent per write; small writes make a cut land mid-download. */
   writeBytes = 1024;
+  /** Pause between writes (a slow link), so that a download takes measurable time. */
+  writeDelayMs = 0;
   private server: Server | undefined;
   url = '';
 
@@ -82,7 +84,7 @@ export class ArtifactServer {
       }
       const more = res.write(body.subarray(off, Math.min(off + this.writeBytes, body.length)));
       if (!more) await new Promise((r) => res.once('drain', r));
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => (this.writeDelayMs > 0 ? setTimeout(r, this.writeDelayMs) : setImmediate(r)));
     }
     res.end();
   }

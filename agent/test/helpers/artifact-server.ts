@@ -15,6 +15,8 @@ export class ArtifactServer {
   readonly requests: ArtifactRequest[] = [];
   /** The next response is cut after this many body bytes (then reset to undefined). */
   cutAfter: number | undefined;
+  /** Every response is cut after this many body bytes (a link that keeps dropping). */
+  cutEach: number | undefined;
   /** Bytes sent per write; small writes make a cut land mid-download. */
   writeBytes = 1024;
   /** Pause between writes (a slow link), so that a download takes measurable time. */
@@ -55,7 +57,7 @@ export class ArtifactServer {
       if (range !== undefined) headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`;
       answer(range !== undefined ? 206 : 200);
       res.writeHead(range !== undefined ? 206 : 200, headers);
-      const cut = this.cutAfter;
+      const cut = this.cutAfter ?? this.cutEach;
       this.cutAfter = undefined;
       void this.send(res, body, cut);
     });

@@ -1,4 +1,4 @@
-import { generateSigningKey, sha256Hex } from '@crema/protocol';
+import { flashChunks, generateSigningKey, sha256Hex } from '@crema/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { salesLocked } from '../src/orders/order-service';
 import { waitFor } from './helpers/sim';
@@ -235,5 +235,33 @@ describe('firmware update over the brewer line', () => {
     expect(ranges.slice(1).some((r) => r !== undefined && /^bytes=\d+-$/.test(r) && r !== 'bytes=0-')).toBe(
       true,
     );
+  }, 60_000);
+
+  it('brings back a brewer left in its bootloader or on an unconfirmed trial when no update runs', async () => {
+    machine = await updatableMachine();
+    const m = machine;
+    await m.brewer.request('BOOTLOADER');
+    expect(slotsOf(m).mode).toBe('boot');
+    // The next start of the update service (an agent restart) finds no install under way.
+    await m.updates.stop();
+    m.updates.start();
+    await waitFor(() => slotsOf(m).mode === 'app' || undefined, 10_000, 'back in the application');
+
+    // A trial image nobody is going to confirm (written by hand here, not through an install).
+    const image = TestImages.good('cm-1', '1.5.0');
+    await waitFor(() => m.brewer.connected || undefined, 10_000, 'brewer up');
+    await m.brewer.request('BOOTLOADER');
+    for (const c of flashChunks(image))
+      await m.brewer.request('FLASH', { slot: 'b', off: c.off, data: c.data, crc: c.crc });
+    await m.brewer.request('VERIFY', { slot: 'b', size: image.length, sha256: sha256Hex(image) });
+    await m.brewer.request('ACTIVATE', { slot: 'b' });
+    await m.brewer.request('REBOOT').catch(() => undefined);
+    await waitFor(
+      () =>
+        (slotsOf(m).active === 'a' && slotsOf(m).pending === '' && slotsOf(m).mode === 'app') || undefined,
+      15_000,
+      'trial rolled back',
+    );
+    expect(m.sim.model.spec.fw).toBe('1.4.2');
   }, 60_000);
 });

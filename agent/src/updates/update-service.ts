@@ -10,6 +10,7 @@ import {
   verifyManifest,
 } from '@crema/protocol';
 import type { CommandOf, HandlerOutcome } from '../commands/types';
+import { BootloaderClient, otherSlot } from '../drivers/brewer/bootloader-client';
 import type { Brewer } from '../drivers/brewer/types';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
@@ -68,6 +69,8 @@ export class UpdateService {
   private readonly agent: AgentInstaller | undefined;
   private current: { id: number; done: Promise<UpdateRow> } | undefined;
   private abort = new AbortController();
+  private unsubscribe: (() => void) | undefined;
+  private settling = false;
 
   constructor(private readonly o: UpdateServiceOptions) {
     this.journal = new UpdateJournal(o.store.db, o.store.outbox, () => o.clock.now());
@@ -98,6 +101,10 @@ export class UpdateService {
   /** Resumes the install a stop or a crash interrupted (in the background: the agent starts meanwhile). */
   start(): void {
     if (this.abort.signal.aborted) this.abort = new AbortController();
+    this.unsubscribe ??= this.o.brewer?.onEvent((e) => {
+      if (e.type === 'ready' || (e.type === 'link' && e.state === 'up')) void this.settleBrewer();
+    });
+    void this.settleBrewer();
     const row = this.journal.active();
     if (!row) {
       // A lock no install holds any more (a journal written by an older agent): sales open again.
@@ -115,6 +122,8 @@ export class UpdateService {
 
   /** Interrupts the running install where it is; the journal resumes it on the next start. */
   async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     this.abort.abort(new AgentError('UNAVAILABLE', 'agent stopping'));
     await this.current?.done.catch(() => undefined);
   }
@@ -122,6 +131,37 @@ export class UpdateService {
   /** True while an install has sales locked. */
   get installing(): boolean {
     return this.current !== undefined;
+  }
+
+  /**
+   * With no install under way, a brewer left in its bootloader, or running a trial image nobody will confirm
+   * (an install that ended while the brewer could not be reached), is brought back to its confirmed image.
+   */
+  private async settleBrewer(): Promise<void> {
+    const brewer = this.o.brewer;
+    if (!brewer?.connected || this.settling || this.current || this.journal.active()) return;
+    this.settling = true;
+    try {
+      const boot = new BootloaderClient(brewer, this.o.clock);
+      const s = await boot.slots();
+      if (this.current) return;
+      if (s.mode === 'boot') {
+        this.log.warn('brewer left in its bootloader with no update under way: rebooting it');
+        await boot.reboot();
+      } else if (s.pending !== '' && s.pending === s.active) {
+        this.log.warn(
+          { trial: s.active },
+          'brewer runs an unconfirmed trial with no update under way: rolling back',
+        );
+        await boot.enter();
+        await boot.activate(otherSlot(s.active));
+        await boot.reboot();
+      }
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'brewer slots not checked');
+    } finally {
+      this.settling = false;
+    }
   }
 
   /** The `upgrade_firmware` / `upgrade_agent` handler's work: resolves with the install's outcome. */

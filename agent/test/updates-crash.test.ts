@@ -180,4 +180,48 @@ describe('crash test: SIGKILL during firmware updates', () => {
     );
     expect(kills).toBeGreaterThan(0);
   });
+
+  it('an update command that arrives during a sale waits for the drink, then installs', {
+    timeout: 120_000,
+  }, async () => {
+    const image = buildImage({ model: 'cm-1', version: '9.0.0' }, {}, IMAGE_BYTES);
+    const manifest = manifestFor(image, { version: '9.0.0' });
+    server.files.set(manifest.sha256, image);
+    const command = upgradeCommand(await sign(manifest, release), 'ro_sale');
+    const before = births();
+    const agent = await spawnAgent(configFile, compileCache, bundle.file);
+    await waitFor(() => births() > before || undefined, 20_000, 'birth');
+    const res = await fetch(`${agent.api}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ recipeId: 'espresso', size: 'M' }),
+    });
+    expect(res.status).toBe(202);
+    const { order } = (await res.json()) as { order: { id: string } };
+    await hub.publishCommand(DEVICE, command);
+    await waitFor(
+      () =>
+        hub.messages.some(
+          (m) =>
+            m.type === 'command_progress' &&
+            m.body.commandId === command.commandId &&
+            m.body.status === 'deferred',
+        ) || undefined,
+      20_000,
+      'deferred while the drink is made',
+    );
+    const [end] = await waitFor(
+      () => (finals('ro_sale').length > 0 ? finals('ro_sale') : undefined),
+      90_000,
+      'final',
+    );
+    const { order: done } = (await (await fetch(`${agent.api}/orders/${order.id}`)).json()) as {
+      order: { state: string };
+    };
+    agent.child.kill('SIGTERM');
+    expect(await exited(agent.child)).toBe(0);
+    expect(done.state).toBe('completed');
+    expect(end).toMatchObject({ stage: 'succeeded', version: '9.0.0' });
+    expect(sim.model.spec.fw).toBe('9.0.0');
+  });
 });

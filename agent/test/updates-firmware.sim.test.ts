@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { flashChunks, generateSigningKey, sha256Hex } from '@crema/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { salesLocked } from '../src/orders/order-service';
@@ -235,6 +237,23 @@ describe('firmware update over the brewer line', () => {
     expect(ranges.slice(1).some((r) => r !== undefined && /^bytes=\d+-$/.test(r) && r !== 'bytes=0-')).toBe(
       true,
     );
+  }, 60_000);
+
+  it('fetches afresh when bytes staged before a power cut do not verify', async () => {
+    machine = await updatableMachine();
+    const m = machine;
+    const image = TestImages.good('cm-1', '1.5.0');
+    const manifest = manifestFor(image);
+    m.server.files.set(manifest.sha256, image);
+    // A power cut left the staged file with a damaged tail (zeros where bytes never reached the disk).
+    mkdirSync(m.stagingDir, { recursive: true });
+    const damaged = image.slice(0, 2000);
+    damaged.fill(0, 1500);
+    writeFileSync(join(m.stagingDir, `${manifest.sha256}.part`), damaged);
+    const result = await m.executor.receive(upgradeCommand(await sign(manifest)));
+    expect(result).toMatchObject({ status: 'succeeded' });
+    expect(m.server.requests.map((r) => r.range)).toEqual(['bytes=2000-', undefined]);
+    expect(slotsOf(m)).toMatchObject({ active: 'b', b_fw: '1.5.0', b_state: 'confirmed' });
   }, 60_000);
 
   it('brings back a brewer left in its bootloader or on an unconfirmed trial when no update runs', async () => {

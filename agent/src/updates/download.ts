@@ -108,6 +108,11 @@ export class ArtifactDownloader {
     return done;
   }
 
+  /** Bytes of this artifact already staged by an earlier attempt (0 when none). */
+  async staged(sha256: string): Promise<number> {
+    return (await stat(this.partOf(sha256)).catch(() => undefined))?.size ?? 0;
+  }
+
   private partOf(sha256: string): string {
     return join(this.o.dir, `${sha256}.part`);
   }

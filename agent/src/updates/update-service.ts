@@ -290,20 +290,31 @@ export class UpdateService {
 
   private async fetch(row: UpdateRow, manifest: ArtifactManifest, signal: AbortSignal): Promise<string> {
     const { downloader } = this.o;
-    let lastQuarter = -1;
-    await downloader.download(
-      manifest,
-      (bytes) => {
-        const quarter = Math.floor((bytes / manifest.size) * 4);
-        if (quarter !== lastQuarter && quarter < 4) {
-          lastQuarter = quarter;
-          this.journal.advance(row.id, {}, { pct: quarter * 25 });
-        }
-      },
-      signal,
-    );
-    this.journal.advance(row.id, { stage: 'verifying' });
-    return downloader.verify(manifest);
+    for (let attempt = 1; ; attempt++) {
+      // Bytes staged before a crash or power cut are trusted only as far as the hash says: if a resumed
+      // download does not verify, it is fetched once more from the start before the update fails.
+      const resumed = (await downloader.staged(manifest.sha256)) > 0;
+      let lastQuarter = -1;
+      await downloader.download(
+        manifest,
+        (bytes) => {
+          const quarter = Math.floor((bytes / manifest.size) * 4);
+          if (quarter !== lastQuarter && quarter < 4) {
+            lastQuarter = quarter;
+            this.journal.advance(row.id, {}, { pct: quarter * 25 });
+          }
+        },
+        signal,
+      );
+      this.journal.advance(row.id, { stage: 'verifying' });
+      try {
+        return await downloader.verify(manifest);
+      } catch (err) {
+        if (!resumed || attempt >= 2 || (err as AgentError).code !== 'UPDATE_HASH_MISMATCH') throw err;
+        this.log.warn({ sha256: manifest.sha256 }, 'resumed download does not verify; fetching it afresh');
+        this.journal.advance(row.id, { stage: 'downloading' });
+      }
+    }
   }
 
   /** Waits until no drink or payment is in progress, then locks sales in the same step as the install begins. */

@@ -84,6 +84,8 @@ export type Machine = {
   updates: UpdateService;
   executor: CommandExecutor;
   progress: CommandProgress[];
+  /** Where the update service stages artifacts. */
+  stagingDir: string;
   setBusy(busy: boolean): void;
   stop(): Promise<void>;
 };
@@ -173,6 +175,7 @@ export async function updatableMachine(
     updates,
     executor,
     progress,
+    stagingDir: join(dir, 'staging'),
     setBusy: (b) => {
       busy = b;
     },

@@ -1,14 +1,15 @@
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, type Simulator, startSimulator } from '@crema/firmware-sim';
-import type { Command, UpdateProgress } from '@crema/protocol';
+import { type Command, PublicJwkSchema, type TrustStore, type UpdateProgress } from '@crema/protocol';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleAgentCli } from './bundle';
 import { ArtifactServer } from './helpers/artifact-server';
 import { HubDouble } from './helpers/hub-double';
-import { manifestFor, release, sign, trust, upgradeCommand } from './helpers/updates';
+import { manifestFor, sign, upgradeCommand } from './helpers/updates';
 import { type AgentChild, exited, prng, simConfig, spawnAgent, waitFor, writeConfig } from './support';
 
 /**
@@ -26,6 +27,20 @@ const SEED = Number(process.env.CREMA_UPDATE_CRASH_SEED ?? process.env.CREMA_CRA
 const DEVICE = 'update-crash-1';
 const CREDENTIAL = 'update-crash-credential-0123';
 const IMAGE_BYTES = 12 * 1024;
+
+/**
+ * The release key as a machine is provisioned with it: the hub's public key (SPKI PEM, `hub.publicKey`) whose
+ * key id is `hub-` + the first 16 hex digits of the SHA-256 of its DER, the kid the hub puts in its JWS.
+ */
+function hubReleaseKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  const kid = `hub-${createHash('sha256').update(der).digest('hex').slice(0, 16)}`;
+  const { kty, crv, x } = createPublicKey(privateKey).export({ format: 'jwk' });
+  const trust: TrustStore = { keys: [{ kid, jwk: PublicJwkSchema.parse({ kty, crv, x }) }], revoked: [] };
+  return { kid, privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), trust };
+}
+const release = hubReleaseKey();
 
 describe('crash test: SIGKILL during firmware updates', () => {
   let sim: Simulator;
@@ -58,9 +73,9 @@ describe('crash test: SIGKILL during firmware updates', () => {
       dir,
       simConfig(sim.endpoints, join(dir, 'data'), {
         deviceId: DEVICE,
-        hub: { mqttUrl: hub.url, httpUrl: server.url, credential: CREDENTIAL },
+        hub: { mqttUrl: hub.url, httpUrl: server.url, credential: CREDENTIAL, publicKey: release.pem },
         updates: {
-          trustStore: trust,
+          trustStore: release.trust,
           healthCheck: { heatTimeoutMs: 6_000, settleMs: 300, rinseTimeoutMs: 5_000 },
           linkWaitMs: 30_000,
           bootWaitMs: 30_000,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ export function manifestFor(image: Uint8Array, over: Partial<ArtifactManifest> =
   };
 }
 
-export const sign = (m: ArtifactManifest, key = release) =>
+export const sign = (m: ArtifactManifest, key: { privateKey: KeyObject; kid: string } = release) =>
   signManifest(manifestBytes(m), key.privateKey, key.kid);
 
 let n = 0;

@@ -128,11 +128,6 @@ export class UpdateService {
     await this.current?.done.catch(() => undefined);
   }
 
-  /** True while an install has sales locked. */
-  get installing(): boolean {
-    return this.current !== undefined;
-  }
-
   /**
    * With no install under way, a brewer left in its bootloader, or running a trial image nobody will confirm
    * (an install that ended while the brewer could not be reached), is brought back to its confirmed image.

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createUlidGenerator } from '@crema/protocol';
+import { createUlidGenerator, type TrustStore } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from './api/app';
 import { isLoopbackHost } from './api/guards/host';
@@ -17,12 +17,13 @@ import type { MonitorSink } from './monitor/sink';
 import { TelemetrySampler } from './monitor/telemetry';
 import { defaultRecipeSet } from './orders/default-recipe-set';
 import { OrderLedger } from './orders/ledger';
-import { OrderService, SALES_LOCK_KEY } from './orders/order-service';
+import { salesLocked as isSalesLocked, OrderService } from './orders/order-service';
 import { RecipeEngine } from './recipe/engine';
 import type { RecipeRunner } from './recipe/types';
 import { Store } from './store/store';
 import { HubLink, type HubLinkHooks } from './sync/hub-link';
 import { type Clock, systemClock } from './time/clock';
+import type { ReleaseSlots } from './updates/release-slots';
 
 /** Settings key of the brewer this machine pinned (INFO serial and model), kept across restarts. */
 const BREWER_IDENTITY_KEY = 'drivers.brewerIdentity';
@@ -49,6 +50,10 @@ export type AgentOptions = {
    * the old files are kept aside. Without it such a ledger stops the start with LEDGER_MISSING/LEDGER_DAMAGED.
    */
   resetLedger?: boolean;
+  /** Overrides the update trust store (tests); default: the agent's own (hub.publicKey, then `trust_keys`). */
+  trust?: () => TrustStore | undefined;
+  /** The agent's release slots (self-update); without them `upgrade_agent` is refused. */
+  slots?: ReleaseSlots;
 };
 
 type Running = {
@@ -126,7 +131,7 @@ export class Agent {
     try {
       const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
-      const salesLocked = () => store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+      const salesLocked = () => isSalesLocked(store.settings);
       const engine =
         this.options.runner ??
         new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked });
@@ -182,6 +187,12 @@ export class Agent {
             logger,
             restartAgent: () => this.restartRequested(),
             hooks: this.options.hubHooks,
+            updates: {
+              config: config.updates,
+              dataDir: config.dataDir,
+              ...(this.options.trust ? { trust: this.options.trust } : {}),
+              ...(this.options.slots ? { slots: this.options.slots } : {}),
+            },
           })
         : undefined;
       await hubLink?.start();

@@ -109,6 +109,12 @@ export const ErrorCodes = {
     status: 409,
     message: 'The current signing key cannot be revoked on its own; rotate it (the rotation revokes it)',
   },
+  UPDATE_DOWNLOAD_FAILED: { status: 503, message: 'The artifact could not be downloaded from the hub' },
+  UPDATE_BOOT_FAILED: {
+    status: 500,
+    message: 'The new version did not start; the previous one runs again',
+  },
+  UPDATE_IN_PROGRESS: { status: 409, message: 'Another update is in progress on this machine' },
   // Anything else
   INTERNAL: { status: 500, message: 'Internal error' },
   UNAVAILABLE: { status: 503, message: 'The service is not ready' },

@@ -5,7 +5,7 @@ import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { AgentMetrics, DriverHealth } from '../metrics/metrics';
 import { buildMenu } from '../orders/menu';
-import { FREE_VEND_KEY, type OrderService, SALES_LOCK_KEY } from '../orders/order-service';
+import { FREE_VEND_KEY, salesLocked as isSalesLocked, type OrderService } from '../orders/order-service';
 import type { RecipeRunner } from '../recipe/types';
 import { activeAlarms } from '../store/record-sink';
 import type { Store } from '../store/store';
@@ -58,7 +58,7 @@ export function createApi(o: ApiOptions): Hono {
   app.route('/orders', orderRoutes(o.orders));
 
   app.get('/status', (c) => {
-    const salesLocked = o.store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+    const salesLocked = isSalesLocked(o.store.settings);
     const health = o.health();
     const alarms = activeAlarms(o.store.db);
     const state: MachineState = salesLocked

@@ -118,7 +118,7 @@ export class CommandExecutor {
     }
     if (this.abort.signal.aborted) throw this.abort.signal.reason;
     const runKey = RUN_PREFIX + command.idempotencyKey;
-    if (this.o.store.inbox.get(runKey) && !handler.storeOnly) {
+    if (this.o.store.inbox.get(runKey) && !handler.storeOnly && !handler.resumable) {
       const message = 'interrupted by an agent restart; not repeated';
       return this.finish(command, this.failure(command, 'COMMAND_FAILED', message));
     }
@@ -135,6 +135,8 @@ export class CommandExecutor {
         progress: (percent, message) => this.sendProgress(command, 'executing', percent, message),
       });
     } catch (err) {
+      // A resumable handler stopped mid-way keeps its own journal: its result comes after the restart.
+      if (handler.resumable && this.abort.signal.aborted) throw err;
       const e = AgentError.from(err, 'COMMAND_FAILED');
       return this.finish(command, this.failure(command, e.code, e.message));
     }

@@ -28,6 +28,11 @@ export type CommandHandler<K extends CommandKind = CommandKind> = {
    * moves hardware is never repeated: an interrupted run is reported failed instead.
    */
   storeOnly: boolean;
+  /**
+   * Keeps its own journal of how far it got (updates): run again after a restart it joins or finishes that
+   * work instead of being reported as interrupted, and a stop mid-way records no result.
+   */
+  resumable?: boolean;
   /** Waits until no brew or payment is in progress (reports `deferred` meanwhile). */
   defer: boolean;
 };

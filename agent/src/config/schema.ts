@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isLoopbackHost } from '../api/guards/host';
 import { DriversConfigSchema } from '../drivers/config';
 import { HubConfigSchema } from './hub';
+import { UpdatesConfigSchema } from './updates';
 
 const port = z.number().int().min(0).max(65_535);
 const lowThreshold = z.object({ low: z.number().min(0), margin: z.number().min(0) }).strict();
@@ -54,6 +55,8 @@ export const AgentConfigSchema = z
       .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024, allowedHosts: [] }),
     /** The hub this machine syncs with; without it the machine sells offline only (records wait in the outbox). */
     hub: HubConfigSchema.optional(),
+    /** Firmware and agent updates received from the hub. */
+    updates: UpdatesConfigSchema.default({ healthCheck: {} }),
     outbox: z
       .object({
         /** Records past this many bytes push out the lowest class first (telemetry, then materials …, never money). */

@@ -31,6 +31,15 @@ export type OrderServiceOptions = {
 
 export const FREE_VEND_KEY = 'service.freeVend';
 export const SALES_LOCK_KEY = 'sales.locked';
+/** Set by an update while it writes and tries the new version; kept apart from the operator's lock. */
+export const UPDATE_LOCK_KEY = 'sales.lockedForUpdate';
+
+/** Sales are locked by the operator (lock command) or by an update being installed. */
+export function salesLocked(settings: Pick<SettingsStore, 'get'>): boolean {
+  return (
+    (settings.get<boolean>(SALES_LOCK_KEY) ?? false) || (settings.get<boolean>(UPDATE_LOCK_KEY) ?? false)
+  );
+}
 
 /**
  * Sells one drink at a time: authorize → brew → capture, void on any failure. Each state is committed before
@@ -107,7 +116,7 @@ export class OrderService {
    */
   salesRefusal(): ErrorCode | undefined {
     if (!this.started) return 'UNAVAILABLE';
-    if (this.o.settings.get<boolean>(SALES_LOCK_KEY)) return 'SALES_LOCKED';
+    if (salesLocked(this.o.settings)) return 'SALES_LOCKED';
     return this.o.storage?.refusal();
   }
 

@@ -80,4 +80,32 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 3,
+    name: 'update journal',
+    sql: `
+      CREATE TABLE updates (
+        id INTEGER PRIMARY KEY,
+        command_key TEXT NOT NULL UNIQUE,
+        command TEXT NOT NULL,
+        rollout_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version TEXT NOT NULL,
+        from_version TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        step TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        slot TEXT,
+        prev_slot TEXT,
+        flashing INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        detail TEXT,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE UNIQUE INDEX updates_one_active ON updates ((1)) WHERE finished_at IS NULL;
+      CREATE TABLE update_floors (kind TEXT PRIMARY KEY, floor TEXT NOT NULL, updated_at INTEGER NOT NULL);
+    `,
+  },
 ];

@@ -1,4 +1,5 @@
-import type { Command, CommandProgress, CommandResult } from '@crema/protocol';
+import { join } from 'node:path';
+import type { Command, CommandProgress, CommandResult, TrustStore } from '@crema/protocol';
 import {
   CommandExecutor,
   type CommandHandlers,
@@ -7,14 +8,18 @@ import {
   installedConfig,
 } from '../commands';
 import type { HubConfig } from '../config/hub';
+import type { UpdatesConfig } from '../config/updates';
 import type { Brewer } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
 import type { Logger } from '../log/logger';
 import type { OrderService } from '../orders/order-service';
-import { SALES_LOCK_KEY } from '../orders/order-service';
+import { salesLocked as isSalesLocked } from '../orders/order-service';
 import type { Store } from '../store/store';
 import type { Clock, ClockTimer } from '../time/clock';
+import { ArtifactDownloader } from '../updates/download';
+import type { ReleaseSlots } from '../updates/release-slots';
 import { AgentTrust } from '../updates/trust';
+import { UpdateService } from '../updates/update-service';
 import { MachineIdentity } from './identity';
 import { Sync } from './sync';
 import type { SyncTuning } from './types';
@@ -51,11 +56,20 @@ export type HubLinkOptions = {
   /** Restarts the agent (a `restart` command with target `agent`), after its result is recorded. */
   restartAgent: () => void;
   hooks?: HubLinkHooks;
+  /** Updates: configuration, where staged artifacts go by default, the trust store and release slots. */
+  updates?: {
+    config: UpdatesConfig;
+    dataDir: string;
+    /** Overrides the trust store; default: the agent's own (`trust`). */
+    trust?: () => TrustStore | undefined;
+    slots?: ReleaseSlots;
+  };
 };
 
 type Parts = {
   identity: MachineIdentity;
   executor: CommandExecutor;
+  updates: UpdateService | undefined;
   sync: Sync;
   unsubscribe: () => void;
   startedAt: number;
@@ -110,6 +124,7 @@ export class HubLink {
     const trust = new AgentTrust(store.settings, o.hub.publicKey);
     trust.start();
     this.trustStore = trust;
+    const updates = this.updateService(() => sync?.state !== undefined && sync.state !== 'offline');
     const created = createCommandHandlers({
       store,
       trust,
@@ -123,6 +138,7 @@ export class HubLink {
       }),
       onConfig: (config) => sync?.applySettings(config.settings),
       restart: (target) => this.restart(target),
+      ...(updates ? { updates } : {}),
     });
     const hubTime = new HubTime(o.clock, {
       load: () => store.settings.get<number>(HUB_CLOCK_OFFSET_KEY),
@@ -152,13 +168,15 @@ export class HubLink {
       logger: o.logger,
       identity: () => identity.describe(),
       status: () => {
-        const salesLocked = store.settings.get<boolean>(SALES_LOCK_KEY) ?? false;
+        const salesLocked = isSalesLocked(store.settings);
         const state = orders.busy ? 'brewing' : salesLocked ? 'locked' : 'idle';
         return { state, salesLocked };
       },
       onHubTime: (ts) => hubTime.observe(ts),
       onCommand: (command, via) => {
         const result = executor.receive(command);
+        // A command interrupted by a stop rejects; the hub sends it again.
+        result.catch(() => undefined);
         hooks.onCommand?.(command, result, via);
       },
       tuning: { ...o.hub.sync, ...hooks.tuning },
@@ -170,7 +188,9 @@ export class HubLink {
     const unsubscribe = orders.onUpdate(() => link.kick());
     executor.start();
     sync.start();
-    this.parts = { identity, executor, sync, unsubscribe, startedAt };
+    // An install a stop or a crash interrupted goes on (or rolls back) from where its journal says.
+    updates?.start();
+    this.parts = { identity, executor, updates, sync, unsubscribe, startedAt };
     this.log.info({ mqtt: o.hub.mqttUrl, http: o.hub.httpUrl }, 'hub link started');
   }
 
@@ -182,9 +202,43 @@ export class HubLink {
     if (this.restartTimer) this.o.clock.clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     p.unsubscribe();
-    await p.executor.stop();
+    // The executor is told first, so that an install interrupted now is resumed, not reported failed.
+    const executorStopped = p.executor.stop();
+    await p.updates?.stop();
+    await executorStopped;
     await p.sync.stop();
     p.identity.stop();
+  }
+
+  private updateService(hubConnected: () => boolean): UpdateService | undefined {
+    const { o } = this;
+    const u = o.updates;
+    if (!u) return undefined;
+    return new UpdateService({
+      store: o.store,
+      trust: u.trust ?? (() => this.trustStore?.current()),
+      downloader: new ArtifactDownloader({
+        baseUrl: o.hub.httpUrl,
+        deviceId: o.deviceId,
+        credential: o.hub.credential,
+        dir: u.config.stagingDir ?? join(u.dataDir, 'updates'),
+        clock: o.clock,
+        logger: o.logger,
+      }),
+      ...(o.brewer ? { brewer: o.brewer } : {}),
+      ...(u.slots ? { slots: u.slots } : {}),
+      model: o.model,
+      busy: () => o.orders.busy,
+      hubConnected,
+      restartAgent: () => this.restart('agent'),
+      clock: o.clock,
+      logger: o.logger,
+      health: u.config.healthCheck,
+      timing: {
+        ...(u.config.linkWaitMs ? { linkWaitMs: u.config.linkWaitMs } : {}),
+        ...(u.config.bootWaitMs ? { bootWaitMs: u.config.bootWaitMs } : {}),
+      },
+    });
   }
 
   private restart(target: 'agent' | 'brewer'): void {

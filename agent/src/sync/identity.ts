@@ -8,13 +8,14 @@ export const AGENT_VERSION: string = agentPackage.version;
 
 /**
  * What every Crema machine can do: the brewer speaks MILK and WATER, the agent takes cards and free-vend
- * service orders, and falls back to HTTP when MQTT is unreachable. Firmware updates are a separate issue.
+ * service orders, installs signed firmware and agent updates, and falls back to HTTP when MQTT is unreachable.
  */
 const CAPABILITIES: Birth['capabilities'] = [
   'milk',
   'hot_water',
   'card_payment',
   'free_vend',
+  'firmware_update',
   'http_fallback',
 ];
 

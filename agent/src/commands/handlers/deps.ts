@@ -3,6 +3,7 @@ import type { Brewer } from '../../drivers/brewer/types';
 import type { AuxBoards } from '../../drivers/modbus/types';
 import type { Store } from '../../store/store';
 import type { AgentTrust } from '../../updates/trust';
+import type { UpdateService } from '../../updates/update-service';
 
 export type CommandHandlerDeps = {
   store: Pick<Store, 'db' | 'catalog' | 'settings' | 'outbox'>;
@@ -19,6 +20,8 @@ export type CommandHandlerDeps = {
   onConfig?: (config: Config) => void;
   /** Restarts the agent process or the brewer link, after the result is recorded. */
   restart?: (target: 'agent' | 'brewer') => void;
+  /** Firmware and agent updates (without it both upgrade commands fail). */
+  updates?: Pick<UpdateService, 'handle'>;
   /** Per rinse cycle. */
   rinseTimeoutMs?: number;
 };

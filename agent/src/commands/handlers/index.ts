@@ -3,11 +3,12 @@ import { installRecipes, setPrices } from './catalog';
 import type { CommandHandlerDeps } from './deps';
 import { diagnostics, lock, restart, rinse, setConfig, unlock } from './machine';
 import { trustKeys } from './trust';
+import { upgradeAgent, upgradeFirmware } from './updates';
 
 export { type CommandHandlerDeps, LOCK_REASON_KEY, REMOTE_CONFIG_KEY } from './deps';
 export { installedConfig } from './machine';
 
-/** The handler of every command kind this agent executes (firmware upgrades are a separate issue). */
+/** The handler of every command kind this agent executes. */
 export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers {
   return {
     lock: lock(deps),
@@ -19,5 +20,7 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     restart: restart(deps),
     diagnostics: diagnostics(deps),
     trust_keys: trustKeys(deps),
+    upgrade_firmware: upgradeFirmware(deps),
+    upgrade_agent: upgradeAgent(deps),
   };
 }

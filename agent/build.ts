@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 /** Runtime packages stay external: node loads them from agent/node_modules exactly as in production. */
-const EXTERNAL = [
+export const EXTERNAL = [
   'better-sqlite3',
   'serialport',
   '@serialport/*',

@@ -3,10 +3,10 @@ import type { Logger } from '../../log/logger';
 import type { SyncState } from '../../sync/types';
 import type { SlotName } from '../release-slots';
 import { FileReleaseSlots, type LauncherChannel } from './file-slots';
-import { type AliveMessage, ENV_ROOT, ENV_SLOT } from './messages';
+import { type AliveMessage, ENV_HEARTBEAT_MS, ENV_ROOT, ENV_SLOT } from './messages';
 
-/** How often the agent tells the launcher it is alive (the launcher's hang timeout is several times this). */
-export const HEARTBEAT_MS = 5_000;
+/** How often the agent tells the launcher it is alive, unless the launcher says otherwise. */
+const HEARTBEAT_MS = 5_000;
 
 let current: FileReleaseSlots | undefined;
 
@@ -54,7 +54,8 @@ export function attachToLauncher(o: {
       if (proc.connected !== false) send({ type: 'crema.alive' });
     };
     beat();
-    systemClock.setInterval(beat, HEARTBEAT_MS);
+    const every = Number(env[ENV_HEARTBEAT_MS]);
+    systemClock.setInterval(beat, Number.isFinite(every) && every > 0 ? every : HEARTBEAT_MS);
     proc.once('disconnect', o.onGone);
   }
   return current;

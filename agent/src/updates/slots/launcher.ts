@@ -4,7 +4,13 @@ import { AgentError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import type { Clock, ClockTimer } from '../../time/clock';
 import type { SlotName } from '../release-slots';
-import { AgentToLauncherSchema, type ConfirmedMessage, ENV_ROOT, ENV_SLOT } from './messages';
+import {
+  AgentToLauncherSchema,
+  type ConfirmedMessage,
+  ENV_HEARTBEAT_MS,
+  ENV_ROOT,
+  ENV_SLOT,
+} from './messages';
 import { otherSlot, type Pointer, readPointer, writePointer } from './pointer';
 import { releaseEntry, tryReadRelease } from './release-dir';
 import type { ServiceNotifier } from './systemd';
@@ -124,9 +130,16 @@ export class Launcher {
     const version = trial
       ? (pointer.trial?.version ?? '?')
       : (tryReadRelease(this.o.root, slot)?.version ?? '?');
+    const hang = this.o.hangTimeoutMs ?? 60_000;
     const proc = spawn(this.o.node ?? process.execPath, [releaseEntry(this.o.root, slot), ...this.o.args], {
       cwd: this.o.root,
-      env: { ...(this.o.env ?? process.env), [ENV_ROOT]: this.o.root, [ENV_SLOT]: slot },
+      env: {
+        ...(this.o.env ?? process.env),
+        [ENV_ROOT]: this.o.root,
+        [ENV_SLOT]: slot,
+        // Several heartbeats per hang timeout: one late beat on a busy board is not a hang.
+        [ENV_HEARTBEAT_MS]: String(Math.max(100, Math.floor(hang / 6))),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -139,7 +152,6 @@ export class Launcher {
       // Without a pid there is no process, and 'exit' may never come.
       if (proc.pid === undefined) this.onExit(child, null, null);
     });
-    const hang = this.o.hangTimeoutMs ?? 60_000;
     child.hangCheck = this.clock.setInterval(
       () => {
         if (this.clock.now() - child.lastHeard > hang)

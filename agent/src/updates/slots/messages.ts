@@ -30,3 +30,5 @@ export type AgentToLauncher = z.infer<typeof AgentToLauncherSchema>;
 /** Environment the launcher gives the agent: where the layout is and which slot it was started from. */
 export const ENV_ROOT = 'CREMA_RELEASE_ROOT';
 export const ENV_SLOT = 'CREMA_RELEASE_SLOT';
+/** How often the agent sends `alive`: set by the launcher from its hang timeout, so the two always fit. */
+export const ENV_HEARTBEAT_MS = 'CREMA_RELEASE_HEARTBEAT_MS';

@@ -56,7 +56,9 @@ export function attachToLauncher(o: {
     beat();
     const every = Number(env[ENV_HEARTBEAT_MS]);
     systemClock.setInterval(beat, Number.isFinite(every) && every > 0 ? every : HEARTBEAT_MS);
-    proc.once('disconnect', o.onGone);
+    // The launcher may have died while this module was still loading: the channel is closed already then.
+    if (proc.connected === false) queueMicrotask(o.onGone);
+    else proc.once('disconnect', o.onGone);
   }
   return current;
 }

@@ -102,3 +102,19 @@ export function spawnLauncher(
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
+
+/** Compiles the stager (see stager.ts) into `dir`. */
+export async function buildStager(dir: string): Promise<string> {
+  const outfile = join(dir, 'stager.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, 'stager.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: EXTERNAL,
+    logLevel: 'error',
+  });
+  return outfile;
+}

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { AgentError } from '../../errors';
@@ -9,7 +10,7 @@ import { tryReadRelease, writeRelease } from './release-dir';
 import { systemdNotifier } from './systemd';
 
 const USAGE = `usage: crema-agent-launcher --root <dir> [options] [-- <agent arguments>]
-       crema-agent-launcher install --root <dir> --release <agent.mjs> --version <version>
+       crema-agent-launcher install --root <dir> --release <agent.mjs> --version <version> [--node-modules <dir>]
        crema-agent-launcher status --root <dir>
 
 Runs the agent from the active release slot under <dir> (slots/a, slots/b, state.json, node_modules) and keeps
@@ -17,13 +18,15 @@ it running; a release on trial that is not ready and connected to the hub in tim
   --trial-deadline-s <s>   time a new release has to get ready and connected (default 120)
   --trial-max-starts <n>   starts a new release gets before it is rolled back (default 3)
   --hang-timeout-s <s>     an agent silent this long is restarted (default 60)
-install puts a first release into slot a of an empty <dir>; status prints the pointer and both slots.
+install puts a first release into slot a of an empty <dir> and links <dir>/node_modules to --node-modules
+(the runtime packages every release imports); status prints the pointer and both slots.
 Exit codes: 0 stopped by a signal, 1 failure, 2 invalid arguments.`;
 
 const OPTIONS = {
   root: { type: 'string' },
   release: { type: 'string' },
   version: { type: 'string' },
+  'node-modules': { type: 'string' },
   'trial-deadline-s': { type: 'string' },
   'trial-max-starts': { type: 'string' },
   'hang-timeout-s': { type: 'string' },
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
   if (!values.root) throw new AgentError('CONFIG_INVALID', `--root is required\n${USAGE}`);
   const root = resolve(values.root);
   const command = positionals[0] ?? 'run';
-  if (command === 'install') return install(root, values.release, values.version);
+  if (command === 'install') return install(root, values.release, values.version, values['node-modules']);
   if (command === 'status') {
     const status = { pointer: readPointer(root), a: tryReadRelease(root, 'a'), b: tryReadRelease(root, 'b') };
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
@@ -97,12 +100,16 @@ async function install(
   root: string,
   release: string | undefined,
   version: string | undefined,
+  modules: string | undefined,
 ): Promise<void> {
   if (!release || !version)
     throw new AgentError('CONFIG_INVALID', `install needs --release and --version\n${USAGE}`);
   if (readPointer(root)) {
     throw new AgentError('CONFLICT', `${root} already holds releases; update through upgrade_agent`);
   }
+  mkdirSync(root, { recursive: true });
+  const link = join(root, 'node_modules');
+  if (modules && !existsSync(link)) symlinkSync(resolve(modules), link, 'dir');
   await writeRelease(root, 'a', resolve(release), version, Date.now());
   writePointer(root, { v: 1, active: 'a' });
   process.stdout.write(`installed ${version} in ${root}/slots/a\n`);

@@ -26,13 +26,14 @@ import {
 const DEADLINE_MS = 4_000;
 const HANG_MS = 1_500;
 
-describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 30_000 }, () => {
+describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 60_000 }, () => {
   let builds: Builds;
   let hub: HubDouble;
   let hubDir: string;
   let root: string;
   let launcher: Launcher;
   let events: LauncherEvent[];
+  let notified: string[];
   const deviceId = 'slots-dev-1';
   const credential = newCredential();
 
@@ -55,6 +56,7 @@ describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 30
   beforeEach(async () => {
     root = await makeLayout(builds.release.good, '1.0.0');
     events = [];
+    notified = [];
     launcher = new Launcher({
       root,
       args: [],
@@ -66,9 +68,10 @@ describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 30
       stopGraceMs: 500,
       restart: { initialMs: 50, maxMs: 200 },
       onEvent: (e) => events.push(e),
+      notifier: { watchdogMs: 200, notify: (...states) => notified.push(...states) },
     });
     launcher.start();
-    await waitFor(() => events.some((e) => e.kind === 'ready'), 10_000);
+    await waitFor(() => events.some((e) => e.kind === 'ready'), 20_000);
   });
 
   afterEach(async () => {
@@ -123,11 +126,15 @@ describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 30
     const again = await waitFor(() => log().filter((l) => l.event === 'start' && l.version === '2.0.0')[1]);
     expect(again).toMatchObject({ slot: 'b', outcome: { kind: 'normal' } });
     expect(events.some((e) => e.kind === 'rolled_back')).toBe(false);
+    // systemd heard from the launcher: ready once, the watchdog regularly, what runs in the status.
+    expect(notified.filter((s) => s === 'READY=1')).toHaveLength(1);
+    expect(notified.filter((s) => s === 'WATCHDOG=1').length).toBeGreaterThan(3);
+    expect(notified).toContain('STATUS=agent 2.0.0 (slot b, on trial)');
   });
 
   it('rolls back a release that crashes at start, after its starts run out', async () => {
     const at = await upgradeTo('crash', '2.0.0');
-    await expectRolledBack('2.0.0', /not ready after 3 starts \(last: exit code 1\)/, at, 2 * DEADLINE_MS);
+    await expectRolledBack('2.0.0', /not ready after 3 starts \(last: exit code 1\)/, at, 3 * DEADLINE_MS);
     expect(events.filter((e) => e.kind === 'started' && e.trial)).toHaveLength(3);
   });
 
@@ -139,9 +146,11 @@ describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 30
 
   it('rolls back a release that hangs (no heartbeat, deaf to SIGTERM)', async () => {
     const at = await upgradeTo('hang', '2.0.0');
-    await expectRolledBack('2.0.0', /hung: no heartbeat for 1\.5 s/, at, DEADLINE_MS);
-    expect(events.find((e) => e.kind === 'exited' && e.slot === 'b')).toMatchObject({
-      how: 'signal SIGKILL',
-    });
+    await expectRolledBack('2.0.0', /hung: no heartbeat for 1\.5 s/, at, DEADLINE_MS + 3_000);
+    // Once it got as far as its hang (SIGTERM handled, but by a blocked loop), only SIGKILL ends it; on a
+    // loaded machine it may still be loading when the launcher gives up, and SIGTERM ends it then.
+    const reachedHang = log().some((l) => l.event === 'start' && l.version === '2.0.0');
+    const exit = events.find((e) => e.kind === 'exited' && e.slot === 'b');
+    expect(exit).toMatchObject({ how: reachedHang ? 'signal SIGKILL' : 'signal SIGTERM' });
   });
 });

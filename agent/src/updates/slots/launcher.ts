@@ -35,6 +35,8 @@ export type LauncherOptions = {
   trialMaxStarts?: number;
   /** An agent silent this long (no heartbeat) is hung: it is stopped and started again. */
   hangTimeoutMs?: number;
+  /** Until its first heartbeat (module loading on a slow board) an agent has this long (default: the trial deadline). */
+  startTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when an agent is stopped. */
   stopGraceMs?: number;
   /** Delay between restarts of a release that keeps exiting (×1.5 up to the max, reset once it is ready). */
@@ -57,6 +59,8 @@ type Child = {
   version: string;
   trial: boolean;
   lastHeard: number;
+  /** False until the first message: a loading agent cannot send heartbeats yet. */
+  heard: boolean;
   /** Why the launcher stopped it, when it did: a failed trial rolls back with this reason. */
   failure?: string;
   exited: Promise<void>;
@@ -143,7 +147,7 @@ export class Launcher {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    const child: Child = { proc, slot, version, trial, lastHeard: this.clock.now(), exited };
+    const child: Child = { proc, slot, version, trial, lastHeard: this.clock.now(), heard: false, exited };
     this.child = child;
     proc.on('message', (raw) => this.onMessage(child, raw));
     proc.once('exit', (code, signal) => this.onExit(child, code, signal));
@@ -152,10 +156,15 @@ export class Launcher {
       // Without a pid there is no process, and 'exit' may never come.
       if (proc.pid === undefined) this.onExit(child, null, null);
     });
+    const startLimit = this.o.startTimeoutMs ?? this.o.trialDeadlineMs ?? 120_000;
     child.hangCheck = this.clock.setInterval(
       () => {
-        if (this.clock.now() - child.lastHeard > hang)
+        const silent = this.clock.now() - child.lastHeard;
+        if (!child.heard && silent > startLimit) {
+          this.fail(child, `hung: no heartbeat within ${startLimit / 1000} s of start`);
+        } else if (child.heard && silent > hang) {
           this.fail(child, `hung: no heartbeat for ${hang / 1000} s`);
+        }
       },
       Math.max(50, hang / 4),
     );
@@ -235,6 +244,7 @@ export class Launcher {
     const parsed = AgentToLauncherSchema.safeParse(raw);
     if (!parsed.success) return;
     child.lastHeard = this.clock.now();
+    child.heard = true;
     const message = parsed.data;
     if (message.type === 'crema.alive') return;
     let reply: ConfirmedMessage = { type: 'crema.confirmed', id: message.id, ok: true };

@@ -26,14 +26,13 @@ if (!slots) {
   process.stderr.write('fixture release: not started by the launcher\n');
   process.exit(1);
 }
-log({ event: 'start', ...slots.running(), outcome: slots.outcome() });
-
 // As in the agent, SIGTERM is handled (a clean stop); a hung release therefore ignores it.
 let client: mqtt.MqttClient | undefined;
 process.on('SIGTERM', () => {
   client?.end(true);
   process.exit(0);
 });
+log({ event: 'start', ...slots.running(), outcome: slots.outcome() });
 
 if (RELEASE_BEHAVIOUR === 'hang') {
   // A real hang: the event loop is blocked for good (no CPU burnt while the test waits).

@@ -19,7 +19,7 @@ import { exited, repoRoot, simConfig, writeConfig } from './support';
  * it is connected stays; an update that cannot reach the hub is rolled back at the deadline and the previous
  * release runs again.
  */
-describe('the real agent under crema-agent-launcher', { timeout: 90_000 }, () => {
+describe('the real agent under crema-agent-launcher', { timeout: 150_000 }, () => {
   let dir: string;
   let root: string;
   let sim: Simulator;
@@ -71,7 +71,7 @@ describe('the real agent under crema-agent-launcher', { timeout: 90_000 }, () =>
     ]);
     launcher = spawn(
       process.execPath,
-      [launcherFile, '--root', root, '--trial-deadline-s', '6', '--', '--config', config],
+      [launcherFile, '--root', root, '--trial-deadline-s', '20', '--', '--config', config],
       { env: { ...process.env, CREMA_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     createInterface({ input: launcher.stdout! }).on('line', (line) => {
@@ -105,7 +105,7 @@ describe('the real agent under crema-agent-launcher', { timeout: 90_000 }, () =>
 
   it('confirms a release that starts and connects, and rolls back one that cannot reach the hub', async () => {
     await update('1.1.0');
-    await waitFor(() => readPointer(root)?.last?.kind === 'confirmed', 30_000, 'the trial confirmed');
+    await waitFor(() => readPointer(root)?.last?.kind === 'confirmed', 60_000, 'the trial confirmed');
     expect(readPointer(root)).toEqual({
       v: 1,
       active: 'b',
@@ -128,7 +128,7 @@ describe('the real agent under crema-agent-launcher', { timeout: 90_000 }, () =>
         kind: 'rolled_back',
         version: '1.2.0',
         fromVersion: '1.1.0',
-        reason: 'not ready and connected to the hub within 6 s',
+        reason: 'not ready and connected to the hub within 20 s',
       },
     });
     // The previous release runs again (its ready line), and stays once the hub is back.
@@ -148,7 +148,7 @@ describe('the real agent under crema-agent-launcher', { timeout: 90_000 }, () =>
       kind: 'rolled_back',
       version: '1.2.0',
       fromVersion: '1.1.0',
-      reason: 'not ready and connected to the hub within 6 s',
+      reason: 'not ready and connected to the hub within 20 s',
     });
   });
 });

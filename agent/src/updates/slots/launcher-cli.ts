@@ -62,7 +62,11 @@ async function main(): Promise<void> {
   const command = positionals[0] ?? 'run';
   if (command === 'install') return install(root, values.release, values.version, values['node-modules']);
   if (command === 'status') {
-    const status = { pointer: readPointer(root), a: tryReadRelease(root, 'a'), b: tryReadRelease(root, 'b') };
+    const status = {
+      pointer: readPointer(root) ?? null,
+      a: tryReadRelease(root, 'a') ?? null,
+      b: tryReadRelease(root, 'b') ?? null,
+    };
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     return;
   }
@@ -74,7 +78,7 @@ async function main(): Promise<void> {
     args: agentArgs,
     logger,
     trialDeadlineMs: positiveNumber(values['trial-deadline-s'], 'trial-deadline-s', 120) * 1000,
-    trialMaxStarts: positiveNumber(values['trial-max-starts'], 'trial-max-starts', 3),
+    trialMaxStarts: Math.ceil(positiveNumber(values['trial-max-starts'], 'trial-max-starts', 3)),
     hangTimeoutMs: positiveNumber(values['hang-timeout-s'], 'hang-timeout-s', 60) * 1000,
     notifier: systemdNotifier(process.env, (err) =>
       logger.warn({ err: err.message }, 'systemd-notify failed'),

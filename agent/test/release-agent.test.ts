@@ -112,6 +112,15 @@ describe('the real agent under crema-agent-launcher', { timeout: 150_000 }, () =
       last: expect.objectContaining({ kind: 'confirmed', version: '1.1.0', fromVersion: '1.0.0' }),
     });
     expect(readyLines.length).toBe(2);
+    // The hub sees the release that runs: `birth` carries the slot's version.
+    await waitFor(
+      () =>
+        hub.messages.some(
+          (m) => m.type === 'birth' && (m.body as { agentVersion?: string }).agentVersion === '1.1.0',
+        ),
+      30_000,
+      'birth of 1.1.0',
+    );
 
     // The hub's broker goes away: the next release starts and takes orders but never reaches the hub.
     await hub.stopBroker();

@@ -187,7 +187,14 @@ export class Launcher {
    */
   private choose(): { pointer: Pointer; trial: boolean } {
     const root = this.o.root;
-    let pointer = readPointer(root) ?? this.adopt();
+    let pointer: Pointer;
+    try {
+      pointer = readPointer(root) ?? this.adopt();
+    } catch (err) {
+      // Not from our writes (they are atomic): the disk damaged it. Start something rather than nothing.
+      this.log.error({ err: (err as Error).message }, 'release pointer damaged; adopting a complete slot');
+      pointer = this.adopt();
+    }
     const t = pointer.trial;
     if (t) {
       const max = this.o.trialMaxStarts ?? 3;
@@ -220,9 +227,16 @@ export class Launcher {
     return { pointer, trial: false };
   }
 
-  /** No pointer (fresh install, or removed by hand): the slot holding a complete release, `a` first. */
+  /**
+   * No usable pointer (fresh install, removed by hand, damaged): the complete release staged first, the one
+   * more likely to have run well (the newer one may be the trial, or the release that was rolled back).
+   */
   private adopt(): Pointer {
-    const slot = (['a', 'b'] as const).find((s) => tryReadRelease(this.o.root, s));
+    const complete = (['a', 'b'] as const)
+      .map((s) => ({ slot: s, release: tryReadRelease(this.o.root, s) }))
+      .filter((c) => c.release !== undefined)
+      .sort((x, y) => (x.release?.stagedAt ?? 0) - (y.release?.stagedAt ?? 0));
+    const slot = complete[0]?.slot;
     if (!slot) throw new AgentError('UPDATE_IMAGE_INVALID', `no release installed in ${this.o.root}`);
     const pointer: Pointer = { v: 1, active: slot };
     writePointer(this.o.root, pointer);

@@ -23,8 +23,9 @@ import {
  * one that hangs are each rolled back within the deadline, the previous release runs again and reports
  * `rolled_back` with the reason.
  */
-const DEADLINE_MS = 4_000;
-const HANG_MS = 1_500;
+// Generous for a loaded CI machine: a good release must make it in time on the first try.
+const DEADLINE_MS = 8_000;
+const HANG_MS = 3_000;
 
 describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 60_000 }, () => {
   let builds: Builds;
@@ -112,7 +113,7 @@ describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 60
 
   it('confirms a good release once it is connected, and keeps it across restarts', async () => {
     await upgradeTo('good', '2.0.0');
-    const confirmed = await waitFor(() => events.find((e) => e.kind === 'ready' && e.confirmed));
+    const confirmed = await waitFor(() => events.find((e) => e.kind === 'ready' && e.confirmed), 20_000);
     expect(confirmed).toMatchObject({ slot: 'b', version: '2.0.0' });
     const trialStart = log().find((l) => l.event === 'start' && l.version === '2.0.0');
     expect(trialStart?.outcome).toEqual({ kind: 'trial', version: '2.0.0', fromVersion: '1.0.0' });
@@ -140,13 +141,13 @@ describe('crema-agent-launcher: trial, confirmation and rollback', { timeout: 60
 
   it('rolls back a release that starts but never reaches the hub, at the deadline', async () => {
     const at = await upgradeTo('never-ready', '2.0.0');
-    await expectRolledBack('2.0.0', /not ready and connected to the hub within 4 s/, at, DEADLINE_MS + 3_000);
+    await expectRolledBack('2.0.0', /not ready and connected to the hub within 8 s/, at, DEADLINE_MS + 3_000);
     expect(performance.now() - at).toBeGreaterThanOrEqual(DEADLINE_MS);
   });
 
   it('rolls back a release that hangs (no heartbeat, deaf to SIGTERM)', async () => {
     const at = await upgradeTo('hang', '2.0.0');
-    await expectRolledBack('2.0.0', /hung: no heartbeat for 1\.5 s/, at, DEADLINE_MS + 3_000);
+    await expectRolledBack('2.0.0', /hung: no heartbeat for 3 s/, at, DEADLINE_MS + 3_000);
     // Once it got as far as its hang (SIGTERM handled, but by a blocked loop), only SIGKILL ends it; on a
     // loaded machine it may still be loading when the launcher gives up, and SIGTERM ends it then.
     const reachedHang = log().some((l) => l.event === 'start' && l.version === '2.0.0');

@@ -44,11 +44,6 @@ export function attachToLauncher(o: {
   const channel: LauncherChannel | undefined = send
     ? { send, on: (e, l) => proc.on(e, l), off: (e, l) => proc.off(e, l) }
     : undefined;
-  current = FileReleaseSlots.open({
-    root,
-    slot: slot as SlotName,
-    ...(channel ? { launcher: channel } : {}),
-  });
   if (send) {
     const beat = () => {
       if (proc.connected !== false) send({ type: 'crema.alive' });
@@ -59,6 +54,18 @@ export function attachToLauncher(o: {
     // The launcher may have died while this module was still loading: the channel is closed already then.
     if (proc.connected === false) queueMicrotask(o.onGone);
     else proc.once('disconnect', o.onGone);
+  }
+  try {
+    current = FileReleaseSlots.open({
+      root,
+      slot: slot as SlotName,
+      ...(channel ? { launcher: channel } : {}),
+    });
+  } catch (err) {
+    // The machine must sell even if the slots' metadata is unreadable: run without them (no confirmation, so a
+    // trial start is rolled back by the launcher; an ordinary start needs none).
+    process.stderr.write(`crema agent: release slots unavailable: ${(err as Error).message}\n`);
+    current = undefined;
   }
   return current;
 }

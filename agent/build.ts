@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 /** Runtime packages stay external: node loads them from agent/node_modules exactly as in production. */
-const EXTERNAL = [
+export const EXTERNAL = [
   'better-sqlite3',
   'serialport',
   '@serialport/*',
@@ -21,8 +21,20 @@ const EXTERNAL = [
  * so that its external imports resolve from agent/node_modules.
  */
 export async function buildAgentCli(outfile: string): Promise<void> {
+  await bundle(join(import.meta.dirname, 'src', 'cli.ts'), outfile);
+}
+
+/**
+ * Compiles `crema-agent-launcher` the same way. It is installed once per board beside the slots
+ * (`<root>/launcher.mjs`, externals from `<root>/node_modules`) and is not switched by an agent update.
+ */
+export async function buildLauncherCli(outfile: string): Promise<void> {
+  await bundle(join(import.meta.dirname, 'src', 'updates', 'slots', 'launcher-cli.ts'), outfile);
+}
+
+async function bundle(entry: string, outfile: string): Promise<void> {
   await build({
-    entryPoints: [join(import.meta.dirname, 'src', 'cli.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -33,9 +45,11 @@ export async function buildAgentCli(outfile: string): Promise<void> {
   });
 }
 
-// `pnpm build:agent` → agent/dist/agent.mjs
+// `pnpm build:agent` → agent/dist/agent.mjs (a release) and agent/dist/launcher.mjs
 if (process.argv[1] === import.meta.filename) {
   const outfile = join(import.meta.dirname, 'dist', 'agent.mjs');
   await buildAgentCli(outfile);
-  process.stdout.write(`${outfile}\n`);
+  const launcher = join(import.meta.dirname, 'dist', 'launcher.mjs');
+  await buildLauncherCli(launcher);
+  process.stdout.write(`${outfile}\n${launcher}\n`);
 }

@@ -4,6 +4,7 @@ import { Agent } from './app';
 import { loadConfig } from './config/load';
 import { AgentError } from './errors';
 import { createLogger } from './log/logger';
+import { attachToLauncher, confirmWhenConnected } from './updates/slots';
 
 /**
  * Exit code after a `restart` command (target `agent`): the agent stopped cleanly and asks its supervisor for a
@@ -76,7 +77,10 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Started by crema-agent-launcher: heartbeats now, and this release confirmed once ready and connected.
+  const release = attachToLauncher({ onGone: () => stop('launcher gone', 1) });
   const { api } = await agent.start();
+  if (release) confirmWhenConnected(release, agent.hubLink?.sync, logger);
   // `startupMs`: from process start (module loading included) to taking orders.
   process.stdout.write(
     `${JSON.stringify({ event: 'ready', api, startupMs: Math.round(performance.now()) })}\n`,

@@ -3,8 +3,15 @@ import agentPackage from '../../package.json' with { type: 'json' };
 import { installedConfig } from '../commands';
 import type { Brewer } from '../drivers/brewer/types';
 import type { Store } from '../store/store';
+import { launchedRelease } from '../updates/slots/agent-side';
 
 export const AGENT_VERSION: string = agentPackage.version;
+
+/** The version of the release running (its slot's release.json under the launcher), else the package's. */
+function runningAgentVersion(): string {
+  const version = launchedRelease()?.running().version;
+  return version !== undefined && SemverSchema.safeParse(version).success ? version : AGENT_VERSION;
+}
 
 /**
  * What every Crema machine can do: the brewer speaks MILK and WATER, the agent takes cards and free-vend
@@ -72,7 +79,7 @@ export class MachineIdentity {
     return {
       model: this.o.model,
       firmwareVersion: this.firmware,
-      agentVersion: AGENT_VERSION,
+      agentVersion: runningAgentVersion(),
       capabilities: [...CAPABILITIES],
       recipeSetVersion: catalog.recipes().version,
       priceListVersion: prices.installed ? prices.version : 0,

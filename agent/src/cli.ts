@@ -69,16 +69,18 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Started by crema-agent-launcher: heartbeats now, and this release confirmed once ready and connected;
+  // its slots are what `upgrade_agent` installs into.
+  const release = attachToLauncher({ onGone: () => stop('launcher gone', 1) });
   const agent = new Agent({
     config,
     logger,
     resetLedger: args.resetLedger,
     onRestart: () => stop('restart command', RESTART_EXIT_CODE),
+    ...(release ? { slots: release } : {}),
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // Started by crema-agent-launcher: heartbeats now, and this release confirmed once ready and connected.
-  const release = attachToLauncher({ onGone: () => stop('launcher gone', 1) });
   const { api } = await agent.start();
   if (release) confirmWhenConnected(release, agent.hubLink?.sync, logger);
   // `startupMs`: from process start (module loading included) to taking orders.

@@ -1,7 +1,13 @@
+import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
 import type { IngestTables } from './tables/ingest';
 import type { OperationsTables } from './tables/operations';
 import type { UpdatesTables } from './tables/updates';
 
 /** The whole schema as Kysely sees it: one interface per concept, joined here. */
-export interface Database extends CoreTables, IngestTables, OperationsTables, UpdatesTables {}
+export interface Database
+  extends CoreTables,
+    IngestTables,
+    OperationsTables,
+    UpdatesTables,
+    CoordinationTables {}

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { CommandDelivery } from '../commands/delivery';
 import { expireDueCommands } from '../commands/expiry';
 import { applyStoredResults } from '../commands/stored-results';
+import { JobLeases, newProcessId } from '../coordination/leases';
+import { ScheduledJob } from '../coordination/scheduled-job';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 import type { FleetEvents } from '../fleet/events';
@@ -24,6 +26,8 @@ export interface OperationsOptions {
   fleetEvents?: FleetEvents;
   /** Period of the sweep: command expiry, device alarms, reported material levels. */
   sweepIntervalMs?: number;
+  /** This process's leases (default: its own): with several hub processes the sweep runs in one at a time. */
+  leases?: JobLeases;
 }
 
 /**
@@ -35,7 +39,7 @@ export class Operations {
   readonly bus = new OpsEventBus();
   readonly signingKey: SigningKey;
   private readonly log: Logger;
-  private timer: ClockTimer | null = null;
+  private readonly job: ScheduledJob;
   private soon: ClockTimer | null = null;
   private running = false;
   private sweeping: Promise<void> | null = null;
@@ -45,6 +49,14 @@ export class Operations {
     this.ctx = createOpsContext(options.db, options.kind, options.clock);
     this.signingKey = options.signingKey;
     this.log = options.logger.child({ ns: 'hub:operations' });
+    this.job = new ScheduledJob({
+      name: 'operations.sweep',
+      everyMs: options.sweepIntervalMs ?? 5000,
+      run: () => this.sweep(),
+      leases: options.leases ?? new JobLeases(options.db, options.clock, newProcessId()),
+      clock: options.clock,
+      logger: this.log,
+    });
   }
 
   start(): void {
@@ -68,17 +80,16 @@ export class Operations {
         ),
       );
     }
-    this.schedule();
+    this.job.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     for (const off of this.offs) off();
     this.offs = [];
-    if (this.timer) this.options.clock.clearTimeout(this.timer);
     if (this.soon) this.options.clock.clearTimeout(this.soon);
-    this.timer = null;
     this.soon = null;
+    await this.job.stop();
     await this.sweeping;
   }
 
@@ -135,15 +146,8 @@ export class Operations {
     if (this.soon || !this.running) return;
     this.soon = this.options.clock.setTimeout(() => {
       this.soon = null;
-      void this.sweep();
+      // Through the lease: with several hub processes only its holder sweeps (within a period anyway).
+      void this.job.runOnce();
     }, 100);
-  }
-
-  private schedule(): void {
-    this.timer = this.options.clock.setTimeout(() => {
-      void this.sweep().finally(() => {
-        if (this.running) this.schedule();
-      });
-    }, this.options.sweepIntervalMs ?? 5000);
   }
 }

@@ -6,6 +6,7 @@ import * as sessions from './0004_sessions';
 import * as clockSkew from './0005_clock_skew';
 import * as ledgerEpoch from './0006_ledger_epoch';
 import * as artifacts from './0007_artifacts';
+import * as scaleOut from './0010_scale_out';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_clock_skew': clockSkew,
   '0006_ledger_epoch': ledgerEpoch,
   '0007_artifacts': artifacts,
+  '0010_scale_out': scaleOut,
 };

@@ -123,7 +123,7 @@ describe.runIf(BACKENDS.includes('postgres'))('commands dispatched once by two h
     await b.d.sweep();
     await new Promise((r) => setTimeout(r, 200));
     expect(sent.size).toBe(0);
-    fake.advance(30_001);
+    await fake.advance(30_001);
     await b.d.sweep();
     await eventually(async () => sent.has(id!));
     expect(sent.get(id!)).toEqual(['b']);
@@ -155,7 +155,7 @@ describe.each(BACKENDS)('job leases on %s', (backend) => {
     const [mine, theirs] = holder === 'hub-a' ? [a, b] : [b, a];
     expect(await mine.acquire('job.x', 1000)).toBe(true);
     expect(await theirs.acquire('job.x', 1000)).toBe(false);
-    clock.advance(1001);
+    await clock.advance(1001);
     expect(await theirs.acquire('job.x', 1000)).toBe(true);
     expect(await mine.acquire('job.x', 1000)).toBe(false);
     await theirs.release('job.x');

@@ -11,14 +11,18 @@ import { Readiness } from '../api/readiness';
 import { loadJwtSecret } from '../auth/jwt-secret';
 import { prepareDataDir, secureDatabaseFiles } from '../config/data-dir';
 import { type HubConfig, metricsAccessOf } from '../config/hub-config';
+import type { ClusterBus } from '../coordination/cluster-bus';
+import { JobLeases, newProcessId } from '../coordination/leases';
 import { type Db, openDb } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { DeviceChannel } from '../device-channel/channel';
 import { verifyDeviceCredential } from '../devices/credentials';
 import { DeviceSessions } from '../devices/sessions';
+import { DynsecAdmin } from '../mqtt/dynsec';
 import { MqttGateway } from '../mqtt/gateway';
 import { loadSigningKey, type SigningKey } from '../operations/recipes/signing-key';
 import { Operations } from '../operations/runtime';
+import { buildClusterBus, sharedIsOnline } from './cluster';
 
 /** Every long-lived part of a hub, each built once. None is started: `Hub.start()` does that, in order. */
 export interface HubParts {
@@ -35,6 +39,12 @@ export interface HubParts {
   /** What the HTTP routes receive. */
   readonly api: ApiDeps;
   readonly app: OpenAPIHono<HubEnv>;
+  /** This process among several on one store: its id (lease holder, command claims). */
+  readonly processId: string;
+  /** Several hub processes (`mqttShareGroup`): live events and fleet changes between them. */
+  readonly cluster: ClusterBus | undefined;
+  /** `mqttDynsec`: device credentials and ACLs provisioned in Mosquitto's dynamic security plugin. */
+  readonly dynsec: DynsecAdmin | undefined;
 }
 
 export interface BuildHubOptions {
@@ -78,6 +88,10 @@ async function openStore(config: HubConfig, logger: Logger): Promise<Db> {
 
 function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubParts {
   const metrics = new HubMetrics(metricsAccessOf(config));
+  const processId = newProcessId();
+  // Scheduled jobs run in one process at a time; on SQLite (one process) the lease is always ours.
+  const leases = new JobLeases(db.kysely, clock, processId);
+  const scaledOut = config.mqttShareGroup !== undefined;
   const gateway = new MqttGateway({
     db,
     logger,
@@ -85,6 +99,7 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     host: config.host,
     port: config.mqttPort,
     ...(config.mqttUrl === undefined ? {} : { url: config.mqttUrl }),
+    ...(scaledOut ? { shareGroup: config.mqttShareGroup, shared: { leases } } : {}),
     authenticate: (deviceId, secret) => verifyDeviceCredential(db, deviceId, secret),
     metricsRegistry: metrics.registry,
     ...(config.clockSkewAlarmS === undefined ? {} : { clockSkewAlarmMs: config.clockSkewAlarmS * 1000 }),
@@ -97,12 +112,42 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     logger,
     signingKey,
     fleetEvents: gateway.events,
+    leases,
   });
-  const deviceChannel = new DeviceChannel({ db, gateway, ops: operations, clock, logger });
+  const deviceChannel = new DeviceChannel({
+    db,
+    gateway,
+    ops: operations,
+    clock,
+    logger,
+    leases,
+    ...(scaledOut ? { isOnline: sharedIsOnline(db, gateway) } : {}),
+  });
+  const cluster = scaledOut
+    ? buildClusterBus({
+        url: config.databaseUrl ?? '',
+        db,
+        processId,
+        clock,
+        logger,
+        bus: operations.bus,
+        gateway,
+      })
+    : undefined;
   const readiness = new Readiness();
   readiness.add('mqtt', () => gateway.ready());
   const deviceSessions = new DeviceSessions();
   deviceSessions.onDisconnect((deviceId) => gateway.disconnect(deviceId));
+  const dynsec =
+    config.mqttDynsec && config.mqttUrl !== undefined
+      ? new DynsecAdmin({ url: config.mqttUrl, logger })
+      : undefined;
+  if (dynsec)
+    deviceSessions.onCredentialChange((change) =>
+      change.kind === 'set'
+        ? dynsec.setDevice(change.deviceId, change.secret)
+        : dynsec.revokeDevice(change.deviceId),
+    );
   const api = buildApiDeps({
     db,
     clock,
@@ -114,5 +159,17 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     operations,
     deviceChannel,
   });
-  return { db, clock, signingKey, gateway, operations, deviceChannel, api, app: createApp(api) };
+  return {
+    db,
+    clock,
+    signingKey,
+    gateway,
+    operations,
+    deviceChannel,
+    api,
+    app: createApp(api),
+    processId,
+    cluster,
+    dynsec,
+  };
 }

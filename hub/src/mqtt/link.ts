@@ -8,6 +8,11 @@ export interface HubLinkOptions {
   username?: string;
   password?: string;
   clientId: string;
+  /**
+   * Subscribe through the MQTT shared subscription `$share/<group>/…` (several hub processes: the broker
+   * hands each device message to one member of the group).
+   */
+  shareGroup?: string;
   logger: Logger;
   onMessage: (topic: string, payload: Buffer) => void;
 }
@@ -67,10 +72,17 @@ export class HubLink {
         resolve();
       });
     });
-    await client.subscribeAsync(
-      Object.fromEntries(UPLINK_FILTERS.map((topic) => [topic, { qos: 1 as const }])),
+    const group = this.options.shareGroup;
+    const filters = group === undefined ? UPLINK_FILTERS : UPLINK_FILTERS.map((f) => `$share/${group}/${f}`);
+    const granted = await client.subscribeAsync(
+      Object.fromEntries(filters.map((topic) => [topic, { qos: 1 as const }])),
     );
-    this.log.info({ url: redact(url), filters: UPLINK_FILTERS.length }, 'hub subscribed to device uplinks');
+    const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+    if (refused.length > 0) {
+      await client.endAsync(true);
+      throw new HubError('UNAVAILABLE', `the broker refused the hub's subscriptions: ${refused.join(', ')}`);
+    }
+    this.log.info({ url: redact(url), filters: filters.length, group }, 'hub subscribed to device uplinks');
   }
 
   /** QoS 1 publish; resolves when the broker has taken it (PUBACK). */

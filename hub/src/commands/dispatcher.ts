@@ -31,7 +31,7 @@ export interface CommandDispatcherOptions {
   concurrency?: number;
   /** This hub process's leases (default: its own, for one process); the catch-up runs in one process at a time. */
   leases?: JobLeases;
-  /** How long a claim on a command holds if this process dies before recording the send (default 30 s). */
+  /** How long a claim on a command holds if this process dies before recording the send (default 10 s). */
   claimMs?: number;
 }
 
@@ -152,7 +152,7 @@ export class CommandDispatcher {
       statuses,
       perDevice,
       this.owner,
-      this.options.claimMs ?? 30_000,
+      this.options.claimMs ?? 10_000,
       mode === 'redeliver',
     );
     const sent: string[] = [];

@@ -253,7 +253,10 @@ export class FleetTracker {
   ): Promise<void> {
     // Rows with the same changed columns go in one multi-row upsert.
     const byShape = new Map<string, ({ device_id: string; merchant_id: string } & Patch)[]>();
-    for (const [deviceId, { merchantId, patch }] of pending) {
+    // In device id order: another hub process's ingest locks the same rows in that order (no deadlock).
+    for (const [deviceId, { merchantId, patch }] of [...pending].sort(([x], [y]) =>
+      x < y ? -1 : x > y ? 1 : 0,
+    )) {
       const shape = Object.keys(patch).sort().join(',');
       const rows = byShape.get(shape) ?? [];
       rows.push({ device_id: deviceId, merchant_id: merchantId, ...patch });

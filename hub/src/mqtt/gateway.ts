@@ -94,6 +94,7 @@ export class MqttGateway {
       ...common,
       db: options.db,
       sendAck: (deviceId, ack) => this.sendAck(deviceId, ack),
+      shared: options.shared !== undefined,
       ...options.ingest,
     });
     this.ingest = new Ingest({

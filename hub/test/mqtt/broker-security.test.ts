@@ -50,7 +50,10 @@ describe.each<Broker>(['embedded', 'mosquitto-dynsec'])('device security with th
       CREMA_ADMIN_EMAIL: ADMIN.email,
       CREMA_ADMIN_PASSWORD: ADMIN.password,
     };
-    hub = new Hub({ config: loadHubConfig(flags, env), logger: pino({ level: process.env.CREMA_TEST_LOG ?? 'silent' }) });
+    hub = new Hub({
+      config: loadHubConfig(flags, env),
+      logger: pino({ level: process.env.CREMA_TEST_LOG ?? 'silent' }),
+    });
     addr = await hub.start();
     token = (await api('POST', '/api/v1/auth/login', ADMIN)).body.accessToken;
     expect((await api('POST', '/api/v1/merchants', { id: 'sec', name: 'Security Coffee' })).status).toBe(201);

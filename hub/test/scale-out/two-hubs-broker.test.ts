@@ -103,7 +103,6 @@ describe.runIf(BACKENDS.includes('postgres'))('two hubs behind one Mosquitto (sh
     const reading = (async () => {
       const decoder = new TextDecoder();
       let buffer = '';
-      // biome-ignore lint/style/noNonNullAssertion: a 200 SSE answer has a body
       for await (const chunk of res.body!) {
         buffer += decoder.decode(chunk as Uint8Array, { stream: true });
         for (const m of buffer.matchAll(/"message":"(alarm-\d+)"/g))

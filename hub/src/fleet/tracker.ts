@@ -264,6 +264,10 @@ export class FleetTracker {
     }
     try {
       const queries: CompiledQuery[] = [];
+      // Shared: lock every row first, in device id order, exactly as another hub's ingest transaction does; the
+      // upserts below (grouped by shape) would otherwise take them in an order that can deadlock with it.
+      if (this.options.shared)
+        queries.push(...this.lockQueries([...pending.keys(), ...alarms.keys()], pending));
       for (const [shape, rows] of byShape) {
         const columns = shape.split(',').filter(Boolean) as (keyof Patch)[];
         for (let i = 0; i < rows.length; i += 500) {
@@ -296,6 +300,40 @@ export class FleetTracker {
         if (!this.alarms.has(deviceId)) this.alarms.set(deviceId, change);
       this.scheduleFlush();
     }
+  }
+
+  private lockQueries(ids: string[], pending: Map<string, { merchantId: string }>): CompiledQuery[] {
+    const k = this.options.db.kysely;
+    const sorted = [...new Set(ids)].sort();
+    const rows = sorted
+      .map((id) => ({
+        device_id: id,
+        merchant_id: pending.get(id)?.merchantId ?? this.live.get(id)?.merchantId,
+      }))
+      .filter((r): r is { device_id: string; merchant_id: string } => r.merchant_id !== undefined);
+    const queries: CompiledQuery[] = [];
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      queries.push(
+        k
+          .insertInto('device_state')
+          .values(chunk)
+          .onConflict((oc) => oc.column('device_id').doNothing())
+          .compile(),
+        k
+          .selectFrom('device_state')
+          .select('device_id')
+          .where(
+            'device_id',
+            'in',
+            chunk.map((r) => r.device_id),
+          )
+          .orderBy('device_id')
+          .forUpdate()
+          .compile(),
+      );
+    }
+    return queries;
   }
 
   private device(deviceId: string, merchantId: string): Live {

@@ -113,7 +113,12 @@ export class FleetTracker {
     const at = this.options.clock.now();
     const device = this.device(deviceId, merchantId);
     device.lastSeen = at;
-    this.patch(deviceId, merchantId, { last_seen_at: at });
+    // Shared: also restate `online`, in case another process marked it offline and its notice never came here
+    // (the cluster bus is at most once); the store then follows the messages within one flush.
+    this.patch(deviceId, merchantId, {
+      last_seen_at: at,
+      ...(this.options.shared && device.online ? { online: 1 } : {}),
+    });
     if (!device.online) this.setOnline(deviceId, device, true, at);
   }
 

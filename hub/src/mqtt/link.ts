@@ -52,6 +52,9 @@ export class HubLink {
       connectTimeout: 10_000,
       resubscribe: true,
       protocolVersion: 4,
+      // In a shared-subscription group the broker keeps handing messages to a member until it notices the member
+      // is gone (1.5 × keepalive when the host vanished without closing the socket): keep that short.
+      ...(this.options.shareGroup === undefined ? {} : { keepalive: 10 }),
     });
     this.client = client;
     client.on('message', (topic, payload) => this.options.onMessage(topic, payload));

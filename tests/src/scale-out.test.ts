@@ -183,6 +183,7 @@ describe.runIf(withPostgres)('two hub processes on PostgreSQL and Mosquitto, one
     // Phase 2: hub B dies with SIGKILL while machines sell and commands are issued.
     const selling = Promise.all(machines.map((m) => m.sell(6)));
     await new Promise((r) => setTimeout(r, 300));
+    const issuedBeforeKill = commands.length;
     await hubB.kill();
     await Promise.all([selling, issue(a)]);
     await Promise.all(machines.map((m) => m.sell(2)));
@@ -237,6 +238,12 @@ describe.runIf(withPostgres)('two hub processes on PostgreSQL and Mosquitto, one
         executed.filter((x) => x === id),
         `command ${id}`,
       ).toHaveLength(1);
+    // Handed to the machines once: only a command the killed hub had claimed may have gone out twice (its claim
+    // ran out and the survivor sent it; the machine ran it once all the same).
+    const delivered = machines.flatMap((m) => m.delivered.map((c) => c.commandId));
+    const twice = commands.filter((id) => delivered.filter((x) => x === id).length > 1);
+    for (const id of twice) expect(commands.indexOf(id)).toBeLessThan(issuedBeforeKill);
+    for (const id of commands) expect(delivered.filter((x) => x === id).length).toBeGreaterThanOrEqual(1);
     expect(apiFailures).toEqual([]);
     expect(probes).toBeGreaterThan(10);
   }, 120_000);

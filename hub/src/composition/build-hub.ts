@@ -41,6 +41,8 @@ export interface HubParts {
   readonly app: OpenAPIHono<HubEnv>;
   /** This process among several on one store: its id (lease holder, command claims). */
   readonly processId: string;
+  /** This process's job leases: give them to any `ScheduledJob` (coordination/) so it runs in one process. */
+  readonly leases: JobLeases;
   /** Several hub processes (`mqttShareGroup`): live events and fleet changes between them. */
   readonly cluster: ClusterBus | undefined;
   /** `mqttDynsec`: device credentials and ACLs provisioned in Mosquitto's dynamic security plugin. */
@@ -169,6 +171,7 @@ function assemble(db: Db, { config, clock, logger, env }: BuildHubOptions): HubP
     api,
     app: createApp(api),
     processId,
+    leases,
     cluster,
     dynsec,
   };

@@ -90,6 +90,8 @@ export class Hub {
     });
     if (created) this.log.info({ email: created }, 'first superadmin created');
 
+    await parts.cluster?.start();
+    await parts.dynsec?.start();
     await parts.gateway.start();
     parts.operations.start();
     parts.deviceChannel.start();
@@ -147,6 +149,8 @@ export class Hub {
     await parts.deviceChannel.stop();
     await parts.operations.stop();
     await parts.gateway.stop();
+    await parts.cluster?.stop();
+    await parts.dynsec?.stop();
     await parts.db.close();
   }
 }

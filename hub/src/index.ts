@@ -8,4 +8,6 @@ export * from './db/index';
 export { verifyDeviceCredential } from './devices/credentials';
 export { HubError } from './errors';
 export { Hub, type HubAddresses, type HubOptions } from './hub';
+export { type PrivateMosquitto, startPrivateMosquitto } from './mqtt/private-mosquitto';
 export { can, PERMISSIONS, type Permission, ROLES, type Role, RolePermissions } from './rbac/permissions';
+export { type HubProcess, startHubProcess } from './scale-out/hub-process';

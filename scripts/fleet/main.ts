@@ -9,12 +9,19 @@ import { pino } from 'pino';
 import { AdminClient } from './admin-client';
 import { CustomerTrickle, type Machine } from './customers';
 import { readableLog } from './log';
+import { startScaledHubs } from './scaled-hubs';
 import { SignalDebounce } from './signals';
 
 const USAGE = `usage: npm run fleet [-- --machines 3 --port 8080 --mqtt-port 1884 --speed 5 --order-every 4 --data-dir .crema/fleet]
+       npm run fleet -- --hubs 2 --database-url postgres://… (--mosquitto | --mqtt-url mqtt://hub:pass@host:1883 [--dynsec])
 
 Starts a whole local fleet in one process: the hub (SQLite + embedded MQTT broker), simulated coffee machines
-each with its own agent connected to the hub, and a trickle of customers buying drinks. Ctrl-C stops it all.`;
+each with its own agent connected to the hub, and a trickle of customers buying drinks. Ctrl-C stops it all.
+
+Scaled out (hub/README.md, "Scaling out"): --hubs N runs N hub processes on the PostgreSQL of --database-url
+(optionally in --database-schema), subscribed to the broker through one shared subscription; --mosquitto starts a
+private Mosquitto with the dynamic security plugin on a free port (the hubs provision device credentials in it),
+--mqtt-url uses your broker instead (with --dynsec when it is a Mosquitto whose dynsec the hub user administers).`;
 
 function options() {
   const { values } = parseArgs({
@@ -26,6 +33,12 @@ function options() {
       speed: { type: 'string', default: '5' },
       'order-every': { type: 'string', default: '4' },
       'data-dir': { type: 'string', default: '.crema/fleet' },
+      hubs: { type: 'string', default: '1' },
+      'database-url': { type: 'string' },
+      'database-schema': { type: 'string' },
+      'mqtt-url': { type: 'string' },
+      mosquitto: { type: 'boolean', default: false },
+      dynsec: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -42,7 +55,39 @@ function options() {
     speed: num('speed', values.speed, 1, 100),
     orderEveryS: num('order-every', values['order-every'], 0.2, 3600),
     dataDir: resolve(values['data-dir'] ?? '.crema/fleet'),
+    scale: scaleOptions(values, num('hubs', values.hubs, 1, 16)),
   };
+}
+
+/** The scaled-out options, or null for the default single hub with its embedded broker. */
+function scaleOptions(
+  values: Record<string, string | boolean | undefined>,
+  hubs: number,
+): ScaleOptions | null {
+  const databaseUrl = values['database-url'] as string | undefined;
+  const mqttUrl = values['mqtt-url'] as string | undefined;
+  const mosquitto = values.mosquitto === true;
+  if (hubs === 1 && !databaseUrl && !mqttUrl && !mosquitto) return null;
+  if (!databaseUrl?.startsWith('postgres'))
+    fail('--hubs, --mqtt-url and --mosquitto need --database-url postgres://…');
+  if (mosquitto === (mqttUrl !== undefined)) fail('give one of --mosquitto or --mqtt-url');
+  const schema = values['database-schema'] as string | undefined;
+  return {
+    hubs,
+    databaseUrl,
+    ...(schema ? { databaseSchema: schema } : {}),
+    ...(mqttUrl ? { mqttUrl } : {}),
+    dynsec: mosquitto || values.dynsec === true,
+  };
+}
+
+interface ScaleOptions {
+  hubs: number;
+  databaseUrl: string;
+  databaseSchema?: string;
+  /** The hub user's broker URL; absent: a private Mosquitto is started. */
+  mqttUrl?: string;
+  dynsec: boolean;
 }
 
 function fail(message: string): never {
@@ -106,7 +151,12 @@ async function main(): Promise<void> {
     password: process.env.CREMA_ADMIN_PASSWORD ?? randomBytes(12).toString('base64url'),
   };
 
-  const { hub, addresses } = await startHub(opts.dataDir, opts.port, opts.mqttPort, admin, logger);
+  const scaled = opts.scale
+    ? await startScaledHubs({ ...opts.scale, dataDir: opts.dataDir, port: opts.port, admin, say })
+    : undefined;
+  const { hub, addresses } = scaled
+    ? { hub: scaled, addresses: scaled.addresses }
+    : await startHub(opts.dataDir, opts.port, opts.mqttPort, admin, logger);
   const client = new AdminClient(addresses.http);
   await client.login(admin.email, admin.password);
   const merchant = await client.call<{ id: string }>('POST', '/api/v1/merchants', { name: 'Demo Coffee Co' });
@@ -194,6 +244,7 @@ async function main(): Promise<void> {
   say(`  API docs    ${addresses.docs}`);
   say(`  OpenAPI     ${addresses.http}/api/openapi.json`);
   say(`  MQTT        ${addresses.mqtt}`);
+  for (const line of scaled?.describe() ?? []) say(line);
   say(
     `  log in      POST ${addresses.http}/api/v1/auth/login {"email":"${admin.email}","password":"${admin.password}"}`,
   );

@@ -39,7 +39,7 @@ export function argv(): string[] {
 export async function benchStore(
   count: number,
   databaseUrl: string | undefined,
-): Promise<{ db: Db; devices: BenchDevice[]; dispose(): Promise<void> }> {
+): Promise<{ db: Db; devices: BenchDevice[]; dir: string; schema?: string; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'crema-bench-'));
   // PostgreSQL: a schema of its own, dropped afterwards, so tests sharing the database are not disturbed.
   const schema = databaseUrl ? `bench_${randomBytes(6).toString('hex')}` : undefined;
@@ -55,6 +55,8 @@ export async function benchStore(
   return {
     db,
     devices,
+    dir,
+    ...(schema ? { schema } : {}),
     dispose: async () => {
       await db.close();
       if (databaseUrl && schema) await pgExec(databaseUrl, `drop schema if exists ${schema} cascade`);

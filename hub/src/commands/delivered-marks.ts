@@ -19,6 +19,8 @@ export class DeliveredMarks {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly delayMs = 2,
+    /** Runs after the marks are written (the dispatcher releases its claims on those commands). */
+    private readonly afterWrite?: (ids: string[]) => Promise<void>,
   ) {}
 
   add(ids: readonly string[]): void {
@@ -58,6 +60,12 @@ export class DeliveredMarks {
       await this.delivery.markDelivered(ids);
     } catch (err) {
       this.log.error({ err, commands: ids.length }, 'delivered marks not written; the commands stay queued');
+    }
+    try {
+      await this.afterWrite?.(ids);
+    } catch (err) {
+      // The claims run out by themselves.
+      this.log.warn({ err, commands: ids.length }, 'after-mark step failed');
     }
   }
 }

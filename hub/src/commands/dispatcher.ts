@@ -1,12 +1,15 @@
-import type { Clock, ClockTimer, Command } from '@crema/protocol';
+import type { Clock, Command } from '@crema/protocol';
 import type { Logger } from 'pino';
+import { JobLeases, newProcessId } from '../coordination/leases';
+import { ScheduledJob } from '../coordination/scheduled-job';
 import type { FleetEvents } from '../fleet/events';
 import type { OpsContext } from '../operations/context';
 import type { OpsEventBus } from '../operations/events/bus';
+import { claimCommands, releaseClaims } from './claims';
 import { DeliveredMarks } from './delivered-marks';
 import { CommandDelivery } from './delivery';
 import { REDELIVERABLE, UNSENT } from './lifecycle';
-import { devicesWithQueued, pendingCommands } from './pending';
+import { devicesWithQueued } from './pending';
 
 export interface CommandDispatcherOptions {
   ctx: OpsContext;
@@ -14,7 +17,8 @@ export interface CommandDispatcherOptions {
   bus: OpsEventBus;
   /** Ingest's fleet events: `birth` (a device (re)connected) and `online`. */
   fleet: FleetEvents;
-  isOnline: (deviceId: string) => boolean;
+  /** Whether the device is connected now (several hub processes: read from the shared fleet state). */
+  isOnline: (deviceId: string) => boolean | Promise<boolean>;
   /** Publishes one command on the device's `command` topic; resolves once the broker has taken it. */
   send: (deviceId: string, command: Command) => Promise<unknown>;
   clock: Clock;
@@ -25,6 +29,10 @@ export interface CommandDispatcherOptions {
   perDevice?: number;
   /** Devices served at the same time (default 16). */
   concurrency?: number;
+  /** This hub process's leases (default: its own, for one process); the catch-up runs in one process at a time. */
+  leases?: JobLeases;
+  /** How long a claim on a command holds if this process dies before recording the send (default 10 s). */
+  claimMs?: number;
 }
 
 /** `queued`: send what was never sent. `redeliver`: the device reconnected, send everything unfinished. */
@@ -45,13 +53,26 @@ export class CommandDispatcher {
   private readonly marks: DeliveredMarks;
   private readonly log: Logger;
   private offs: (() => void)[] = [];
-  private timer: ClockTimer | undefined;
+  private readonly catchUp: ScheduledJob;
+  private readonly owner: string;
   private running = false;
   private pumpScheduled = false;
 
   constructor(private readonly options: CommandDispatcherOptions) {
     this.log = options.logger.child({ ns: 'hub:commands:dispatcher' });
-    this.marks = new DeliveredMarks(new CommandDelivery(options.ctx), options.clock, this.log);
+    const leases = options.leases ?? new JobLeases(options.ctx.db, options.clock, newProcessId());
+    this.owner = leases.holder;
+    this.marks = new DeliveredMarks(new CommandDelivery(options.ctx), options.clock, this.log, 2, (ids) =>
+      releaseClaims(options.ctx, ids, this.owner),
+    );
+    this.catchUp = new ScheduledJob({
+      name: 'commands.catch-up',
+      everyMs: options.sweepIntervalMs ?? 5000,
+      run: () => this.sweep(),
+      leases,
+      clock: options.clock,
+      logger: this.log,
+    });
   }
 
   start(): void {
@@ -60,21 +81,23 @@ export class CommandDispatcher {
     const { bus, fleet, isOnline } = this.options;
     this.offs.push(
       bus.subscribe((e) => {
-        if (e.type === 'command.queued' && e.deviceId && isOnline(e.deviceId))
-          this.request(e.deviceId, 'queued');
+        const deviceId = e.deviceId;
+        if (e.type !== 'command.queued' || !deviceId) return;
+        void Promise.resolve(isOnline(deviceId))
+          .then((online) => online && this.request(deviceId, 'queued'))
+          .catch((err: unknown) => this.log.warn({ err, deviceId }, 'online check failed'));
       }),
       fleet.on('birth', (e) => this.request(e.deviceId, 'redeliver')),
       fleet.on('online', (e) => this.request(e.deviceId, 'queued')),
     );
-    this.schedule();
+    this.catchUp.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     for (const off of this.offs) off();
     this.offs = [];
-    if (this.timer) this.options.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    await this.catchUp.stop();
     this.wanted.clear();
     await Promise.allSettled([...this.inflight]);
     await this.marks.flush();
@@ -97,7 +120,8 @@ export class CommandDispatcher {
   async sweep(): Promise<void> {
     const limit = 1000;
     const devices = await devicesWithQueued(this.options.ctx, limit);
-    for (const deviceId of devices) if (this.options.isOnline(deviceId)) this.request(deviceId, 'queued');
+    for (const deviceId of devices)
+      if (await this.options.isOnline(deviceId)) this.request(deviceId, 'queued');
   }
 
   private pump(): void {
@@ -121,11 +145,18 @@ export class CommandDispatcher {
   private async deliver(deviceId: string, mode: Mode): Promise<void> {
     const perDevice = this.options.perDevice ?? 100;
     const statuses = mode === 'redeliver' ? REDELIVERABLE : UNSENT;
-    const found = await pendingCommands(this.options.ctx, deviceId, statuses, perDevice);
-    // Sent a moment ago, its `delivered` mark not written yet: only a reconnect warrants sending it again.
-    const commands = mode === 'redeliver' ? found : found.filter((c) => !this.marks.has(c.commandId));
+    // Claimed for this process: another hub process sharing the store skips these until released.
+    const found = await claimCommands(
+      this.options.ctx,
+      deviceId,
+      statuses,
+      perDevice,
+      this.owner,
+      this.options.claimMs ?? 10_000,
+      mode === 'redeliver',
+    );
     const sent: string[] = [];
-    for (const command of commands) {
+    for (const command of found) {
       if (!this.running) break;
       try {
         await this.options.send(deviceId, command);
@@ -136,6 +167,9 @@ export class CommandDispatcher {
         break;
       }
     }
+    const unsent = found.filter((c) => !sent.includes(c.commandId)).map((c) => c.commandId);
+    if (unsent.length > 0) await releaseClaims(this.options.ctx, unsent, this.owner);
+    // The claims of the sent ones are released once their `delivered` mark is written.
     this.marks.add(sent);
     if (sent.length > 0) this.log.debug({ deviceId, sent: sent.length, mode }, 'sent');
     if (found.length === perDevice && sent.length > 0) {
@@ -143,14 +177,5 @@ export class CommandDispatcher {
       await this.marks.flush();
       this.request(deviceId, 'queued');
     }
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = this.options.clock.setTimeout(() => {
-      this.sweep()
-        .catch((err: unknown) => this.log.error({ err }, 'command catch-up failed'))
-        .finally(() => this.schedule());
-    }, this.options.sweepIntervalMs ?? 5000);
   }
 }

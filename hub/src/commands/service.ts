@@ -209,6 +209,8 @@ export class CommandService {
       output: null,
       retry_of: retryOf,
       created_by: actor.userId,
+      dispatch_owner: null,
+      dispatch_until: null,
     };
   }
 

@@ -11,11 +11,14 @@ import { Readiness } from '../api/readiness';
 import { loadJwtSecret } from '../auth/jwt-secret';
 import { prepareDataDir, secureDatabaseFiles } from '../config/data-dir';
 import { type HubConfig, metricsAccessOf } from '../config/hub-config';
+import type { ClusterBus } from '../coordination/cluster-bus';
+import { JobLeases, newProcessId } from '../coordination/leases';
 import { type Db, openDb } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { DeviceChannel } from '../device-channel/channel';
 import { verifyDeviceCredential } from '../devices/credentials';
 import { DeviceSessions } from '../devices/sessions';
+import { DynsecAdmin } from '../mqtt/dynsec';
 import { MqttGateway } from '../mqtt/gateway';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import { Operations } from '../operations/runtime';
@@ -26,6 +29,7 @@ import { TrustKeysCatchUp } from '../updates/keys/distribution';
 import { SigningKeyring } from '../updates/keys/keyring';
 import { RolloutEngine } from '../updates/rollouts/engine';
 import { RolloutArtifactUsage } from '../updates/rollouts/usage';
+import { buildClusterBus, sharedIsOnline } from './cluster';
 
 /** Every long-lived part of a hub, each built once. None is started: `Hub.start()` does that, in order. */
 export interface HubParts {
@@ -50,6 +54,14 @@ export interface HubParts {
   /** What the HTTP routes receive. */
   readonly api: ApiDeps;
   readonly app: OpenAPIHono<HubEnv>;
+  /** This process among several on one store: its id (lease holder, command claims). */
+  readonly processId: string;
+  /** This process's job leases: give them to any `ScheduledJob` (coordination/) so it runs in one process. */
+  readonly leases: JobLeases;
+  /** Several hub processes (`mqttShareGroup`): live events and fleet changes between them. */
+  readonly cluster: ClusterBus | undefined;
+  /** `mqttDynsec`: device credentials and ACLs provisioned in Mosquitto's dynamic security plugin. */
+  readonly dynsec: DynsecAdmin | undefined;
 }
 
 export interface BuildHubOptions {
@@ -113,6 +125,10 @@ function assemble(
   { config, clock, logger, artifactUsage, maxArtifactBytes }: BuildHubOptions,
 ): HubParts {
   const metrics = new HubMetrics(metricsAccessOf(config));
+  const processId = newProcessId();
+  // Scheduled jobs run in one process at a time; on SQLite (one process) the lease is always ours.
+  const leases = new JobLeases(db.kysely, clock, processId);
+  const scaledOut = config.mqttShareGroup !== undefined;
   const gateway = new MqttGateway({
     db,
     logger,
@@ -120,6 +136,7 @@ function assemble(
     host: config.host,
     port: config.mqttPort,
     ...(config.mqttUrl === undefined ? {} : { url: config.mqttUrl }),
+    ...(scaledOut ? { shareGroup: config.mqttShareGroup, shared: { leases } } : {}),
     authenticate: (deviceId, secret) => verifyDeviceCredential(db, deviceId, secret),
     metricsRegistry: metrics.registry,
     ...(config.clockSkewAlarmS === undefined ? {} : { clockSkewAlarmMs: config.clockSkewAlarmS * 1000 }),
@@ -132,8 +149,29 @@ function assemble(
     signingKey: signingKeys,
     fleetEvents: gateway.events,
     webhooks: { allowPrivateTargets: config.webhooksAllowPrivate ?? false },
+    leases,
   });
-  const deviceChannel = new DeviceChannel({ db, gateway, ops: operations, clock, logger });
+  const deviceChannel = new DeviceChannel({
+    db,
+    gateway,
+    ops: operations,
+    clock,
+    logger,
+    leases,
+    ...(scaledOut ? { isOnline: sharedIsOnline(db, gateway) } : {}),
+  });
+  const cluster = scaledOut
+    ? buildClusterBus({
+        url: config.databaseUrl ?? '',
+        db,
+        processId,
+        clock,
+        logger,
+        bus: operations.bus,
+        gateway,
+      })
+    : undefined;
+  // Its claims are transactional, so engines in several processes never send a machine its command twice.
   const rollouts = new RolloutEngine({
     ctx: operations.ctx,
     bus: operations.bus,
@@ -145,6 +183,16 @@ function assemble(
   readiness.add('mqtt', () => gateway.ready());
   const deviceSessions = new DeviceSessions();
   deviceSessions.onDisconnect((deviceId) => gateway.disconnect(deviceId));
+  const dynsec =
+    config.mqttDynsec && config.mqttUrl !== undefined
+      ? new DynsecAdmin({ url: config.mqttUrl, logger })
+      : undefined;
+  if (dynsec)
+    deviceSessions.onCredentialChange((change) =>
+      change.kind === 'set'
+        ? dynsec.setDevice(change.deviceId, change.secret)
+        : dynsec.revokeDevice(change.deviceId),
+    );
   const api = buildApiDeps({
     db,
     clock,
@@ -181,5 +229,9 @@ function assemble(
     rollouts,
     api,
     app: createApp(api),
+    processId,
+    leases,
+    cluster,
+    dynsec,
   };
 }

@@ -42,6 +42,29 @@ describe('hub configuration', () => {
     expect(refused(['--mqtt-url', 'mqtt://127.0.0.1:1883'])).toBeUndefined();
   });
 
+  it('runs several hub processes only on PostgreSQL behind an external broker', () => {
+    const refused = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      try {
+        loadHubConfig(argv, env);
+        return undefined;
+      } catch (err) {
+        return err instanceof HubError ? err.code : 'other';
+      }
+    };
+    const pg = ['--database-url', 'postgres://x@h/db'];
+    const broker = ['--mqtt-url', 'mqtt://hub:secret@broker:1883'];
+    expect(refused(['--mqtt-share-group', 'crema', ...broker])).toBe('CONFIG_INVALID');
+    expect(refused(['--mqtt-share-group', 'crema', ...pg])).toBe('CONFIG_INVALID');
+    expect(refused(['--mqtt-share-group', 'a/b', ...pg, ...broker])).toBe('CONFIG_INVALID');
+    expect(refused(['--mqtt-dynsec', 'true'])).toBe('CONFIG_INVALID');
+    expect(refused(['--mqtt-dynsec', 'perhaps', ...broker])).toBe('CONFIG_INVALID');
+    const config = loadHubConfig(['--mqtt-share-group', 'crema', ...pg], {
+      CREMA_MQTT_URL: 'mqtt://hub:secret@broker:1883',
+      CREMA_MQTT_DYNSEC: 'true',
+    });
+    expect(config).toMatchObject({ mqttShareGroup: 'crema', mqttDynsec: true });
+  });
+
   it('keeps metrics off the public API port unless on loopback or behind a token', () => {
     const access = (argv: string[], env: NodeJS.ProcessEnv = {}) => metricsAccessOf(loadHubConfig(argv, env));
     expect(access([])).toEqual({ onApiPort: true });

@@ -19,6 +19,19 @@ const ConfigSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
     .optional(),
   mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
+  /**
+   * Several hub processes behind one external broker: each subscribes to device uplinks through the MQTT
+   * shared subscription `$share/<group>/…`, so each message reaches one of them. Needs `mqttUrl` and PostgreSQL.
+   */
+  mqttShareGroup: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -')
+    .optional(),
+  /**
+   * The external broker is a Mosquitto 2 with the dynamic security plugin, and the hub's own broker user may
+   * administer it: device credentials and ACLs are provisioned there on register, rotate and revoke.
+   */
+  mqttDynsec: z.stringbool().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** A device clock off by more than this many seconds raises a `clock_skew` alarm. */
   clockSkewAlarmS: z.coerce
@@ -49,6 +62,8 @@ export const ENV_NAMES = {
   databaseUrl: 'CREMA_DATABASE_URL',
   databaseSchema: 'CREMA_DATABASE_SCHEMA',
   mqttUrl: 'CREMA_MQTT_URL',
+  mqttShareGroup: 'CREMA_MQTT_SHARE_GROUP',
+  mqttDynsec: 'CREMA_MQTT_DYNSEC',
   logLevel: 'CREMA_LOG_LEVEL',
   metricsPort: 'CREMA_METRICS_PORT',
   metricsHost: 'CREMA_METRICS_HOST',
@@ -82,6 +97,8 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
         'database-url': { type: 'string' },
         'database-schema': { type: 'string' },
         'mqtt-url': { type: 'string' },
+        'mqtt-share-group': { type: 'string' },
+        'mqtt-dynsec': { type: 'string' },
         'log-level': { type: 'string' },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
@@ -103,6 +120,8 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     databaseUrl: pick('database-url', 'databaseUrl'),
     databaseSchema: pick('database-schema', 'databaseSchema'),
     mqttUrl: pick('mqtt-url', 'mqttUrl'),
+    mqttShareGroup: pick('mqtt-share-group', 'mqttShareGroup'),
+    mqttDynsec: pick('mqtt-dynsec', 'mqttDynsec'),
     logLevel: pick('log-level', 'logLevel') ?? DEFAULTS.logLevel,
     metricsPort: pick('metrics-port', 'metricsPort'),
     metricsHost: pick('metrics-host', 'metricsHost') ?? DEFAULTS.metricsHost,
@@ -117,7 +136,21 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new HubError('CONFIG_INVALID', `invalid hub configuration: ${issues}`, { details: parsed.error });
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.mqttShareGroup !== undefined) {
+    const onPostgres = /^postgres(ql)?:\/\//.test(config.databaseUrl ?? '');
+    if (config.mqttUrl === undefined || !onPostgres)
+      throw new HubError(
+        'CONFIG_INVALID',
+        'invalid hub configuration: mqttShareGroup (several hub processes) needs mqttUrl and a postgres:// databaseUrl',
+      );
+  }
+  if (config.mqttDynsec && config.mqttUrl === undefined)
+    throw new HubError(
+      'CONFIG_INVALID',
+      'invalid hub configuration: mqttDynsec needs mqttUrl (an external Mosquitto)',
+    );
+  return config;
 }
 
 /** Whether an address reaches only this machine. */

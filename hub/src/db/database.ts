@@ -1,3 +1,4 @@
+import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
 import type { IngestTables } from './tables/ingest';
 import type { OperationsTables } from './tables/operations';
@@ -12,4 +13,5 @@ export interface Database
     OperationsTables,
     UpdatesTables,
     SigningKeyTables,
-    WebhookTables {}
+    WebhookTables,
+    CoordinationTables {}

@@ -4,6 +4,7 @@ import { CommandDelivery } from '../commands/delivery';
 import { CommandDispatcher } from '../commands/dispatcher';
 import { POLLABLE } from '../commands/lifecycle';
 import { pendingCommands } from '../commands/pending';
+import type { JobLeases } from '../coordination/leases';
 import type { Db } from '../db/connect';
 import { verifyDeviceCredential } from '../devices/credentials';
 import type { FleetEvents } from '../fleet/events';
@@ -28,6 +29,10 @@ export interface DeviceChannelOptions {
   sweepIntervalMs?: number;
   /** Longest an HTTP batch waits for its commit (default 5 s). */
   ackTimeoutMs?: number;
+  /** This process's leases (the dispatcher's catch-up runs in one hub process at a time). */
+  leases?: JobLeases;
+  /** Whether a device is connected (default: this process's fleet state; several hubs: the shared one). */
+  isOnline?: (deviceId: string) => boolean | Promise<boolean>;
 }
 
 /** Commands in one poll answer (protocol CommandPollSchema). */
@@ -51,11 +56,12 @@ export class DeviceChannel {
       ctx: ops.ctx,
       bus: ops.bus,
       fleet: gateway.events,
-      isOnline: (id) => gateway.fleet.isOnline(id),
+      isOnline: options.isOnline ?? ((id) => gateway.fleet.isOnline(id)),
       send: (id, command) => gateway.publishToDevice(id, 'command', command),
       clock,
       logger,
       ...(options.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: options.sweepIntervalMs }),
+      ...(options.leases === undefined ? {} : { leases: options.leases }),
     });
   }
 

@@ -5,8 +5,29 @@
  */
 export type DisconnectHandler = (deviceId: string) => void;
 
+/** A device credential changed: `set` on register and rotate (with the new secret), `revoke`. */
+export type CredentialChange = { deviceId: string } & ({ kind: 'set'; secret: string } | { kind: 'revoke' });
+
+/**
+ * Where device credentials also live outside the store (an external broker's own user database, e.g.
+ * Mosquitto's dynamic security plugin). Runs inside the API's transaction, before it commits: when the broker
+ * refuses or does not answer, the change is rolled back and the caller gets an error to retry.
+ */
+export type CredentialProvisioner = (change: CredentialChange) => Promise<void>;
+
 export class DeviceSessions {
   private readonly handlers = new Set<DisconnectHandler>();
+  private readonly provisioners = new Set<CredentialProvisioner>();
+
+  onCredentialChange(provisioner: CredentialProvisioner): () => void {
+    this.provisioners.add(provisioner);
+    return () => this.provisioners.delete(provisioner);
+  }
+
+  /** Applies a credential change to every provisioner (none with the embedded broker: it reads the store). */
+  async credentialChanged(change: CredentialChange): Promise<void> {
+    for (const provision of this.provisioners) await provision(change);
+  }
 
   onDisconnect(handler: DisconnectHandler): () => void {
     this.handlers.add(handler);

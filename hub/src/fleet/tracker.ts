@@ -1,6 +1,8 @@
 import type { Clock, ClockTimer, Envelope } from '@crema/protocol';
 import { type CompiledQuery, sql, type Updateable } from 'kysely';
 import type { Logger } from 'pino';
+import type { JobLeases } from '../coordination/leases';
+import { ScheduledJob } from '../coordination/scheduled-job';
 import type { Db } from '../db/connect';
 import type { DeviceStateTable } from '../db/tables/ingest';
 import { transactionLane, type WriteLane } from '../db/write-lane';
@@ -22,6 +24,11 @@ export interface FleetTrackerOptions {
   clockSkewAlarmMs?: number;
   /** Where the state writes run (default: a transaction on `db`); the gateway hands them to ingest's writer. */
   lane?: WriteLane;
+  /**
+   * Several hub processes share the fleet (a shared MQTT subscription spreads one device's messages over
+   * them): the store, not this process's memory, decides silence; see `sweepStore`. Needs `leases`.
+   */
+  shared?: { leases: JobLeases };
 }
 
 type Patch = Omit<Updateable<DeviceStateTable>, 'device_id' | 'merchant_id'>;
@@ -45,22 +52,40 @@ export class FleetTracker {
   private readonly log: Logger;
   readonly timeoutMs: number;
   private readonly flushMs: number;
+  private readonly timeouts: ScheduledJob | undefined;
 
   constructor(private readonly options: FleetTrackerOptions) {
     this.log = options.logger.child({ ns: 'hub:fleet' });
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.flushMs = options.flushMs ?? 250;
     this.skew = new ClockSkewMonitor(options.clockSkewAlarmMs);
+    this.timeouts = options.shared
+      ? new ScheduledJob({
+          name: 'fleet.timeouts',
+          everyMs: this.sweepEveryMs(),
+          run: async () => {
+            await this.sweepStore();
+          },
+          leases: options.shared.leases,
+          clock: options.clock,
+          logger: this.log,
+        })
+      : undefined;
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
+    if (this.timeouts) {
+      // The broker holds the connections, and other hub processes serve them: nothing is reset here.
+      this.timeouts.start();
+      return;
+    }
     // Connections did not survive a hub restart; devices reappear with their next birth or message.
     await this.options.db.kysely
       .updateTable('device_state')
       .set({ online: 0, offline_reason: 'lost', online_changed_at: this.options.clock.now() })
       .where('online', '=', 1)
       .execute();
-    this.stopped = false;
     this.scheduleSweep();
   }
 
@@ -71,6 +96,7 @@ export class FleetTracker {
     if (this.flushTimer) clock.clearTimeout(this.flushTimer);
     this.sweepTimer = undefined;
     this.flushTimer = undefined;
+    await this.timeouts?.stop();
     await this.flush();
   }
 
@@ -87,7 +113,12 @@ export class FleetTracker {
     const at = this.options.clock.now();
     const device = this.device(deviceId, merchantId);
     device.lastSeen = at;
-    this.patch(deviceId, merchantId, { last_seen_at: at });
+    // Shared: also restate `online`, in case another process marked it offline and its notice never came here
+    // (the cluster bus is at most once); the store then follows the messages within one flush.
+    this.patch(deviceId, merchantId, {
+      last_seen_at: at,
+      ...(this.options.shared && device.online ? { online: 1 } : {}),
+    });
     if (!device.online) this.setOnline(deviceId, device, true, at);
   }
 
@@ -149,6 +180,52 @@ export class FleetTracker {
     const device = this.live.get(deviceId);
     // Only devices seen online by this process can be online: start() marked every other one offline.
     if (device?.online) this.setOnline(deviceId, device, false, this.options.clock.now(), reason);
+    else if (this.options.shared && device) {
+      // Shared: its birth and messages may have reached another hub process; the store says online.
+      const at = this.options.clock.now();
+      this.patch(deviceId, device.merchantId, { online: 0, online_changed_at: at, offline_reason: reason });
+      this.options.events.emit('offline', { deviceId, merchantId: device.merchantId, at, reason });
+    }
+  }
+
+  /**
+   * Another hub process marked the device offline (its will, a timeout, a revocation): forget that it is
+   * online here too, so its next message here marks it online again (written, and announced).
+   */
+  offlineElsewhere(deviceId: string): void {
+    const device = this.live.get(deviceId);
+    if (!device?.online) return;
+    device.online = false;
+    this.online -= 1;
+    this.options.metrics.devicesOnline.set(this.online);
+  }
+
+  /**
+   * Shared fleet: marks offline every device the store has online but that no hub process has heard from within
+   * the timeout (each process writes `last_seen_at` of the messages it took). Run by one process at a time
+   * (the `fleet.timeouts` job); the others learn it through the cluster bus.
+   */
+  async sweepStore(): Promise<{ deviceId: string; merchantId: string }[]> {
+    await this.flush();
+    const now = this.options.clock.now();
+    const rows = await this.options.db.kysely
+      .updateTable('device_state')
+      .set({ online: 0, offline_reason: 'timeout', online_changed_at: now })
+      .where('online', '=', 1)
+      .where((w) => w.or([w('last_seen_at', 'is', null), w('last_seen_at', '<', now - this.timeoutMs)]))
+      .returning(['device_id', 'merchant_id'])
+      .execute();
+    for (const row of rows) {
+      this.offlineElsewhere(row.device_id);
+      this.log.info({ deviceId: row.device_id, reason: 'timeout' }, 'device offline');
+      this.options.events.emit('offline', {
+        deviceId: row.device_id,
+        merchantId: row.merchant_id,
+        at: now,
+        reason: 'timeout',
+      });
+    }
+    return rows.map((r) => ({ deviceId: r.device_id, merchantId: r.merchant_id }));
   }
 
   /** Marks devices silent for longer than the timeout offline. Runs on the clock; callable from tests. */
@@ -181,7 +258,10 @@ export class FleetTracker {
   ): Promise<void> {
     // Rows with the same changed columns go in one multi-row upsert.
     const byShape = new Map<string, ({ device_id: string; merchant_id: string } & Patch)[]>();
-    for (const [deviceId, { merchantId, patch }] of pending) {
+    // In device id order: another hub process's ingest locks the same rows in that order (no deadlock).
+    for (const [deviceId, { merchantId, patch }] of [...pending].sort(([x], [y]) =>
+      x < y ? -1 : x > y ? 1 : 0,
+    )) {
       const shape = Object.keys(patch).sort().join(',');
       const rows = byShape.get(shape) ?? [];
       rows.push({ device_id: deviceId, merchant_id: merchantId, ...patch });
@@ -189,6 +269,10 @@ export class FleetTracker {
     }
     try {
       const queries: CompiledQuery[] = [];
+      // Shared: lock every row first, in device id order, exactly as another hub's ingest transaction does; the
+      // upserts below (grouped by shape) would otherwise take them in an order that can deadlock with it.
+      if (this.options.shared)
+        queries.push(...this.lockQueries([...pending.keys(), ...alarms.keys()], pending));
       for (const [shape, rows] of byShape) {
         const columns = shape.split(',').filter(Boolean) as (keyof Patch)[];
         for (let i = 0; i < rows.length; i += 500) {
@@ -221,6 +305,40 @@ export class FleetTracker {
         if (!this.alarms.has(deviceId)) this.alarms.set(deviceId, change);
       this.scheduleFlush();
     }
+  }
+
+  private lockQueries(ids: string[], pending: Map<string, { merchantId: string }>): CompiledQuery[] {
+    const k = this.options.db.kysely;
+    const sorted = [...new Set(ids)].sort();
+    const rows = sorted
+      .map((id) => ({
+        device_id: id,
+        merchant_id: pending.get(id)?.merchantId ?? this.live.get(id)?.merchantId,
+      }))
+      .filter((r): r is { device_id: string; merchant_id: string } => r.merchant_id !== undefined);
+    const queries: CompiledQuery[] = [];
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      queries.push(
+        k
+          .insertInto('device_state')
+          .values(chunk)
+          .onConflict((oc) => oc.column('device_id').doNothing())
+          .compile(),
+        k
+          .selectFrom('device_state')
+          .select('device_id')
+          .where(
+            'device_id',
+            'in',
+            chunk.map((r) => r.device_id),
+          )
+          .orderBy('device_id')
+          .forUpdate()
+          .compile(),
+      );
+    }
+    return queries;
   }
 
   private device(deviceId: string, merchantId: string): Live {
@@ -267,8 +385,12 @@ export class FleetTracker {
     }, this.flushMs);
   }
 
+  private sweepEveryMs(): number {
+    return Math.max(100, Math.min(5000, Math.floor(this.timeoutMs / 3)));
+  }
+
   private scheduleSweep(): void {
-    const every = Math.max(100, Math.min(5000, Math.floor(this.timeoutMs / 3)));
+    const every = this.sweepEveryMs();
     this.sweepTimer = this.options.clock.setTimeout(() => {
       this.sweep();
       this.scheduleSweep();

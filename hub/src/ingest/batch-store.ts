@@ -13,12 +13,17 @@ import { WriterThread } from './writer-thread';
  * side and deadlock on the device_state rows both upsert.
  */
 export class InProcessBatchStore implements BatchStore {
-  private readonly sequences = new SequenceBook();
+  private readonly sequences: SequenceBook;
   private readonly lane: WriteLane;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly db: Db) {
+  /** `shared`: other hub processes write the same store (see SequenceBook). */
+  constructor(
+    private readonly db: Db,
+    shared = false,
+  ) {
     this.lane = transactionLane(db);
+    this.sequences = new SequenceBook(shared);
   }
 
   async start(): Promise<void> {}
@@ -43,9 +48,9 @@ export class InProcessBatchStore implements BatchStore {
 }
 
 /** A writer thread for a SQLite file, the hub's pool otherwise. */
-export function batchStoreFor(db: Db, logger: Logger): BatchStore {
+export function batchStoreFor(db: Db, logger: Logger, shared = false): BatchStore {
   if (db.kind === 'sqlite' && db.file !== undefined && db.file !== ':memory:' && db.file !== '') {
     return new WriterThread({ file: db.file, logger, main: db.kysely });
   }
-  return new InProcessBatchStore(db);
+  return new InProcessBatchStore(db, shared && db.kind === 'postgres');
 }

@@ -35,6 +35,13 @@ export interface RejectedSeq {
 export class SequenceBook {
   private readonly cache = new Map<string, SequenceState>();
 
+  /**
+   * `shared`: other hub processes write the same devices' sequences (PostgreSQL, several hubs). Then nothing is
+   * cached: each transaction locks its devices' `device_state` rows (in id order, so two processes never
+   * deadlock on them) and reads their state afresh.
+   */
+  constructor(private readonly shared = false) {}
+
   async apply(
     trx: Trx,
     records: readonly QueuedRecord[],
@@ -57,6 +64,14 @@ export class SequenceBook {
       entryOf(r.deviceId, r.merchantId).seqs.push({ seq: r.seq, ...(r.epoch ? { epoch: r.epoch } : {}) });
     }
     if (byDevice.size === 0) return [];
+    if (this.shared) {
+      const ids = [...byDevice.keys()].sort();
+      await lockDevices(
+        trx,
+        ids.map((id) => ({ device_id: id, merchant_id: byDevice.get(id)?.merchantId ?? '' })),
+      );
+      this.discard(ids);
+    }
     await this.load(
       trx,
       [...byDevice.keys()].filter((id) => !this.cache.has(id)),
@@ -164,5 +179,29 @@ export class SequenceBook {
         this.cache.get(g.device_id)?.gaps.push({ from: g.from_seq, to: g.to_seq, detectedAt: g.detected_at });
       }
     }
+  }
+}
+
+/** Creates missing `device_state` rows, then locks them all `FOR UPDATE` in device id order. */
+async function lockDevices(trx: Trx, rows: { device_id: string; merchant_id: string }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx
+      .insertInto('device_state')
+      .values(rows.slice(i, i + 500))
+      .onConflict((oc) => oc.column('device_id').doNothing())
+      .execute();
+  }
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx
+      .selectFrom('device_state')
+      .select('device_id')
+      .where(
+        'device_id',
+        'in',
+        rows.slice(i, i + 500).map((r) => r.device_id),
+      )
+      .orderBy('device_id')
+      .forUpdate()
+      .execute();
   }
 }

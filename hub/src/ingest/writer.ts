@@ -29,6 +29,8 @@ export interface IngestWriterOptions {
   maxQueue?: number;
   /** Where batches are committed (default: a writer thread for a SQLite file, the pool for PostgreSQL). */
   store?: BatchStore;
+  /** Other hub processes write the same store (several hubs on PostgreSQL): sequence state is not cached. */
+  shared?: boolean;
 }
 
 const ACKS_PER_TURN = 100;
@@ -69,7 +71,7 @@ export class IngestWriter {
     this.maxBatch = options.maxBatch ?? 2000;
     this.maxDelayMs = options.maxDelayMs ?? 1;
     this.maxQueue = options.maxQueue ?? 50_000;
-    this.store = options.store ?? batchStoreFor(options.db, options.logger);
+    this.store = options.store ?? batchStoreFor(options.db, options.logger, options.shared);
   }
 
   /** False after a failed transaction, until one succeeds. */

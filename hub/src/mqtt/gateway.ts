@@ -14,6 +14,7 @@ import {
 } from '@crema/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { JobLeases } from '../coordination/leases';
 import type { Db } from '../db/connect';
 import { HubError } from '../errors';
 import { FleetEvents } from '../fleet/events';
@@ -44,6 +45,10 @@ export interface MqttGatewayOptions {
    * connects a real MQTT client with the per-process internal credential, exactly as with an external broker.
    */
   hubClient?: 'local' | 'socket';
+  /** External broker only: subscribe as a member of this MQTT shared-subscription group (several hubs). */
+  shareGroup?: string;
+  /** Several hub processes share the fleet state (see FleetTracker `shared`); with `shareGroup`. */
+  shared?: { leases: JobLeases };
   /** Heartbeat timeout (default 30 s). */
   offlineAfterMs?: number;
   /** Device clock offset that raises a `clock_skew` alarm (default 5 min). */
@@ -83,11 +88,13 @@ export class MqttGateway {
       clockSkewAlarmMs: options.clockSkewAlarmMs,
       // Fleet state shares ingest's writer (on SQLite, its thread): no commit on the event loop.
       lane: (queries) => this.writer.execute(queries),
+      ...(options.shared === undefined ? {} : { shared: options.shared }),
     });
     this.writer = new IngestWriter({
       ...common,
       db: options.db,
       sendAck: (deviceId, ack) => this.sendAck(deviceId, ack),
+      shared: options.shared !== undefined,
       ...options.ingest,
     });
     this.ingest = new Ingest({
@@ -154,6 +161,9 @@ export class MqttGateway {
         url: this.broker?.address ?? this.options.url ?? '',
         ...credential,
         clientId: `crema-hub-${randomBytes(6).toString('hex')}`,
+        ...(this.broker || this.options.shareGroup === undefined
+          ? {}
+          : { shareGroup: this.options.shareGroup }),
         logger: this.options.logger,
         onMessage,
       });

@@ -8,6 +8,11 @@ export interface HubLinkOptions {
   username?: string;
   password?: string;
   clientId: string;
+  /**
+   * Subscribe through the MQTT shared subscription `$share/<group>/…` (several hub processes: the broker
+   * hands each device message to one member of the group).
+   */
+  shareGroup?: string;
   logger: Logger;
   onMessage: (topic: string, payload: Buffer) => void;
 }
@@ -47,6 +52,9 @@ export class HubLink {
       connectTimeout: 10_000,
       resubscribe: true,
       protocolVersion: 4,
+      // In a shared-subscription group the broker keeps handing messages to a member until it notices the member
+      // is gone (1.5 × keepalive when the host vanished without closing the socket): keep that short.
+      ...(this.options.shareGroup === undefined ? {} : { keepalive: 10 }),
     });
     this.client = client;
     client.on('message', (topic, payload) => this.options.onMessage(topic, payload));
@@ -67,10 +75,17 @@ export class HubLink {
         resolve();
       });
     });
-    await client.subscribeAsync(
-      Object.fromEntries(UPLINK_FILTERS.map((topic) => [topic, { qos: 1 as const }])),
+    const group = this.options.shareGroup;
+    const filters = group === undefined ? UPLINK_FILTERS : UPLINK_FILTERS.map((f) => `$share/${group}/${f}`);
+    const granted = await client.subscribeAsync(
+      Object.fromEntries(filters.map((topic) => [topic, { qos: 1 as const }])),
     );
-    this.log.info({ url: redact(url), filters: UPLINK_FILTERS.length }, 'hub subscribed to device uplinks');
+    const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+    if (refused.length > 0) {
+      await client.endAsync(true);
+      throw new HubError('UNAVAILABLE', `the broker refused the hub's subscriptions: ${refused.join(', ')}`);
+    }
+    this.log.info({ url: redact(url), filters: filters.length, group }, 'hub subscribed to device uplinks');
   }
 
   /** QoS 1 publish; resolves when the broker has taken it (PUBACK). */

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { CommandDelivery } from '../commands/delivery';
 import { expireDueCommands } from '../commands/expiry';
 import { applyStoredResults } from '../commands/stored-results';
+import { JobLeases, newProcessId } from '../coordination/leases';
+import { ScheduledJob } from '../coordination/scheduled-job';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
 import type { FleetEvents } from '../fleet/events';
@@ -30,6 +32,8 @@ export interface OperationsOptions {
   sweepIntervalMs?: number;
   /** Webhook delivery settings (the deliverer itself is built here and runs with the operations). */
   webhooks?: Omit<WebhookDelivererOptions, 'db' | 'clock' | 'logger'>;
+  /** This process's leases (default: its own): with several hub processes the sweep runs in one at a time. */
+  leases?: JobLeases;
 }
 
 /**
@@ -44,7 +48,7 @@ export class Operations {
   /** The hub's signing keys; `signingKey` is always the current one. */
   readonly keyring: SigningKeyring;
   private readonly log: Logger;
-  private timer: ClockTimer | null = null;
+  private readonly job: ScheduledJob;
   private soon: ClockTimer | null = null;
   private running = false;
   private sweeping: Promise<void> | null = null;
@@ -62,6 +66,14 @@ export class Operations {
       clock: options.clock,
       logger: options.logger,
       ...options.webhooks,
+    });
+    this.job = new ScheduledJob({
+      name: 'operations.sweep',
+      everyMs: options.sweepIntervalMs ?? 5000,
+      run: () => this.sweep(),
+      leases: options.leases ?? new JobLeases(options.db, options.clock, newProcessId()),
+      clock: options.clock,
+      logger: this.log,
     });
   }
 
@@ -91,7 +103,7 @@ export class Operations {
         ),
       );
     }
-    this.schedule();
+    this.job.start();
     this.webhooks.start();
   }
 
@@ -100,10 +112,9 @@ export class Operations {
     await this.webhooks.stop();
     for (const off of this.offs) off();
     this.offs = [];
-    if (this.timer) this.options.clock.clearTimeout(this.timer);
     if (this.soon) this.options.clock.clearTimeout(this.soon);
-    this.timer = null;
     this.soon = null;
+    await this.job.stop();
     await this.sweeping;
   }
 
@@ -162,15 +173,8 @@ export class Operations {
     if (this.soon || !this.running) return;
     this.soon = this.options.clock.setTimeout(() => {
       this.soon = null;
-      void this.sweep();
+      // Through the lease: with several hub processes only its holder sweeps (within a period anyway).
+      void this.job.runOnce();
     }, 100);
-  }
-
-  private schedule(): void {
-    this.timer = this.options.clock.setTimeout(() => {
-      void this.sweep().finally(() => {
-        if (this.running) this.schedule();
-      });
-    }, this.options.sweepIntervalMs ?? 5000);
   }
 }

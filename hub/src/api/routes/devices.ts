@@ -265,6 +265,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
         merchantId,
         after: toDeviceView(created),
       });
+      // An external broker holding device credentials gets it before the commit (rolled back if it refuses).
+      await deps.deviceSessions.credentialChanged({ deviceId: created.id, kind: 'set', secret });
       return created;
     });
     // Ids are global (MQTT topics): the same answer whichever merchant the clash is with.
@@ -349,6 +351,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
         before: toDeviceView(changed.before),
         after: toDeviceView(changed.after),
       });
+      await deps.deviceSessions.credentialChanged({ deviceId: id, kind: 'set', secret });
     });
     deps.deviceSessions.disconnect(id);
     return c.json({ deviceId: id, secret }, 200);
@@ -370,6 +373,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
         before: toDeviceView(changed.before),
         after: toDeviceView(changed.after),
       });
+      await deps.deviceSessions.credentialChanged({ deviceId: id, kind: 'revoke' });
       return changed;
     });
     deps.deviceSessions.disconnect(id);

@@ -8,6 +8,7 @@ import * as ledgerEpoch from './0006_ledger_epoch';
 import * as artifacts from './0007_artifacts';
 import * as rollouts from './0008_rollouts';
 import * as signingKeys from './0009_signing_keys';
+import * as scaleOut from './0010_scale_out';
 import * as refundStatus from './0012_refund_status';
 import * as merchantTimeZone from './0013_merchant_time_zone';
 import * as webhooks from './0014_webhooks';
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '0007_artifacts': artifacts,
   '0008_rollouts': rollouts,
   '0009_signing_keys': signingKeys,
+  '0010_scale_out': scaleOut,
   '0012_refund_status': refundStatus,
   '0013_merchant_time_zone': merchantTimeZone,
   '0014_webhooks': webhooks,

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * Tables of the operations API: money after the sale (refunds), stock (catalog, bins, restocks), repairs
  * (work orders), remote control (commands) and what machines sell (recipe sets and their assignment).
@@ -138,6 +140,10 @@ export interface CommandsTable {
   /** The failed command this one retries. */
   retry_of: string | null;
   created_by: string;
+  /** The hub process handing it to the broker right now (migration 0010); null when nobody is. */
+  dispatch_owner: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Until when that claim holds (epoch ms): a process that died leaves it to run out. */
+  dispatch_until: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface RecipeSetsTable {

@@ -1,0 +1,2 @@
+export { JobLeases, newProcessId } from './leases';
+export { ScheduledJob, type ScheduledJobOptions } from './scheduled-job';

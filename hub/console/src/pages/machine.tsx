@@ -1,4 +1,4 @@
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo } from 'preact/hooks';
 import { api, must } from '../api/client';
 import { session } from '../api/session';
 import { type Series, TimeChart } from '../ui/chart';
@@ -68,6 +68,11 @@ export function MachineDetail(props: { id: string }) {
     commands.reload();
   };
   useLive((e) => e.deviceId === id, reloadAll, 300);
+  // Heartbeats (sales lock, machine state) change the state without a live event: re-read it now and then.
+  useEffect(() => {
+    const timer = setInterval(device.reload, 3000);
+    return () => clearInterval(timer);
+  }, [device.reload]);
   const d = device.data;
   const state = (d?.state ?? null) as LiveState | null;
   const canCommand = session.can('device:command');

@@ -62,7 +62,8 @@ export function Table<T>(props: {
   empty?: string;
 }) {
   return (
-    <div class="table-wrap">
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: focusable so a keyboard can scroll a table wider than a phone
+    <section class="table-wrap" tabIndex={0} aria-label={props.caption}>
       <table>
         <caption class="sr-only">{props.caption}</caption>
         <thead>
@@ -103,7 +104,7 @@ export function Table<T>(props: {
           )}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 

@@ -19,9 +19,10 @@ export async function expectAccessible(page: Page, name: string): Promise<void> 
   // Evaluated through the DevTools protocol: the console's CSP (script-src 'self') rightly blocks inline tags.
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
+    // Runs in the page: `globalThis` is its window (this package's types have no DOM).
     // biome-ignore lint/suspicious/noExplicitAny: axe is injected into the page at run time
-    const axe = (window as any).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
+    const g = globalThis as any;
+    const result = await g.axe.run(g.document, { resultTypes: ['violations'] });
     return (
       result.violations as { id: string; impact: string; help: string; nodes: { target: string[] }[] }[]
     )

@@ -86,7 +86,9 @@ describe('admin console in a browser', () => {
       .not.toBe('0');
     await expectAccessible(page, 'dashboard');
     // The refresh token is an HttpOnly cookie: nothing a script can read.
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie),
+    ).toBe('');
     const cookie = (await context.cookies()).find((c) => c.name === 'crema_refresh');
     expect(cookie?.httpOnly).toBe(true);
     expect(cookie?.sameSite).toBe('Strict');

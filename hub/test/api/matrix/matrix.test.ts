@@ -63,6 +63,7 @@ describe.each(BACKENDS)('access matrix on %s', (backend) => {
           const res = await t.request(row.method, built.path, {
             token: caller.token,
             ...(built.body === undefined ? {} : { body: built.body }),
+            ...(built.headers === undefined ? {} : { headers: built.headers }),
           });
           const text = await res.text();
           expect(res.status, text.slice(0, 300)).toBe(401);
@@ -87,6 +88,7 @@ describe.each(BACKENDS)('access matrix on %s', (backend) => {
             const res = await t.request(row.method, built.path, {
               ...(row.access === 'public' ? {} : { token: built.token ?? caller.token }),
               ...(built.body === undefined ? {} : { body: built.body }),
+              ...(built.headers === undefined ? {} : { headers: built.headers }),
             });
             const text = await res.text();
             const why = `${res.status} ${text.slice(0, 300)}`;

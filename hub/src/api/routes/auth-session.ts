@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -7,7 +8,7 @@ import { HubError } from '../../errors';
 import { clientIp } from '../client-ip';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
-import { problemResponses } from '../problem';
+import { PROBLEM_CONTENT_TYPE, problemOf, problemResponses } from '../problem';
 import { jsonBody, jsonContent } from '../schemas';
 
 /**
@@ -123,8 +124,14 @@ export function registerSessionRoutes(app: HubApp, deps: ApiDeps): void {
     try {
       return c.json(withCookie(c, await deps.auth.refresh(token, clientIp(c))), 200);
     } catch (err) {
-      deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH });
-      throw err;
+      if (!(err instanceof HubError) || ErrorCodes[err.code].status !== 401) throw err;
+      // A dead cookie is removed, so the page stops offering it (onError's response would drop the header).
+      deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH, secure: isTls(c) });
+      const problem = c.body(JSON.stringify(problemOf(err.code, err.message, c.req.path)), 401, {
+        'content-type': PROBLEM_CONTENT_TYPE,
+      });
+      // The problem is the documented 401 (problemResponses); the route typing knows only its JSON 200.
+      return problem as unknown as ReturnType<typeof c.json<z.infer<typeof SessionTokensSchema>, 200>>;
     }
   });
   app.openapi(logout, async (c) => {

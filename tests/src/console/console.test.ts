@@ -143,6 +143,14 @@ describe('admin console in a browser', () => {
     await page.getByRole('button', { name: `Refill ${shelfId} beans` }).click();
     await expect.poll(() => page.getByTestId(`level-${shelfId}-beans`).count(), { timeout: 10_000 }).toBe(0);
     await expectAccessible(page, 'materials');
+    // A catalog import with a bad row names the row and imports nothing.
+    await page.getByLabel('For merchant id').fill(merchantId);
+    await page
+      .getByLabel('or paste CSV')
+      .fill('sku,name,material,unit,pack_size\nB-1,Beans,beans,g,1000\nX-1,,tea,g,1\n');
+    await page.getByRole('button', { name: 'Import' }).click();
+    await expect.poll(() => page.getByTestId('import-errors').textContent()).toContain('line 3');
+    expect(await page.getByRole('cell', { name: 'B-1' }).count()).toBe(0);
     const open = await hub.call<{ items: { code: string }[] }>(
       'GET',
       `/api/v1/alarms?deviceId=${shelfId}&status=open`,

@@ -1,12 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, download, must } from '../api/client';
+import { session } from '../api/session';
 import { when } from '../ui/format';
 import { navigate, useQuery, useRoute } from '../ui/hooks';
 import { type Column, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
+import { CreateForm } from './admin-forms';
 
 const PAGE_SIZE = 25;
 type Kind = 'users' | 'merchants' | 'locations' | 'audit';
+const WRITE = { users: 'user:write', merchants: 'merchant:write', locations: 'location:write' } as const;
 const TITLES: Record<Kind, string> = {
   users: 'Users',
   merchants: 'Merchants',
@@ -124,6 +127,7 @@ export function AdminPage(props: { kind: Kind }) {
           <button type="submit">Filter</button>
         </form>
       ) : null}
+      {kind !== 'audit' && session.can(WRITE[kind]) ? <CreateForm kind={kind} onDone={q.reload} /> : null}
       <ErrorNote error={q.error ?? exportError} />
       <Table
         caption={TITLES[kind]}

@@ -4,6 +4,7 @@ import { session } from '../api/session';
 import { ago } from '../ui/format';
 import { useLive, useQuery } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Page, Table } from '../ui/widgets';
+import { WorkOrderPanel } from './work-order';
 
 type Status = 'open' | 'assigned' | 'in_progress' | 'resolved' | 'closed';
 const COLUMNS: Status[] = ['open', 'assigned', 'in_progress', 'resolved', 'closed'];
@@ -43,6 +44,7 @@ export function Alarms() {
     500,
   );
   const [assignee, setAssignee] = useState(session.me?.email ?? '');
+  const [open, setOpen] = useState<string | null>(null);
   return (
     <Page title="Alarms and work orders">
       <section class="card">
@@ -119,6 +121,7 @@ export function Alarms() {
           </label>
         ) : null}
         <ErrorNote error={board.error} />
+        {open ? <WorkOrderPanel id={open} onChange={board.reload} onClose={() => setOpen(null)} /> : null}
         <div class="board">
           {COLUMNS.map((status, i) => {
             const page = board.data?.[i];
@@ -134,7 +137,11 @@ export function Alarms() {
                 </h3>
                 {(page?.items ?? []).map((w) => (
                   <article class="wo" key={w.id} data-testid={`wo-${w.id}`}>
-                    <h4>{w.title}</h4>
+                    <h4>
+                      <button type="button" class="link" onClick={() => setOpen(w.id)}>
+                        {w.title}
+                      </button>
+                    </h4>
                     <p class="muted">
                       <Badge value={w.priority} />{' '}
                       {w.deviceId ? <a href={`#/machines/${w.deviceId}`}>{w.deviceId}</a> : null}{' '}

@@ -3,6 +3,7 @@ import { session } from '../api/session';
 import { when } from '../ui/format';
 import { navigate, useLive, useQuery, useRoute } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
+import { Catalog } from './catalog';
 
 const PAGE_SIZE = 25;
 const MATERIALS = ['water', 'beans', 'milk', 'cups', 'waste'] as const;
@@ -132,6 +133,7 @@ export function Materials() {
           onPage={(offset) => set({ ...f, offset })}
         />
       ) : null}
+      <Catalog />
     </Page>
   );
 }

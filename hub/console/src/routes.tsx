@@ -9,6 +9,7 @@ import { Machines } from './pages/machines';
 import { Materials } from './pages/materials';
 import { OrderDetail } from './pages/order';
 import { Orders } from './pages/orders';
+import { Recipes } from './pages/recipes';
 
 export interface RouteDef {
   /** `:name` segments are passed to `page` in order. */
@@ -22,7 +23,7 @@ export interface RouteDef {
 
 /**
  * Every page of the console. Firmware artifacts and campaigns get their routes here (nav "Firmware", needs
- * the updates permission) when the hub's updates API lands; recipes and prices likewise.
+ * the updates permission) when the hub's updates API lands.
  */
 export const ROUTES: RouteDef[] = [
   { path: '/', nav: 'Dashboard', needs: 'device:read', page: () => <Dashboard /> },
@@ -35,6 +36,7 @@ export const ROUTES: RouteDef[] = [
     page: (d, o) => <OrderDetail deviceId={d ?? ''} orderId={o ?? ''} />,
   },
   { path: '/materials', nav: 'Materials', needs: 'device:read', page: () => <Materials /> },
+  { path: '/recipes', nav: 'Recipes & prices', needs: 'device:read', page: () => <Recipes /> },
   { path: '/alarms', nav: 'Alarms & work', needs: 'device:read', page: () => <Alarms /> },
   { path: '/users', nav: 'Users', needs: 'user:read', page: () => <AdminPage kind="users" /> },
   {

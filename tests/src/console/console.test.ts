@@ -112,6 +112,12 @@ describe('admin console in a browser', () => {
       `/api/v1/commands?deviceId=${deviceId}`,
     );
     expect(commands.items.find((c) => c.kind === 'lock')?.status).toBe('succeeded');
+    // New prices go out as a command too, and the machine takes them.
+    await page.getByRole('button', { name: 'Set prices…' }).click();
+    await page.getByLabel('Prices, one per line').fill('espresso M 2.80');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const prices = page.locator('tr', { hasText: 'set_prices' }).first();
+    await expect.poll(() => prices.textContent(), { timeout: 20_000 }).toContain('succeeded');
   });
 
   it('refunds an order with a reason', async () => {
@@ -190,6 +196,7 @@ describe('admin console in a browser', () => {
       ['/merchants', 'Merchants'],
       ['/locations', 'Locations'],
       ['/audit', 'Audit log'],
+      ['/recipes', 'Recipes and prices'],
       ['/account', 'Account'],
     ] as const) {
       await page.goto(url(path));

@@ -5,6 +5,7 @@ import { type Series, TimeChart } from '../ui/chart';
 import { ago, money, when } from '../ui/format';
 import { useLive, useQuery } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Page, Table } from '../ui/widgets';
+import { SetPrices } from './prices';
 
 /** The fleet state fields the page shows (the API types the state as an open object). */
 interface LiveState {
@@ -15,6 +16,7 @@ interface LiveState {
   firmwareVersion?: string | null;
   agentVersion?: string | null;
   outboxDepth?: number | null;
+  versions?: { priceList: number | null };
   materials?: { material: string; level: number; capacity: number; unit: string }[];
 }
 
@@ -129,6 +131,11 @@ export function MachineDetail(props: { id: string }) {
                     onDone={commands.reload}
                   />
                 ))}
+                <SetPrices
+                  deviceId={id}
+                  currentVersion={state?.versions?.priceList ?? null}
+                  onDone={commands.reload}
+                />
               </fieldset>
             ) : null}
             {canWrite && d.status === 'active' ? (

@@ -50,7 +50,7 @@ export function registerConsole(app: HubApp): void {
   });
   app.get('/console/assets/:file', (c) => {
     const file = c.req.param('file');
-    if (!/^[A-Za-z0-9_.-]+$/.test(file)) return c.notFound();
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(file)) return c.notFound();
     const body = read(`assets/${file}`);
     if (!body) return c.notFound();
     return c.body(body, 200, {

@@ -39,7 +39,7 @@ describe('the console route', () => {
   it('serves nothing outside the console folder', async () => {
     for (const path of [
       '/console/assets/..%2F..%2Fbuild%2Fbuild.ts',
-      '/console/assets/%2E%2E',
+      '/console/assets/.hidden',
       '/console/assets/nope.js',
     ])
       expect((await t.request('GET', path)).status, path).toBe(404);

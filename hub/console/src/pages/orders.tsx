@@ -11,6 +11,7 @@ export function Orders() {
   const { params } = useRoute();
   const f = {
     deviceId: params.get('deviceId') ?? '',
+    locationId: params.get('locationId') ?? '',
     status: (params.get('status') ?? '') as '' | (typeof STATUSES)[number],
     method: (params.get('method') ?? '') as '' | 'card' | 'free_vend',
     from: params.get('from') ?? '',
@@ -22,6 +23,7 @@ export function Orders() {
     s ? new Date(`${s}T00:00:00`).getTime() + (end ? 86_400_000 : 0) : undefined;
   const filterQuery = {
     ...(f.deviceId ? { deviceId: f.deviceId } : {}),
+    ...(f.locationId ? { locationId: f.locationId } : {}),
     ...(f.status ? { status: f.status } : {}),
     ...(f.method ? { method: f.method } : {}),
     ...(f.from ? { from: day(f.from) } : {}),
@@ -35,6 +37,10 @@ export function Orders() {
         }),
       ),
     [params.toString()],
+  );
+  const locations = useQuery(
+    async () => must(await api.GET('/api/v1/locations', { params: { query: { limit: 200 } } })).items,
+    [],
   );
   const [exportError, setExportError] = useState<string | null>(null);
   const exportCsv = () =>
@@ -67,6 +73,16 @@ export function Orders() {
       >
         <Field label="Machine">
           <input name="deviceId" defaultValue={f.deviceId} />
+        </Field>
+        <Field label="Location">
+          <select value={f.locationId} onChange={(e) => set({ locationId: e.currentTarget.value })}>
+            <option value="">All</option>
+            {(locations.data ?? []).map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
         </Field>
         <Field label="Status">
           <select

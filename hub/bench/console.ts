@@ -113,7 +113,7 @@ try {
     await p.goto(`${http}/console/#${hash}`);
     const body = (await (await answered).json()) as { items: unknown[] };
     await p.locator('tbody tr td[data-label]').first().waitFor();
-    const shown = await p.locator('tbody tr').count();
+    const shown = await p.locator('table').first().locator('tbody tr').count();
     const got = Math.max(body.items.length, loaded.get(list) ?? 0);
     if (got > shown) over++;
     rows.push(

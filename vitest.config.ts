@@ -16,6 +16,7 @@ const LONG_FILES = [
   'tests/src/commands.test.ts',
   'tests/src/broker.test.ts',
   'scripts/fleet/fleet.test.ts',
+  'tests/src/console/console.test.ts',
 ];
 
 class LongFilesFirst extends BaseSequencer {

@@ -3,7 +3,7 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   test: {
     name: 'hub',
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'console/test/**/*.test.ts'],
     // Files run side by side (more workers than cores): a CPU-bound test may take twice its time alone.
     testTimeout: 20000,
     hookTimeout: 20000,

@@ -8,3 +8,5 @@ if ! command -v pnpm >/dev/null 2>&1; then
   npm install -g pnpm@12 >/dev/null
 fi
 pnpm install --prefer-offline --reporter=silent
+# The admin console (hub/console) is bundled here, so the README's commands build it and the hub serves it.
+pnpm --filter @crema/hub run --silent console:build

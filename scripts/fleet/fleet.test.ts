@@ -62,6 +62,13 @@ describe('npm run fleet and one Ctrl-C', () => {
     const doc = (await (await fetch(openapi ?? '')).json()) as { openapi?: string };
     expect(doc.openapi).toMatch(/^3\./);
 
+    // The banner's console address serves the console's page.
+    const consoleUrl = stdout.match(/console\s+(\S+)/)?.[1];
+    expect(consoleUrl, stdout).toMatch(/^http:\/\/.+\/console\/$/);
+    const page = await fetch(consoleUrl ?? '');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/console/assets/app.js');
+
     // Customers keep buying, so drinks are being made when Ctrl-C comes.
     await waitFor(() => sold() >= 3, 60_000, 'three drinks sold');
     const end = ended(child, () => stdout);

@@ -240,6 +240,7 @@ async function main(): Promise<void> {
 
   say('');
   say('Crema fleet is running.');
+  say(`  console     ${addresses.http}/console/  (email ${admin.email}, password ${admin.password})`);
   say(`  admin API   ${addresses.http}/api/v1`);
   say(`  API docs    ${addresses.docs}`);
   say(`  OpenAPI     ${addresses.http}/api/openapi.json`);

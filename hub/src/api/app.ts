@@ -3,11 +3,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { authenticate } from '../auth/authenticate';
 import { HubError } from '../errors';
+import { registerConsole } from './console';
 import type { ApiDeps } from './deps';
 import { registerApiDocs } from './docs';
 import type { HubEnv } from './env';
 import { errorHandler } from './error-handler';
 import { problemOf, problemResponse } from './problem';
+import { SESSION_PUBLIC_PATHS } from './routes/auth-session';
 import { routeModules } from './routes/index';
 
 export const API_PREFIX = '/api/v1';
@@ -17,6 +19,7 @@ export const PUBLIC_API_PATHS: ReadonlySet<string> = new Set([
   `${API_PREFIX}/auth/login`,
   `${API_PREFIX}/auth/refresh`,
   `${API_PREFIX}/auth/logout`,
+  ...SESSION_PUBLIC_PATHS,
 ]);
 /** Admin endpoints whose body is streamed to storage with their own size limit. */
 const STREAMED_UPLOADS: ReadonlySet<string> = new Set([`${API_PREFIX}/artifacts`]);
@@ -73,5 +76,6 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
     security: [{ bearer: [] }],
   });
   registerApiDocs(app);
+  registerConsole(app);
   return app;
 }

@@ -29,6 +29,7 @@ export function openSqlite(
 
 const STATEMENT_CACHE_SIZE = 256;
 const SCHEMA_CHANGE = /^\s*(create|alter|drop)\s/i;
+const DEFERRED_BEGIN = /^\s*begin\s*;?\s*$/i;
 
 /**
  * Kysely prepares every query anew; on hot read paths preparing costs as much as running. Statements are
@@ -39,7 +40,11 @@ function withStatementCache(sqlite: Sqlite.Database): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql: string) {
+    prepare(text: string) {
+      // Kysely opens transactions with a deferred BEGIN: one that reads and then writes fails at once with
+      // SQLITE_BUSY when the ingest writer thread committed in between (WAL cannot upgrade a stale snapshot,
+      // and busy_timeout does not apply). BEGIN IMMEDIATE takes the write lock first and waits for it instead.
+      const sql = DEFERRED_BEGIN.test(text) ? 'begin immediate' : text;
       // A schema change may change the columns a cached reader returns: start afresh after one.
       if (SCHEMA_CHANGE.test(sql)) cache.clear();
       let statement = cache.get(sql);

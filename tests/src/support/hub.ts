@@ -21,7 +21,8 @@ export class TestHub {
   hub: Hub | undefined;
   addresses: HubAddresses | undefined;
   private token = '';
-  private readonly admin = { email: 'admin@crema.test', password: randomBytes(18).toString('base64url') };
+  /** The superadmin this hub was started with (the browser tests log in as it). */
+  readonly admin = { email: 'admin@crema.test', password: randomBytes(18).toString('base64url') };
   private mqttPort = 0;
   private httpPort = 0;
 

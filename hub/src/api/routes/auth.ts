@@ -2,11 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { PasswordSchema } from '../../auth/passwords';
 import { findUserById, toUserView } from '../../auth/users';
 import { HubError } from '../../errors';
+import { PERMISSIONS, RolePermissions } from '../../rbac/permissions';
 import { clientIp } from '../client-ip';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 import { problemResponses } from '../problem';
 import { jsonBody, jsonContent } from '../schemas';
+import { registerSessionRoutes } from './auth-session';
 import { UserSchema } from './users';
 
 const TokenPairSchema = z
@@ -28,6 +30,9 @@ const PasswordChangeSchema = z.object({
   currentPassword: z.string().min(1).max(256),
   newPassword: PasswordSchema,
 });
+
+/** The caller with its permissions, so a client (the console) shows only what the role may do. */
+const MeSchema = UserSchema.extend({ permissions: z.array(z.enum(PERMISSIONS)) }).openapi('Me');
 
 const tags = ['auth'];
 const login = createRoute({
@@ -70,10 +75,11 @@ const me = createRoute({
   path: '/api/v1/auth/me',
   tags,
   summary: 'The authenticated user',
-  responses: { 200: jsonContent(UserSchema, 'The caller'), ...problemResponses(401) },
+  responses: { 200: jsonContent(MeSchema, 'The caller and what it may do'), ...problemResponses(401) },
 });
 
 export function register(app: HubApp, deps: ApiDeps): void {
+  registerSessionRoutes(app, deps);
   app.openapi(login, async (c) => {
     const body = c.req.valid('json');
     return c.json(await deps.auth.login(body.email, body.password, clientIp(c)), 200);
@@ -98,6 +104,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(me, async (c) => {
     const user = await findUserById(deps.db.kysely, c.get('principal').userId);
     if (!user) throw new HubError('AUTH_TOKEN_INVALID');
-    return c.json(toUserView(user), 200);
+    const view = toUserView(user);
+    return c.json({ ...view, permissions: [...RolePermissions[view.role]] }, 200);
   });
 }

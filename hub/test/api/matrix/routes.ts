@@ -22,11 +22,12 @@ export interface BuiltRequest {
   body?: unknown;
   /** A non-JSON body (with its content type in `headers`), e.g. an artifact upload. */
   rawBody?: string;
-  headers?: Record<string, string>;
   /** Overrides the caller's token (for `self` rows acting on a throw-away user). */
   token?: string;
   /** For lists: an id that belongs to `merchantId` and must appear exactly when the caller may see it. */
   marker?: string;
+  /** Extra request headers: a raw body's content type, the console's cookie session (cookie, CSRF header). */
+  headers?: Record<string, string>;
 }
 
 export interface MatrixContext {
@@ -46,6 +47,7 @@ export interface MatrixRow {
 }
 
 const uid = () => randomBytes(4).toString('hex');
+const CSRF = { 'x-crema-csrf': '1' };
 
 async function freshSession(t: TestApi, caller: TestUser) {
   const user = await t.addUser(caller.role, caller.merchantId);
@@ -95,6 +97,56 @@ export const MATRIX: MatrixRow[] = [
     build: async ({ t, caller }) => ({
       path: '/api/v1/auth/password',
       token: (await freshSession(t, caller)).accessToken,
+      body: { currentPassword: TEST_PASSWORD, newPassword: 'another long passphrase' },
+    }),
+  },
+  // auth: the console's cookie session
+  {
+    method: 'POST',
+    path: '/api/v1/auth/session',
+    access: 'public',
+    kind: 'public',
+    audit: 'auth.login',
+    build: async ({ t, caller }) => {
+      const user = await t.addUser(caller.role, caller.merchantId);
+      return {
+        path: '/api/v1/auth/session',
+        headers: CSRF,
+        body: { email: user.email, password: TEST_PASSWORD },
+      };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/session/refresh',
+    access: 'public',
+    kind: 'public',
+    build: async ({ t, caller }) => ({
+      path: '/api/v1/auth/session/refresh',
+      headers: { ...CSRF, cookie: `crema_refresh=${(await freshSession(t, caller)).refreshToken}` },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/session/logout',
+    access: 'public',
+    kind: 'public',
+    audit: 'auth.logout',
+    build: async ({ t, caller }) => ({
+      path: '/api/v1/auth/session/logout',
+      headers: { ...CSRF, cookie: `crema_refresh=${(await freshSession(t, caller)).refreshToken}` },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/session/password',
+    access: 'authenticated',
+    kind: 'self',
+    audit: 'auth.password_change',
+    build: async ({ t, caller }) => ({
+      path: '/api/v1/auth/session/password',
+      token: (await freshSession(t, caller)).accessToken,
+      headers: CSRF,
       body: { currentPassword: TEST_PASSWORD, newPassword: 'another long passphrase' },
     }),
   },

@@ -1,0 +1,154 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { api, download, must } from '../api/client';
+import { session } from '../api/session';
+import { when } from '../ui/format';
+import { navigate, useQuery, useRoute } from '../ui/hooks';
+import { type Column, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
+import { CreateForm } from './admin-forms';
+
+const PAGE_SIZE = 25;
+type Kind = 'users' | 'merchants' | 'locations' | 'audit';
+const WRITE = { users: 'user:write', merchants: 'merchant:write', locations: 'location:write' } as const;
+const TITLES: Record<Kind, string> = {
+  users: 'Users',
+  merchants: 'Merchants',
+  locations: 'Locations',
+  audit: 'Audit log',
+};
+
+/** The administration lists: users, merchants, locations and the audit log (filter and export). */
+export function AdminPage(props: { kind: Kind }) {
+  const { kind } = props;
+  const { params } = useRoute();
+  const offset = Number(params.get('offset') ?? 0);
+  const actionPrefix = params.get('actionPrefix') ?? '';
+  const [exportError, setExportError] = useState<string | null>(null);
+  const page = { limit: PAGE_SIZE, offset };
+  const q = useQuery(async (): Promise<{ total: number; rows: Row[] }> => {
+    switch (kind) {
+      case 'users': {
+        const r = must(await api.GET('/api/v1/users', { params: { query: page } }));
+        return {
+          total: r.total,
+          rows: r.items.map((u) => ({
+            id: u.id,
+            cells: [u.email, u.name ?? '—', u.role, u.merchantId ?? 'all', when(u.createdAt)],
+          })),
+        };
+      }
+      case 'merchants': {
+        const r = must(await api.GET('/api/v1/merchants', { params: { query: page } }));
+        return {
+          total: r.total,
+          rows: r.items.map((m) => ({ id: m.id, cells: [m.id, m.name, when(m.createdAt)] })),
+        };
+      }
+      case 'locations': {
+        const r = must(await api.GET('/api/v1/locations', { params: { query: page } }));
+        return {
+          total: r.total,
+          rows: r.items.map((l) => ({
+            id: l.id,
+            cells: [
+              l.name,
+              l.address ?? '—',
+              l.merchantId,
+              <a href={`#/machines?locationId=${l.id}`}>machines</a>,
+            ],
+          })),
+        };
+      }
+      case 'audit': {
+        const r = must(
+          await api.GET('/api/v1/audit-log', {
+            params: { query: { ...page, ...(actionPrefix ? { actionPrefix } : {}) } },
+          }),
+        );
+        return {
+          total: r.total,
+          rows: r.items.map((a) => ({
+            id: a.id,
+            cells: [
+              when(a.at),
+              a.action,
+              `${a.targetType} ${a.targetId ?? ''}`,
+              `${a.actorUserId ?? '—'} (${a.actorRole ?? '—'})`,
+              a.ip ?? '—',
+            ],
+          })),
+        };
+      }
+    }
+  }, [kind, params.toString()]);
+  const headers: Record<Kind, string[]> = {
+    users: ['Email', 'Name', 'Role', 'Merchant', 'Created'],
+    merchants: ['Id', 'Name', 'Created'],
+    locations: ['Name', 'Address', 'Merchant', 'Machines'],
+    audit: ['At', 'Action', 'Target', 'Actor', 'Address'],
+  };
+  const columns: Column<Row>[] = headers[kind].map((label, i) => ({
+    key: label,
+    label,
+    render: (r) => r.cells[i],
+  }));
+  return (
+    <Page
+      title={TITLES[kind]}
+      actions={
+        kind === 'audit' ? (
+          <button
+            type="button"
+            onClick={() =>
+              download('/api/v1/audit-log/export.csv', { actionPrefix }, 'audit-log.csv').catch((e: Error) =>
+                setExportError(e.message),
+              )
+            }
+          >
+            Export CSV
+          </button>
+        ) : null
+      }
+    >
+      {kind === 'audit' ? (
+        <form
+          class="filters"
+          aria-label="Filters"
+          onSubmit={(e) => {
+            e.preventDefault();
+            navigate('/audit', {
+              actionPrefix: String(new FormData(e.currentTarget).get('actionPrefix') ?? ''),
+            });
+          }}
+        >
+          <Field label="Action starts with">
+            <input name="actionPrefix" defaultValue={actionPrefix} placeholder="device." />
+          </Field>
+          <button type="submit">Filter</button>
+        </form>
+      ) : null}
+      {kind !== 'audit' && session.can(WRITE[kind]) ? <CreateForm kind={kind} onDone={q.reload} /> : null}
+      <ErrorNote error={q.error ?? exportError} />
+      <Table
+        caption={TITLES[kind]}
+        columns={columns}
+        rows={q.data?.rows ?? []}
+        rowKey={(r) => r.id}
+        empty={q.loading ? 'Loading…' : 'None.'}
+      />
+      {q.data ? (
+        <Pager
+          total={q.data.total}
+          limit={PAGE_SIZE}
+          offset={offset}
+          onPage={(o) => navigate(kind === 'audit' ? '/audit' : `/${kind}`, { offset: o, actionPrefix })}
+        />
+      ) : null}
+    </Page>
+  );
+}
+
+interface Row {
+  id: string;
+  cells: ComponentChildren[];
+}

@@ -1,0 +1,240 @@
+import { useState } from 'preact/hooks';
+import { api, download, must } from '../api/client';
+import { session } from '../api/session';
+import { when } from '../ui/format';
+import { navigate, useQuery, useRoute } from '../ui/hooks';
+import { Badge, type Column, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
+
+const PAGE_SIZE = 25;
+type SortKey = 'id' | 'name' | 'model' | 'createdAt';
+type Device = {
+  id: string;
+  name: string | null;
+  model: string;
+  locationId: string | null;
+  merchantId: string;
+  status: 'active' | 'revoked';
+  createdAt: number;
+};
+
+export function Machines() {
+  const { params } = useRoute();
+  const f = {
+    q: params.get('q') ?? '',
+    locationId: params.get('locationId') ?? '',
+    merchantId: params.get('merchantId') ?? '',
+    status: (params.get('status') ?? '') as '' | 'active' | 'revoked',
+    sort: (params.get('sort') ?? 'id') as SortKey,
+    order: (params.get('order') ?? 'asc') as 'asc' | 'desc',
+    offset: Number(params.get('offset') ?? 0),
+  };
+  const set = (change: Partial<typeof f>) => navigate('/machines', { ...f, offset: 0, ...change });
+  const filterQuery = {
+    ...(f.q ? { q: f.q } : {}),
+    ...(f.locationId ? { locationId: f.locationId } : {}),
+    ...(f.merchantId ? { merchantId: f.merchantId } : {}),
+    ...(f.status ? { status: f.status } : {}),
+  };
+  const list = useQuery(
+    async () =>
+      must(
+        await api.GET('/api/v1/devices', {
+          params: {
+            query: { ...filterQuery, sort: f.sort, order: f.order, limit: PAGE_SIZE, offset: f.offset },
+          },
+        }),
+      ),
+    [params.toString()],
+  );
+  const locations = useQuery(
+    async () => must(await api.GET('/api/v1/locations', { params: { query: { limit: 200 } } })).items,
+    [],
+  );
+  const [registering, setRegistering] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const columns: Column<Device>[] = [
+    { key: 'id', label: 'Machine', sortable: true, render: (d) => <a href={`#/machines/${d.id}`}>{d.id}</a> },
+    { key: 'name', label: 'Name', sortable: true, render: (d) => d.name ?? '—' },
+    { key: 'model', label: 'Model', sortable: true, render: (d) => d.model },
+    {
+      key: 'location',
+      label: 'Location',
+      render: (d) => locations.data?.find((l) => l.id === d.locationId)?.name ?? d.locationId ?? '—',
+    },
+    ...(session.me?.role === 'superadmin'
+      ? [{ key: 'merchant', label: 'Merchant', render: (d: Device) => d.merchantId }]
+      : []),
+    { key: 'status', label: 'Status', render: (d) => <Badge value={d.status} /> },
+    { key: 'createdAt', label: 'Registered', sortable: true, render: (d) => when(d.createdAt) },
+  ];
+  return (
+    <Page
+      title="Machines"
+      actions={
+        <>
+          <button
+            type="button"
+            onClick={() =>
+              download('/api/v1/devices/export.csv', filterQuery, 'machines.csv').catch((e: Error) =>
+                setExportError(e.message),
+              )
+            }
+          >
+            Export CSV
+          </button>
+          {session.can('device:write') ? (
+            <button type="button" class="primary" onClick={() => setRegistering(true)}>
+              Register machine
+            </button>
+          ) : null}
+        </>
+      }
+    >
+      {registering ? (
+        <Register
+          onClose={() => {
+            setRegistering(false);
+            list.reload();
+          }}
+        />
+      ) : null}
+      <form
+        class="filters"
+        aria-label="Filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          set({ q: String(new FormData(e.currentTarget).get('q') ?? '') });
+        }}
+      >
+        <Field label="Search">
+          <input name="q" type="search" defaultValue={f.q} placeholder="id or name" />
+        </Field>
+        <Field label="Location">
+          <select value={f.locationId} onChange={(e) => set({ locationId: e.currentTarget.value })}>
+            <option value="">All</option>
+            {(locations.data ?? []).map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+        {session.me?.role === 'superadmin' ? (
+          <Field label="Merchant">
+            <input
+              value={f.merchantId}
+              onChange={(e) => set({ merchantId: e.currentTarget.value })}
+              placeholder="merchant id"
+            />
+          </Field>
+        ) : (
+          <span />
+        )}
+        <Field label="Status">
+          <select
+            value={f.status}
+            onChange={(e) => set({ status: e.currentTarget.value as typeof f.status })}
+          >
+            <option value="">All</option>
+            <option value="active">Active</option>
+            <option value="revoked">Revoked</option>
+          </select>
+        </Field>
+        <button type="submit">Search</button>
+      </form>
+      <ErrorNote error={list.error ?? exportError} />
+      <Table
+        caption="Machines"
+        columns={columns}
+        rows={(list.data?.items ?? []) as Device[]}
+        rowKey={(d) => d.id}
+        sort={{ key: f.sort, order: f.order }}
+        onSort={(key) =>
+          set({ sort: key as SortKey, order: f.sort === key && f.order === 'asc' ? 'desc' : 'asc' })
+        }
+        empty={list.loading ? 'Loading…' : 'No machines match.'}
+      />
+      {list.data ? (
+        <Pager
+          total={list.data.total}
+          limit={PAGE_SIZE}
+          offset={f.offset}
+          onPage={(offset) => set({ ...f, offset })}
+        />
+      ) : null}
+    </Page>
+  );
+}
+
+/** Registers a machine and shows its credential once (the hub keeps only a hash). */
+function Register(props: { onClose: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [secret, setSecret] = useState<{ deviceId: string; secret: string } | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const text = (k: string) => String(form.get(k) ?? '').trim() || undefined;
+    try {
+      const res = must(
+        await api.POST('/api/v1/devices', {
+          body: {
+            model: text('model') ?? '',
+            ...(text('id') ? { id: text('id') } : {}),
+            ...(text('name') ? { name: text('name') } : {}),
+            ...(text('locationId') ? { locationId: text('locationId') } : {}),
+            ...(text('merchantId') ? { merchantId: text('merchantId') } : {}),
+          },
+        }),
+      );
+      setSecret(res.credential);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  if (secret)
+    return (
+      <section class="card notice" aria-labelledby="cred-title">
+        <h2 id="cred-title">Credential of {secret.deviceId}</h2>
+        <p>Copy it now into the machine's agent configuration: it is shown once and cannot be read again.</p>
+        <pre class="secret" data-testid="credential">
+          {secret.secret}
+        </pre>
+        <button type="button" onClick={props.onClose}>
+          Done
+        </button>
+      </section>
+    );
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="reg-title">
+      <h2 id="reg-title">Register a machine</h2>
+      <div class="filters">
+        <Field label="Id (optional)">
+          <input name="id" pattern="[a-z0-9][a-z0-9_\-]{2,63}" />
+        </Field>
+        <Field label="Name">
+          <input name="name" />
+        </Field>
+        <Field label="Model">
+          <input name="model" required />
+        </Field>
+        <Field label="Location id">
+          <input name="locationId" />
+        </Field>
+        {session.me?.role === 'superadmin' ? (
+          <Field label="Merchant id">
+            <input name="merchantId" required />
+          </Field>
+        ) : (
+          <span />
+        )}
+      </div>
+      <ErrorNote error={error} />
+      <button type="submit" class="primary">
+        Register
+      </button>{' '}
+      <button type="button" onClick={props.onClose}>
+        Cancel
+      </button>
+    </form>
+  );
+}

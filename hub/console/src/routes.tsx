@@ -4,6 +4,7 @@ import { Account } from './pages/account';
 import { AdminPage } from './pages/admin';
 import { Alarms } from './pages/alarms';
 import { Dashboard } from './pages/dashboard';
+import { Firmware } from './pages/firmware';
 import { MachineDetail } from './pages/machine';
 import { Machines } from './pages/machines';
 import { Materials } from './pages/materials';
@@ -21,10 +22,7 @@ export interface RouteDef {
   page: (...args: string[]) => ComponentChildren;
 }
 
-/**
- * Every page of the console. Firmware artifacts and campaigns get their routes here (nav "Firmware", needs
- * the updates permission) when the hub's updates API lands.
- */
+/** Every page of the console. */
 export const ROUTES: RouteDef[] = [
   { path: '/', nav: 'Dashboard', needs: 'device:read', page: () => <Dashboard /> },
   { path: '/machines', nav: 'Machines', needs: 'device:read', page: () => <Machines /> },
@@ -38,6 +36,7 @@ export const ROUTES: RouteDef[] = [
   { path: '/materials', nav: 'Materials', needs: 'device:read', page: () => <Materials /> },
   { path: '/recipes', nav: 'Recipes & prices', needs: 'device:read', page: () => <Recipes /> },
   { path: '/alarms', nav: 'Alarms & work', needs: 'device:read', page: () => <Alarms /> },
+  { path: '/firmware', nav: 'Firmware', needs: 'artifact:read', page: () => <Firmware /> },
   { path: '/users', nav: 'Users', needs: 'user:read', page: () => <AdminPage kind="users" /> },
   {
     path: '/merchants',

@@ -4,6 +4,7 @@ import type { OpsEvent } from '../../src/operations/events/bus';
 import type { RolloutEngine } from '../../src/updates/rollouts/engine';
 import { RolloutService } from '../../src/updates/rollouts/service';
 import { RolloutArtifactUsage } from '../../src/updates/rollouts/usage';
+import { WebhookService } from '../../src/webhooks/service';
 import { createTestApi, type TestApi } from '../support/api';
 import { BACKENDS } from '../support/db';
 import {
@@ -119,6 +120,10 @@ describe.each(BACKENDS)('rollout engine on %s', (backend) => {
   it('halts when the canary rolls back past the threshold, and no later machine is ever sent the update', async () => {
     const fleet = await addFleet(t, m(), 20);
     const sha = await addArtifact(t);
+    const hook = await new WebhookService(t.deps.operations.ctx).create(scopeA(), admin(), {
+      url: 'https://hooks.example.com/rollouts',
+      events: ['rollout.halted'],
+    });
     const r = await service.create(scopeA(), admin(), {
       name: 'bad image',
       artifact: sha,
@@ -148,6 +153,17 @@ describe.each(BACKENDS)('rollout engine on %s', (backend) => {
       .execute();
     expect(audited.map((a) => [a.action, a.actor_user_id])).toEqual([['rollout.halt', null]]);
     expect(JSON.parse(audited[0]?.after_json ?? '{}').code).toBe('ROLLOUT_FAILURE_THRESHOLD');
+    // The merchant's webhook is queued with the halt, once.
+    const queued = await t.deps.db.kysely
+      .selectFrom('webhook_deliveries')
+      .select(['event_type', 'payload'])
+      .where('subscription_id', '=', hook.subscription.id)
+      .execute();
+    expect(queued.map((q) => q.event_type)).toEqual(['rollout.halted']);
+    expect(JSON.parse(queued[0]?.payload ?? '{}').data).toMatchObject({
+      id: r.id,
+      code: 'ROLLOUT_FAILURE_THRESHOLD',
+    });
     const dev = (await service.devices(scopeA(), r.id, { status: 'rolled_back' })).items;
     expect(dev.map((d) => [d.deviceId, d.reason])).toEqual([[canary, 'HEALTH_CHECK_FAILED']]);
 

@@ -197,6 +197,7 @@ describe('admin console in a browser', () => {
       ['/locations', 'Locations'],
       ['/audit', 'Audit log'],
       ['/recipes', 'Recipes and prices'],
+      ['/firmware', 'Firmware and agent updates'],
       ['/account', 'Account'],
     ] as const) {
       await page.goto(url(path));

@@ -5,6 +5,7 @@ import type { RolloutsTable } from '../../db/tables/updates';
 import { ALL_MERCHANTS, type OpsContext } from '../../operations/context';
 import type { OpsEvent } from '../../operations/events/bus';
 import { inTx } from '../../operations/shared/tx';
+import { enqueueWebhooks } from '../../webhooks/service';
 import { DEVICE_FAILED, type FailureThreshold, type RolloutDeviceStatus } from './schema';
 import { checkSignals, type Halt } from './signals';
 import { commandKindOf, countsOf, settingsOf } from './views';
@@ -29,6 +30,11 @@ async function halt(
   events: PendingEvent[],
 ) {
   const now = ctx.now();
+  const event: PendingEvent = {
+    type: 'rollout.halted',
+    merchantId: r.merchant_id,
+    data: { id: r.id, name: r.name, code: h.code, reason: h.reason, phase: r.phase_index },
+  };
   const halted = await inTx(ctx.db, async (tx) => {
     const res = await tx
       .updateTable('rollouts')
@@ -47,14 +53,11 @@ async function halt(
       before: { status: 'running', phase: r.phase_index },
       after: { status: 'halted', code: h.code, reason: h.reason },
     });
+    // The merchant's webhooks hear of it with the halt itself (a platform campaign has no merchant to tell).
+    await enqueueWebhooks(tx, ctx, [event]);
     return true;
   });
-  if (halted)
-    events.push({
-      type: 'rollout.halted',
-      merchantId: r.merchant_id,
-      data: { id: r.id, code: h.code, reason: h.reason, phase: r.phase_index },
-    });
+  if (halted) events.push(event);
 }
 
 /** Machines whose command ended without an install report: failed at the device, or never read in time. */

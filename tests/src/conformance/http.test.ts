@@ -46,7 +46,7 @@ describe('conformance: registration and the HTTP fallback', () => {
 
   it('lists every documented route in the OpenAPI document, the device ones with HTTP Basic', () => {
     expect(registration.length).toBeGreaterThanOrEqual(3);
-    expect(fallback.length).toBe(3);
+    expect(fallback.length).toBe(5);
     for (const row of [...registration, ...fallback]) {
       const operation = openapi.paths[row.path ?? '']?.[(row.method ?? '').toLowerCase()];
       expect(operation, `${row.method} ${row.path}`).toBeDefined();

@@ -14,6 +14,8 @@ type Device = {
   locationId: string | null;
   merchantId: string;
   status: 'active' | 'revoked';
+  online: boolean;
+  lastSeenAt: number | null;
   createdAt: number;
 };
 
@@ -24,6 +26,7 @@ export function Machines() {
     locationId: params.get('locationId') ?? '',
     merchantId: params.get('merchantId') ?? '',
     status: (params.get('status') ?? '') as '' | 'active' | 'revoked',
+    online: (params.get('online') ?? '') as '' | 'true' | 'false',
     sort: (params.get('sort') ?? 'id') as SortKey,
     order: (params.get('order') ?? 'asc') as 'asc' | 'desc',
     offset: Number(params.get('offset') ?? 0),
@@ -34,6 +37,7 @@ export function Machines() {
     ...(f.locationId ? { locationId: f.locationId } : {}),
     ...(f.merchantId ? { merchantId: f.merchantId } : {}),
     ...(f.status ? { status: f.status } : {}),
+    ...(f.online ? { online: f.online === 'true' } : {}),
   };
   const list = useQuery(
     async () =>
@@ -65,6 +69,11 @@ export function Machines() {
       ? [{ key: 'merchant', label: 'Merchant', render: (d: Device) => d.merchantId }]
       : []),
     { key: 'status', label: 'Status', render: (d) => <Badge value={d.status} /> },
+    {
+      key: 'online',
+      label: 'Connection',
+      render: (d) => <Badge value={d.online ? 'online' : 'offline'} />,
+    },
     { key: 'createdAt', label: 'Registered', sortable: true, render: (d) => when(d.createdAt) },
   ];
   return (
@@ -75,9 +84,11 @@ export function Machines() {
           <button
             type="button"
             onClick={() =>
-              download('/api/v1/devices/export.csv', filterQuery, 'machines.csv').catch((e: Error) =>
-                setExportError(e.message),
-              )
+              download(
+                '/api/v1/devices/export.csv',
+                { ...filterQuery, online: f.online || undefined },
+                'machines.csv',
+              ).catch((e: Error) => setExportError(e.message))
             }
           >
             Export CSV
@@ -138,6 +149,16 @@ export function Machines() {
             <option value="">All</option>
             <option value="active">Active</option>
             <option value="revoked">Revoked</option>
+          </select>
+        </Field>
+        <Field label="Connection">
+          <select
+            value={f.online}
+            onChange={(e) => set({ online: e.currentTarget.value as typeof f.online })}
+          >
+            <option value="">All</option>
+            <option value="true">Online</option>
+            <option value="false">Offline</option>
           </select>
         </Field>
         <button type="submit">Search</button>

@@ -168,6 +168,7 @@ async function main(): Promise<void> {
   // The key that verifies recipe bundles: each agent installs what the hub signs and refuses anything else.
   const signingKey = await client.call<{ publicKeyPem: string }>('GET', '/api/v1/recipe-sets/signing-key');
 
+  const SIM_MODEL = 'cm-1';
   const sims: Simulator[] = [];
   const agents: Agent[] = [];
   const machines: Machine[] = [];
@@ -178,7 +179,9 @@ async function main(): Promise<void> {
       id: deviceId,
       merchantId: merchant.id,
       locationId: location.id,
-      model: 'crema-one',
+      // The machine model is the one its brewer controller reports (INFO): brewer firmware is built per model,
+      // and a campaign targets machines by it.
+      model: SIM_MODEL,
       name: `Machine ${i}`,
     });
     // TCP gateways rather than pseudo-terminals: a fresh machine may not have socat.
@@ -198,6 +201,7 @@ async function main(): Promise<void> {
     const config = parseConfig(
       {
         deviceId,
+        model: SIM_MODEL,
         dataDir: join(opts.dataDir, deviceId),
         drivers: {
           brewer: { transport: 'tcp', ...hostPort(e.serial.tcp) },

@@ -103,6 +103,13 @@ describe.each(BACKENDS)('rollout engine on %s', (backend) => {
     const done = await service.get(scopeA(), r.id);
     expect(done.status).toBe('completed');
     expect(done.counts).toEqual({ succeeded: 10 });
+    // Each machine's fleet state shows the version it runs now, before any new birth.
+    const versions = await t.deps.db.kysely
+      .selectFrom('device_state')
+      .select('firmware_version')
+      .where('device_id', 'in', fleet)
+      .execute();
+    expect(new Set(versions.map((v) => v.firmware_version))).toEqual(new Set([done.artifact.version]));
     expect(events.filter((e) => e.type === 'rollout.phase_started').map((e) => e.data.phase)).toEqual([1, 2]);
     const audited = await t.deps.db.kysely
       .selectFrom('audit_log')

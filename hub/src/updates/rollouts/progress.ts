@@ -63,6 +63,13 @@ export async function applyStoredProgress(
         .where('status', 'in', OPEN)
         .where((eb) => eb.or([eb('progress_at', 'is', null), eb('progress_at', '<=', p.at)]))
         .executeTakeFirst();
+      // What the machine runs now, until its next birth says so itself (a firmware update does not reconnect).
+      if (stage === 'succeeded')
+        await tx
+          .updateTable('device_state')
+          .set(p.kind === 'agent' ? { agent_version: p.version } : { firmware_version: p.version })
+          .where('device_id', '=', p.device_id)
+          .execute();
       await tx
         .updateTable('update_progress')
         .set({ applied: 1 })

@@ -81,6 +81,13 @@ const uploaded = await fetch(`${at.http}/api/v1/artifacts?${query}`, {
   body: image,
 });
 if (uploaded.status !== 201) throw new Error(`upload failed: ${uploaded.status} ${await uploaded.text()}`);
+// A campaign offers the artifact to the bench machines: only then may they download it (as in production).
+const campaign = await fetch(`${at.http}/api/v1/rollouts`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'bench', artifact: sha256, target: {}, phases: [{ percent: 100, soakMs: 0 }] }),
+});
+if (campaign.status !== 201) throw new Error(`campaign failed: ${campaign.status} ${await campaign.text()}`);
 
 const stat = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });

@@ -85,7 +85,12 @@ if (uploaded.status !== 201) throw new Error(`upload failed: ${uploaded.status} 
 const campaign = await fetch(`${at.http}/api/v1/rollouts`, {
   method: 'POST',
   headers: { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' },
-  body: JSON.stringify({ name: 'bench', artifact: sha256, target: {}, phases: [{ percent: 100, soakMs: 0 }] }),
+  body: JSON.stringify({
+    name: 'bench',
+    artifact: sha256,
+    target: {},
+    phases: [{ percent: 100, soakMs: 0 }],
+  }),
 });
 if (campaign.status !== 201) throw new Error(`campaign failed: ${campaign.status} ${await campaign.text()}`);
 

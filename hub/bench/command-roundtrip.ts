@@ -1,14 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { pino } from 'pino';
-import { loadHubConfig } from '../src/config/hub-config';
-import { Hub } from '../src/hub';
+import { BENCH_ADMIN_EMAIL, startBenchHub } from './support/bench-hub';
 import { LoadProcess } from './support/child';
-import { addBenchDevices, argv, deviceFile, machineInfo, percentile, round } from './support/setup';
+import { addBenchDevices, argv, deviceFile, percentile, round } from './support/setup';
 
 /**
  * P2: command round trip with ≥ 1,000 connected devices. A whole hub (HTTP API, embedded broker, store,
@@ -33,29 +27,11 @@ const commands = Math.min(Math.max(Number(args.commands), 10), 5000);
 const WARMUP = 20;
 const databaseUrl = args['database-url'];
 
-// Bounded: whatever happens, the run ends.
-const guard = setTimeout(() => {
-  console.error('command-roundtrip: time limit (5 min) reached, aborting');
-  process.exit(2);
-}, 300_000);
-guard.unref();
-
-console.log(
-  'machine',
-  JSON.stringify(machineInfo({ backend: databaseUrl ? 'postgres' : 'sqlite', devices: count })),
-);
-
-const dir = mkdtempSync(join(tmpdir(), 'crema-bench-roundtrip-'));
-const schema = `bench_${randomBytes(4).toString('hex')}`;
-const flags = ['--host', '127.0.0.1', '--port', '0', '--mqtt-port', '0', '--data-dir', dir];
-if (databaseUrl) flags.push('--database-url', databaseUrl, '--database-schema', schema);
-const password = randomBytes(18).toString('base64url');
-const hub = new Hub({
-  config: loadHubConfig(flags, { CREMA_ADMIN_EMAIL: 'bench@crema.local', CREMA_ADMIN_PASSWORD: password }),
-  logger: pino({ level: process.env.CREMA_BENCH_LOG ?? 'error' }),
-  announce: () => undefined,
+const { hub, at, password, stop } = await startBenchHub({
+  name: 'command-roundtrip',
+  databaseUrl,
+  devices: count,
 });
-const at = await hub.start();
 const load = new LoadProcess(join(import.meta.dirname, 'support', 'command-devices.ts'));
 /** A request to the device process that fails instead of waiting forever. */
 const ask = (command: Record<string, unknown>, event: string, timeoutMs: number) =>
@@ -85,7 +61,7 @@ try {
     // biome-ignore lint/suspicious/noExplicitAny: bench reads a few known fields
     return { status: res.status, body: (await res.json()) as any };
   };
-  const login = await api('POST', '/api/v1/auth/login', undefined, { email: 'bench@crema.local', password });
+  const login = await api('POST', '/api/v1/auth/login', undefined, { email: BENCH_ADMIN_EMAIL, password });
   const token = login.body.accessToken as string;
 
   file = deviceFile(devices);
@@ -184,13 +160,6 @@ try {
   );
 } finally {
   await load.close();
-  await hub.stop();
   file?.remove();
-  rmSync(dir, { recursive: true, force: true });
-  if (databaseUrl) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
-  }
+  await stop();
 }

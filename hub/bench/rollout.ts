@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ArtifactManifest, MANIFEST_TYP, manifestBytes } from '@crema/protocol';
-import pg from 'pg';
-import { pino } from 'pino';
-import { loadHubConfig } from '../src/config/hub-config';
-import { Hub } from '../src/hub';
+import { BENCH_ADMIN_EMAIL, startBenchHub } from './support/bench-hub';
 import { LoadProcess } from './support/child';
-import { addBenchDevices, argv, deviceFile, machineInfo, round } from './support/setup';
+import { addBenchDevices, argv, deviceFile, round } from './support/setup';
 
 /**
  * P8, campaign half: a rollout campaign over N simulated machines (1 canary → 10 % → all, no soak). A whole
@@ -28,28 +23,7 @@ const { values: args } = parseArgs({
 const count = Math.min(Math.max(Number(args.devices), 1), 5000);
 const databaseUrl = args['database-url'];
 
-const guard = setTimeout(() => {
-  console.error('rollout: time limit (5 min) reached, aborting');
-  process.exit(2);
-}, 300_000);
-guard.unref();
-
-console.log(
-  'machine',
-  JSON.stringify(machineInfo({ backend: databaseUrl ? 'postgres' : 'sqlite', devices: count })),
-);
-
-const dir = mkdtempSync(join(tmpdir(), 'crema-bench-rollout-'));
-const schema = `bench_${randomBytes(4).toString('hex')}`;
-const flags = ['--host', '127.0.0.1', '--port', '0', '--mqtt-port', '0', '--data-dir', dir];
-if (databaseUrl) flags.push('--database-url', databaseUrl, '--database-schema', schema);
-const password = randomBytes(18).toString('base64url');
-const hub = new Hub({
-  config: loadHubConfig(flags, { CREMA_ADMIN_EMAIL: 'bench@crema.local', CREMA_ADMIN_PASSWORD: password }),
-  logger: pino({ level: process.env.CREMA_BENCH_LOG ?? 'error' }),
-  announce: () => undefined,
-});
-const at = await hub.start();
+const { hub, at, password, stop } = await startBenchHub({ name: 'rollout', databaseUrl, devices: count });
 const load = new LoadProcess(join(import.meta.dirname, 'support', 'update-devices.ts'));
 let file: { path: string; remove(): void } | undefined;
 let peakRss = process.memoryUsage().rss;
@@ -102,7 +76,7 @@ try {
     // biome-ignore lint/suspicious/noExplicitAny: bench reads a few known fields
     return { status: res.status, body: (await res.json()) as any };
   };
-  const token = (await api('POST', '/api/v1/auth/login', undefined, { email: 'bench@crema.local', password }))
+  const token = (await api('POST', '/api/v1/auth/login', undefined, { email: BENCH_ADMIN_EMAIL, password }))
     .body.accessToken as string;
 
   file = deviceFile(devices);
@@ -157,13 +131,6 @@ try {
 } finally {
   clearInterval(sampler);
   await load.close();
-  await hub.stop();
   file?.remove();
-  rmSync(dir, { recursive: true, force: true });
-  if (databaseUrl) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
-  }
+  await stop();
 }

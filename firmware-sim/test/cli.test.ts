@@ -17,7 +17,7 @@ describe('pnpm sim (the CLI)', () => {
   });
 
   it('prints one ready line, serves its endpoints, takes faults from HTTP and stdin, and exits cleanly', async () => {
-    const args = ['exec', 'tsx', 'firmware-sim/src/cli.ts', '--', '--serial-port', '0', '--modbus-port', '0'];
+    const args = ['--import', 'tsx', 'firmware-sim/src/cli.ts', '--serial-port', '0', '--modbus-port', '0'];
     args.push(
       '--payment-port',
       '0',
@@ -30,8 +30,10 @@ describe('pnpm sim (the CLI)', () => {
       '--time-scale',
       '10',
     );
-    // Its own process group, so SIGTERM reaches pnpm, tsx and the simulator together, as from a terminal or CI.
-    const proc = spawn('pnpm', args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // Node itself, not through pnpm: pnpm 12 may answer a SIGTERM with its own 143 before its child has exited, and
+    // the exit code asserted here is the simulator's. Its own process group, so the signal also reaches the socat
+    // bridges, as Ctrl-C from a terminal would.
+    const proc = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     child = proc;
     const stdoutLines: string[] = [];
     const ready = new Promise<SimulatorEndpoints & { event: string }>((resolve, reject) => {
@@ -79,7 +81,7 @@ describe('pnpm sim (the CLI)', () => {
   }, 60_000);
 
   it('refuses bad flags with a message and exit code 2, printing no ready line', async () => {
-    const proc = spawn('pnpm', ['exec', 'tsx', 'firmware-sim/src/cli.ts', '--time-scale', '-3'], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'firmware-sim/src/cli.ts', '--time-scale', '-3'], {
       cwd: root,
     });
     let stdout = '';

@@ -33,7 +33,11 @@ describe('pnpm sim (the CLI)', () => {
     // Node itself, not through pnpm: pnpm 12 may answer a SIGTERM with its own 143 before its child has exited, and
     // the exit code asserted here is the simulator's. Its own process group, so the signal also reaches the socat
     // bridges, as Ctrl-C from a terminal would.
-    const proc = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const proc = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     child = proc;
     const stdoutLines: string[] = [];
     const ready = new Promise<SimulatorEndpoints & { event: string }>((resolve, reject) => {
@@ -81,9 +85,13 @@ describe('pnpm sim (the CLI)', () => {
   }, 60_000);
 
   it('refuses bad flags with a message and exit code 2, printing no ready line', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'firmware-sim/src/cli.ts', '--time-scale', '-3'], {
-      cwd: root,
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'firmware-sim/src/cli.ts', '--time-scale', '-3'],
+      {
+        cwd: root,
+      },
+    );
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => {

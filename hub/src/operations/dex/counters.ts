@@ -67,14 +67,20 @@ export function difference(now: CounterTotals, base: CounterTotals | undefined):
   };
 }
 
-/** Cumulative counters of each listed device (devices without orders get empty counters). */
+/**
+ * Cumulative counters of each listed device (devices without orders get empty counters); with `asOf`, as they
+ * stood then by the records' own times (the demo generator dates its reads in the past).
+ */
 export async function cumulativeCounters(
   ctx: OpsContext,
   deviceIds: readonly string[],
+  asOf?: number,
 ): Promise<Map<string, CounterTotals>> {
   const out = new Map<string, CounterTotals>();
   if (deviceIds.length === 0) return out;
   const ids = [...deviceIds];
+  const until = asOf ?? 0;
+  const dated = asOf !== undefined;
   const [vends, captured, refunds] = await Promise.all([
     ctx.db
       .selectFrom('orders')
@@ -90,6 +96,7 @@ export async function cumulativeCounters(
       ])
       .where('device_id', 'in', ids)
       .where('status', '=', 'completed')
+      .$if(dated, (q) => q.where('updated_at', '<=', until))
       .groupBy(['device_id', 'recipe_id', 'size', 'amount', 'currency', 'method'])
       .execute(),
     ctx.db
@@ -102,6 +109,7 @@ export async function cumulativeCounters(
       ])
       .where('device_id', 'in', ids)
       .where('status', '=', 'captured')
+      .$if(dated, (q) => q.where('updated_at', '<=', until))
       .groupBy(['device_id', 'currency'])
       .execute(),
     ctx.db
@@ -113,6 +121,7 @@ export async function cumulativeCounters(
         sql<number>`coalesce(sum(amount), 0)`.as('total'),
       ])
       .where('device_id', 'in', ids)
+      .$if(dated, (q) => q.where('created_at', '<=', until))
       .groupBy(['device_id', 'currency'])
       .execute(),
   ]);

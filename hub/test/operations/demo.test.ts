@@ -81,6 +81,7 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     );
     const reset = counters.items.filter((d) => d.lastResetAt !== null);
     expect(reset.length).toBe(summary.dexResets);
+    expect(reset.every((d) => (d.lastResetAt ?? 0) < (d.lastReadAt ?? 0))).toBe(true);
     expect(
       reset.some((d) => d.sinceReset.paid.count > 0 && d.sinceReset.paid.count < d.sinceInit.paid.count),
     ).toBe(true);

@@ -71,6 +71,8 @@ export async function recordRead(
     kind: DexReadKind;
     counters: CounterTotals;
     createdBy: string;
+    /** When the read happened: now, unless the demo generator dates it in the past. */
+    at?: number;
   },
 ): Promise<DexReadView> {
   const view: DexReadView = {
@@ -78,7 +80,7 @@ export async function recordRead(
     deviceId: row.deviceId,
     kind: row.kind,
     createdBy: row.createdBy,
-    createdAt: ctx.now(),
+    createdAt: row.at ?? ctx.now(),
   };
   await ctx.db
     .insertInto('dex_reads')

@@ -1,5 +1,6 @@
 import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
+import type { DexTables } from './tables/dex';
 import type { IngestTables } from './tables/ingest';
 import type { OperationsTables } from './tables/operations';
 import type { SigningKeyTables } from './tables/signing-keys';
@@ -14,4 +15,5 @@ export interface Database
     UpdatesTables,
     SigningKeyTables,
     WebhookTables,
-    CoordinationTables {}
+    CoordinationTables,
+    DexTables {}

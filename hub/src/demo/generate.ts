@@ -21,6 +21,7 @@ import {
   DEMO_SITES,
   DEMO_TIME_ZONES,
 } from './catalog';
+import { seedDexReads } from './dex';
 import { seedOrders } from './orders';
 import { type DemoWorld, insertChunks } from './world';
 
@@ -55,6 +56,9 @@ export interface DemoSummary {
   commands: number;
   recipeSets: number;
   users: DemoUser[];
+  /** Audit-counter reads and resets (DEX). */
+  dexReads: number;
+  dexResets: number;
 }
 
 export interface DemoEnv {
@@ -247,6 +251,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
 
   const { orders, refunds } = await seedOrders(world, options.orders, options.days ?? 14);
   const activity = await seedActivity(world, env.signingKey);
+  const dex = await seedDexReads(world);
   return {
     run,
     merchants: merchantCount,
@@ -260,5 +265,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     commands: activity.commands,
     recipeSets: activity.recipeSets,
     users,
+    dexReads: dex.reads,
+    dexResets: dex.resets,
   };
 }

@@ -27,6 +27,8 @@ export const PERMISSIONS = [
   'artifact:write',
   /** Rotating or revoking the hub's signing key: the platform operator only. */
   'signing_key:write',
+  /** Restarting a machine's "since reset" audit counters (DEX): finance reads them, so only admins reset. */
+  'counters:reset',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -48,6 +50,7 @@ export const RolePermissions = {
     'webhook:read',
     'webhook:write',
     'artifact:read',
+    'counters:reset',
   ],
   ops_engineer: [
     'location:read',

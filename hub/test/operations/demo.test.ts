@@ -2,6 +2,8 @@ import { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordHasher } from '../../src/auth/passwords';
 import { generateDemo } from '../../src/demo/generate';
+import { ALL_MERCHANTS, createOpsContext } from '../../src/operations/context';
+import { DexService } from '../../src/operations/dex/service';
 import { verifyRecipeBundle } from '../../src/operations/recipes/bundle';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
 import { BACKENDS, openTestDb, type TestDb } from '../support/db';
@@ -69,5 +71,20 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     expect(await verifyRecipeBundle(key.trusted, JSON.parse(set.bundle))).toBe(true);
     const audit = await db.selectFrom('audit_log').select('action').execute();
     expect(new Set(audit.map((a) => a.action))).toContain('command.create');
+    // Audit counters: resets a week ago and reads since, each snapshot the counters as they stood then.
+    const dexRows = await db.selectFrom('dex_reads').select('kind').execute();
+    expect(dexRows.filter((r) => r.kind === 'reset')).toHaveLength(summary.dexResets);
+    expect(dexRows).toHaveLength(summary.dexReads + summary.dexResets);
+    const counters = await new DexService(createOpsContext(db, store.db.kind, new FakeClock(0))).list(
+      ALL_MERCHANTS,
+      { limit: 500 },
+    );
+    const reset = counters.items.filter((d) => d.lastResetAt !== null);
+    expect(reset.length).toBe(summary.dexResets);
+    expect(reset.every((d) => (d.lastResetAt ?? 0) < (d.lastReadAt ?? 0))).toBe(true);
+    expect(
+      reset.some((d) => d.sinceReset.paid.count > 0 && d.sinceReset.paid.count < d.sinceInit.paid.count),
+    ).toBe(true);
+    expect(new Set(audit.map((a) => a.action))).toContain('dex.reset');
   });
 });

@@ -109,6 +109,17 @@ export class TestHub {
     return this.call<CommandView>('GET', `/api/v1/commands/${id}`);
   }
 
+  /** A call whose answer is text (a CSV or DEX file), as the admin. */
+  async text(method: string, path: string): Promise<string> {
+    const res = await fetch(new URL(path, this.httpUrl), {
+      method,
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
+    return text;
+  }
+
   async call<T = unknown>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (auth) headers.authorization = `Bearer ${this.token}`;

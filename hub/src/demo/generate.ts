@@ -21,6 +21,7 @@ import {
   DEMO_SITES,
   DEMO_TIME_ZONES,
 } from './catalog';
+import { seedClaimCodes } from './claim-codes';
 import { seedOrders } from './orders';
 import { type DemoWorld, insertChunks } from './world';
 
@@ -54,6 +55,7 @@ export interface DemoSummary {
   workOrders: number;
   commands: number;
   recipeSets: number;
+  claimCodes: number;
   users: DemoUser[];
 }
 
@@ -247,6 +249,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
 
   const { orders, refunds } = await seedOrders(world, options.orders, options.days ?? 14);
   const activity = await seedActivity(world, env.signingKey);
+  const claimCodes = await seedClaimCodes(world);
   return {
     run,
     merchants: merchantCount,
@@ -259,6 +262,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     workOrders: activity.workOrders,
     commands: activity.commands,
     recipeSets: activity.recipeSets,
+    claimCodes,
     users,
   };
 }

@@ -2,6 +2,7 @@ import { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordHasher } from '../../src/auth/passwords';
 import { generateDemo } from '../../src/demo/generate';
+import { statusOf } from '../../src/devices/claim-codes';
 import { verifyRecipeBundle } from '../../src/operations/recipes/bundle';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
 import { BACKENDS, openTestDb, type TestDb } from '../support/db';
@@ -69,5 +70,16 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     expect(await verifyRecipeBundle(key.trusted, JSON.parse(set.bundle))).toBe(true);
     const audit = await db.selectFrom('audit_log').select('action').execute();
     expect(new Set(audit.map((a) => a.action))).toContain('command.create');
+    // Claim codes in every state the list shows, each merchant's claimed one naming one of its own machines.
+    const now = Date.UTC(2026, 4, 20, 15);
+    const codes = await db.selectFrom('claim_codes').selectAll().execute();
+    expect(codes).toHaveLength(summary.claimCodes);
+    expect(new Set(codes.map((c) => statusOf(c, now)))).toEqual(
+      new Set(['pending', 'claimed', 'expired', 'revoked']),
+    );
+    const devices = await db.selectFrom('devices').select(['id', 'merchant_id']).execute();
+    for (const c of codes.filter((c) => c.claimed_device_id !== null)) {
+      expect(devices.find((d) => d.id === c.claimed_device_id)?.merchant_id).toBe(c.merchant_id);
+    }
   });
 });

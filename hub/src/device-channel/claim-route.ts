@@ -32,6 +32,7 @@ export function registerClaimRoute(device: Hono<DeviceEnv>, app: HubApp, deps: A
     audit: deps.audit,
     deviceSessions: deps.deviceSessions,
   });
+  const log = deps.logger.child({ ns: 'hub:device-claim' });
   const limit = bodyLimit({
     maxSize: Limits.messageBytes,
     onError: () => {
@@ -50,8 +51,17 @@ export function registerClaimRoute(device: Hono<DeviceEnv>, app: HubApp, deps: A
       throw new HubError('VALIDATION_FAILED', 'The input does not match its schema', {
         details: parsed.error,
       });
-    const answer = await claims.claim(parsed.data, clientIp(c));
-    return c.json(answer, 201);
+    const ip = clientIp(c);
+    try {
+      const answer = await claims.claim(parsed.data, ip);
+      log.info({ deviceId: answer.deviceId, merchantId: answer.merchantId, ip }, 'device claimed');
+      return c.json(answer, 201);
+    } catch (err) {
+      // Operators see refused claims (a mistyped code, a probe) in the hub's log; the caller learns nothing more.
+      if (err instanceof HubError && err.code !== 'RATE_LIMITED')
+        log.warn({ code: err.code, deviceId: parsed.data.deviceId, ip }, 'claim refused');
+      throw err;
+    }
   });
 }
 

@@ -227,11 +227,12 @@ export class Agent {
             if (!r || r.enrolment !== enrolment) return;
             const link = linkWith(hub, claimed);
             r.hubLink = link;
-            link
-              .start()
-              .catch((err: unknown) =>
+            link.start().then(
+              // Stopped while the link was starting: the stop did not see it yet, so it is stopped here.
+              () => (this.running === r ? undefined : link.stop()),
+              (err: unknown) =>
                 this.log.error({ err: (err as Error).message }, 'hub link did not start after the claim'),
-              );
+            );
           },
         });
       }

@@ -21,6 +21,8 @@ import { salesLocked as isSalesLocked, OrderService } from './orders/order-servi
 import { RecipeEngine } from './recipe/engine';
 import type { RecipeRunner } from './recipe/types';
 import { Store } from './store/store';
+import { HubEnrolment, storedCredentialFor } from './sync/claim';
+import { credentialPath } from './sync/credential-file';
 import { HubLink, type HubLinkHooks } from './sync/hub-link';
 import { type Clock, systemClock } from './time/clock';
 import type { ReleaseSlots } from './updates/release-slots';
@@ -64,6 +66,8 @@ type Running = {
   orders: OrderService;
   metrics: AgentMetrics;
   hubLink: HubLink | undefined;
+  /** Claiming a credential with `hub.claimCode`; it sets `hubLink` once the credential is stored. */
+  enrolment: HubEnrolment | undefined;
   server: ReturnType<typeof createAdaptorServer>;
   url: string;
 };
@@ -128,6 +132,7 @@ export class Agent {
       );
     }
     let hubLink: HubLink | undefined;
+    let enrolment: HubEnrolment | undefined;
     try {
       const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
@@ -174,27 +179,63 @@ export class Agent {
         storage: store.storage,
       });
       await orders.start();
-      hubLink = config.hub
-        ? new HubLink({
-            hub: config.hub,
+      const linkWith = (hub: NonNullable<AgentConfig['hub']>, credential: string) =>
+        new HubLink({
+          hub,
+          credential,
+          deviceId: config.deviceId,
+          model: config.model,
+          store,
+          orders,
+          brewer: hardware.brewer,
+          boards: hardware.boards,
+          clock,
+          logger,
+          restartAgent: () => this.restartRequested(),
+          hooks: this.options.hubHooks,
+          updates: {
+            config: config.updates,
+            dataDir: config.dataDir,
+            ...(this.options.trust ? { trust: this.options.trust } : {}),
+            ...(this.options.slots ? { slots: this.options.slots } : {}),
+          },
+        });
+      const hub = config.hub;
+      const credentialFile = credentialPath(config.dataDir);
+      const credential =
+        hub?.credential ?? (hub ? storedCredentialFor(credentialFile, config.deviceId, this.log) : undefined);
+      if (hub && credential !== undefined) {
+        if (hub.claimCode !== undefined)
+          this.log.info('using the stored hub credential; the claim code is not needed');
+        hubLink = linkWith(hub, credential);
+      } else if (hub?.claimCode !== undefined) {
+        // No credential yet: sell offline (records wait in the outbox) while the claim is tried in the background.
+        const claimCode = hub.claimCode;
+        enrolment = new HubEnrolment({
+          request: {
+            httpUrl: hub.httpUrl,
+            code: claimCode,
             deviceId: config.deviceId,
             model: config.model,
-            store,
-            orders,
-            brewer: hardware.brewer,
-            boards: hardware.boards,
-            clock,
-            logger,
-            restartAgent: () => this.restartRequested(),
-            hooks: this.options.hubHooks,
-            updates: {
-              config: config.updates,
-              dataDir: config.dataDir,
-              ...(this.options.trust ? { trust: this.options.trust } : {}),
-              ...(this.options.slots ? { slots: this.options.slots } : {}),
-            },
-          })
-        : undefined;
+            ...(hub.firmwareVersion === undefined ? {} : { firmwareVersion: hub.firmwareVersion }),
+          },
+          file: credentialFile,
+          clock,
+          logger,
+          onCredential: (claimed) => {
+            const r = this.running;
+            if (!r || r.enrolment !== enrolment) return;
+            const link = linkWith(hub, claimed);
+            r.hubLink = link;
+            link.start().then(
+              // Stopped while the link was starting: the stop did not see it yet, so it is stopped here.
+              () => (this.running === r ? undefined : link.stop()),
+              (err: unknown) =>
+                this.log.error({ err: (err as Error).message }, 'hub link did not start after the claim'),
+            );
+          },
+        });
+      }
       await hubLink?.start();
 
       const health = (): DriverHealth => ({
@@ -225,7 +266,8 @@ export class Agent {
       const { port } = server.address() as AddressInfo;
       const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
       const url = `http://${host}:${port}`;
-      this.running = { store, hardware, engine, monitors, orders, metrics, hubLink, server, url };
+      this.running = { store, hardware, engine, monitors, orders, metrics, hubLink, enrolment, server, url };
+      enrolment?.start();
       this.log.info({ api: url, deviceId: config.deviceId }, 'agent ready');
       return { api: url };
     } catch (err) {
@@ -240,6 +282,7 @@ export class Agent {
     if (!r) return;
     this.running = undefined;
     // Nothing is sent from, or executed against, a store about to close.
+    r.enrolment?.stop();
     await r.hubLink?.stop();
     await new Promise<void>((resolve) => {
       r.server.close(() => resolve());

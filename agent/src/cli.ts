@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Agent } from './app';
+import { runClaim } from './claim-cli';
 import { loadConfig } from './config/load';
 import { AgentError } from './errors';
 import { createLogger } from './log/logger';
@@ -22,6 +23,7 @@ Starts the agent. Settings come from the file, then from CREMA_AGENT_* variables
 {"event":"ready","api":"http://127.0.0.1:…"} on stdout when it takes orders; logs go to stderr.
 --reset-ledger starts a new ledger (new epoch, records numbered from 1 again) when this machine's ledger
 is missing, empty or damaged; the old files are kept aside. A healthy ledger is never replaced.
+\`pnpm agent -- claim --help\`: trade a one-time claim code for this machine's hub credential.
 Exit codes: 0 stopped by a signal, 1 failure, 2 invalid configuration, ${RESTART_EXIT_CODE} restart requested by the hub,
 ${LEDGER_EXIT_CODE} ledger damaged or missing (sales refused).`;
 
@@ -49,7 +51,10 @@ function readArgs(argv: string[]): { config?: string; help: boolean; resetLedger
 }
 
 async function main(): Promise<void> {
-  const args = readArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const rest = argv[0] === '--' ? argv.slice(1) : argv;
+  if (rest[0] === 'claim') return runClaim(rest.slice(1));
+  const args = readArgs(argv);
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -35,6 +35,10 @@ export const ErrorCodes = {
   // Devices and commands
   DEVICE_UNKNOWN: { status: 404, message: 'The device is not registered' },
   DEVICE_REVOKED: { status: 403, message: 'The device credential was revoked' },
+  CLAIM_CODE_INVALID: {
+    status: 403,
+    message: 'The claim code is not valid (unknown, expired, revoked, already used or not for this machine)',
+  },
   COMMAND_EXPIRED: { status: 410, message: 'The command passed its time-to-live' },
   COMMAND_DUPLICATE: { status: 409, message: 'The command was already received' },
   COMMAND_FAILED: { status: 500, message: 'The command failed on the device' },

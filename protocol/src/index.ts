@@ -8,6 +8,7 @@ export * from './line';
 export * from './messages/ack';
 export * from './messages/batch';
 export * from './messages/catalog';
+export * from './messages/claim';
 export * from './messages/command';
 export * from './messages/config';
 export * from './messages/device';

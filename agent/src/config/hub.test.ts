@@ -46,4 +46,14 @@ describe('hub config section', () => {
     ]);
     expect(issues({ ...base, sync: { window: 10, unknown: 1 } })).toEqual(['sync']);
   });
+
+  it('takes a claim code instead of a credential, never both or neither', () => {
+    const { credential: _, ...link } = base;
+    expect(HubConfigSchema.parse({ ...link, claimCode: '7k3m-qx2a-9pzr-d4ht' }).claimCode).toBe(
+      '7k3m-qx2a-9pzr-d4ht',
+    );
+    expect(issues({ ...link, claimCode: '7K3M-QX2A-9PZR-D4HU' })).toEqual(['claimCode']);
+    expect(issues({ ...base, claimCode: '7K3M-QX2A-9PZR-D4HT' })).toEqual(['credential']);
+    expect(issues(link)).toEqual(['credential']);
+  });
 });

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { SemverSchema } from '@crema/protocol';
+import { normalizeClaimCode, SemverSchema } from '@crema/protocol';
 import { z } from 'zod';
 
 const delays = (maxCap: number) =>
@@ -48,15 +48,32 @@ export const HubConfigSchema = z
   .object({
     mqttUrl: z.url({ protocol: /^mqtts?$/ }),
     httpUrl: z.url({ protocol: /^https?$/ }),
-    /** The device credential the hub issued at registration (shown once). */
-    credential: z.string().min(16).max(512),
+    /** The device credential the hub issued at registration (shown once). Exactly one of this and `claimCode`. */
+    credential: z.string().min(16).max(512).optional(),
+    /**
+     * A one-time claim code an admin issued (`POST /api/v1/claim-codes`): with no credential stored yet, the
+     * agent trades it for its own credential (docs/protocol.md §2 "Claim codes") and keeps that in
+     * `<dataDir>/hub-credential.json`; later starts use the stored credential and ignore the code.
+     */
+    claimCode: z
+      .string()
+      .max(64)
+      .refine(
+        (code) => normalizeClaimCode(code) !== undefined,
+        '16 Crockford base32 symbols, e.g. 7K3M-QX2A-9PZR-D4HT',
+      )
+      .optional(),
     /** The hub's recipe-bundle signing key (SPKI PEM); without it every recipe bundle is refused. */
     publicKey: z.string().max(4096).refine(isSpkiPem, 'an SPKI PEM public key').optional(),
     /** Reported in `birth` when the brewer does not answer INFO. */
     firmwareVersion: SemverSchema.optional(),
     sync: SyncTuningConfigSchema.default({}),
   })
-  .strict();
+  .strict()
+  .refine((hub) => (hub.credential === undefined) !== (hub.claimCode === undefined), {
+    message: 'exactly one of credential and claimCode',
+    path: ['credential'],
+  });
 
 export type HubConfig = z.infer<typeof HubConfigSchema>;
 export type SyncTuningConfig = z.infer<typeof SyncTuningConfigSchema>;

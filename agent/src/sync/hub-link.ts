@@ -45,6 +45,8 @@ export type HubLinkHooks = {
 
 export type HubLinkOptions = {
   hub: HubConfig;
+  /** The device credential: `hub.credential`, or the one a claim code stored (`sync/claim.ts`). */
+  credential: string;
   deviceId: string;
   model: string;
   store: Store;
@@ -160,7 +162,7 @@ export class HubLink {
     });
     sync = new Sync({
       deviceId: o.deviceId,
-      credential: o.hub.credential,
+      credential: o.credential,
       mqttUrl: o.hub.mqttUrl,
       httpUrl: o.hub.httpUrl,
       outbox: store.outbox,
@@ -220,7 +222,7 @@ export class HubLink {
       downloader: new ArtifactDownloader({
         baseUrl: o.hub.httpUrl,
         deviceId: o.deviceId,
-        credential: o.hub.credential,
+        credential: o.credential,
         dir: u.config.stagingDir ?? join(u.dataDir, 'updates'),
         clock: o.clock,
         logger: o.logger,

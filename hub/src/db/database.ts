@@ -1,3 +1,4 @@
+import type { ClaimCodeTables } from './tables/claim-codes';
 import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
 import type { DexTables } from './tables/dex';
@@ -16,4 +17,5 @@ export interface Database
     SigningKeyTables,
     WebhookTables,
     CoordinationTables,
-    DexTables {}
+    DexTables,
+    ClaimCodeTables {}

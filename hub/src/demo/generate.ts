@@ -21,6 +21,7 @@ import {
   DEMO_SITES,
   DEMO_TIME_ZONES,
 } from './catalog';
+import { seedClaimCodes } from './claim-codes';
 import { seedDexReads } from './dex';
 import { seedOrders } from './orders';
 import { type DemoWorld, insertChunks } from './world';
@@ -55,6 +56,7 @@ export interface DemoSummary {
   workOrders: number;
   commands: number;
   recipeSets: number;
+  claimCodes: number;
   users: DemoUser[];
   /** Audit-counter reads and resets (DEX). */
   dexReads: number;
@@ -252,6 +254,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
   const { orders, refunds } = await seedOrders(world, options.orders, options.days ?? 14);
   const activity = await seedActivity(world, env.signingKey);
   const dex = await seedDexReads(world);
+  const claimCodes = await seedClaimCodes(world);
   return {
     run,
     merchants: merchantCount,
@@ -264,6 +267,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     workOrders: activity.workOrders,
     commands: activity.commands,
     recipeSets: activity.recipeSets,
+    claimCodes,
     users,
     dexReads: dex.reads,
     dexResets: dex.resets,

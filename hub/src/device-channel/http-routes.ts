@@ -15,6 +15,7 @@ import { problemOf, problemResponse } from '../api/problem';
 import { HubError } from '../errors';
 import { keyStatements } from '../updates/keys/keyring';
 import { artifactDownload } from './artifact-download';
+import { registerClaimRoute } from './claim-route';
 import { type DeviceEnv, deviceAuth } from './device-auth';
 import { describeDeviceRoutes } from './http-routes-docs';
 
@@ -35,6 +36,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
   describeDeviceRoutes(app);
   const channel = deps.deviceChannel;
   const device = new Hono<DeviceEnv>();
+  // First: a claiming machine has no credential yet, so its route answers before the credential check.
+  registerClaimRoute(device, app, deps);
   if (!channel) {
     // An API built without a broker (tests, tools): the endpoints exist, but nothing behind them can serve.
     device.all(DEVICE_ROUTES, () => {

@@ -2,6 +2,7 @@ import { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordHasher } from '../../src/auth/passwords';
 import { generateDemo } from '../../src/demo/generate';
+import { statusOf } from '../../src/devices/claim-codes';
 import { ALL_MERCHANTS, createOpsContext } from '../../src/operations/context';
 import { DexService } from '../../src/operations/dex/service';
 import { verifyRecipeBundle } from '../../src/operations/recipes/bundle';
@@ -86,5 +87,16 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
       reset.some((d) => d.sinceReset.paid.count > 0 && d.sinceReset.paid.count < d.sinceInit.paid.count),
     ).toBe(true);
     expect(new Set(audit.map((a) => a.action))).toContain('dex.reset');
+    // Claim codes in every state the list shows, each merchant's claimed one naming one of its own machines.
+    const now = Date.UTC(2026, 4, 20, 15);
+    const codes = await db.selectFrom('claim_codes').selectAll().execute();
+    expect(codes).toHaveLength(summary.claimCodes);
+    expect(new Set(codes.map((c) => statusOf(c, now)))).toEqual(
+      new Set(['pending', 'claimed', 'expired', 'revoked']),
+    );
+    const devices = await db.selectFrom('devices').select(['id', 'merchant_id']).execute();
+    for (const c of codes.filter((c) => c.claimed_device_id !== null)) {
+      expect(devices.find((d) => d.id === c.claimed_device_id)?.merchant_id).toBe(c.merchant_id);
+    }
   });
 });

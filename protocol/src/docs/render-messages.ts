@@ -131,6 +131,12 @@ const HttpEndpoints: Record<
     answer:
       '200 with `{ "statements": string[] }`: every key statement the hub issued, oldest first (§15); a device applies those it has not applied yet',
   },
+  claim: {
+    method: 'POST',
+    body: '`{ "code", "deviceId", "model", "firmwareVersion"? }` without any credential (§2 "Claim codes")',
+    answer:
+      '201 with `{ "deviceId", "credential", "merchantId", "locationId" }`, the credential shown this once; 403 `CLAIM_CODE_INVALID` for any code that cannot be used (unknown, expired, revoked, used, or for another device id or model); 409 `CONFLICT` when the device id is taken; 429 `RATE_LIMITED` with `Retry-After`',
+  },
 };
 
 export function renderHttp(): string {

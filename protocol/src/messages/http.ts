@@ -8,6 +8,7 @@ import { CommandSchema } from './command';
  *   GET  /api/v1/device/commands                               → 200 CommandPollSchema
  *   GET  /api/v1/device/artifacts/{sha256}  (Range)            → 200/206 bytes
  *   GET  /api/v1/device/trust-keys                             → 200 TrustChainSchema
+ *   POST /api/v1/device/claim     body: ClaimRequestSchema    → 201 ClaimAnswerSchema (no credential yet)
  */
 export const DEVICE_HTTP_PATHS = {
   records: '/api/v1/device/records',
@@ -17,6 +18,8 @@ export const DEVICE_HTTP_PATHS = {
   artifacts: '/api/v1/device/artifacts',
   /** `GET`: the hub's whole chain of key statements, oldest first (TrustChainSchema). */
   trustKeys: '/api/v1/device/trust-keys',
+  /** `POST`, unauthenticated: a one-time claim code for the device's own credential (ClaimRequestSchema). */
+  claim: '/api/v1/device/claim',
 } as const;
 
 /** Where a device fetches the artifact a manifest names (content-addressed by its sha256). */

@@ -38,6 +38,8 @@ export class TestMachine {
   readonly ranWhileBusy: string[] = [];
   /** The hub's recipe-bundle key (SPKI PEM), when the machine is configured with one. */
   bundleKey: string | undefined;
+  /** A claim code to configure instead of the credential (`hub.claimCode`; the credential is then unused). */
+  claimCode: string | undefined;
   /** Simulated seconds per real second of the firmware-sim (set before the first `start`). */
   timeScale = 20;
 
@@ -87,7 +89,7 @@ export class TestMachine {
       hub: {
         mqttUrl: this.hub.mqttUrl,
         httpUrl: this.hub.httpUrl,
-        credential: this.credential,
+        ...(this.claimCode === undefined ? { credential: this.credential } : { claimCode: this.claimCode }),
         ...(this.bundleKey ? { publicKey: this.bundleKey } : {}),
         sync: { ...TUNING, ...tuning },
       },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Permission } from '../../../src/rbac/permissions';
 import { TEST_PASSWORD, type TestApi, type TestUser } from '../../support/api';
+import { CLAIM_CODE_MATRIX } from './claim-code-routes';
 import { DEX_MATRIX } from './dex-routes';
 import { OPERATIONS_MATRIX } from './operations-routes';
 import { ROLLOUT_MATRIX } from './rollout-routes';
@@ -399,5 +400,6 @@ export const MATRIX: MatrixRow[] = [
 MATRIX.push(...OPERATIONS_MATRIX);
 MATRIX.push(...WEBHOOK_MATRIX);
 MATRIX.push(...ROLLOUT_MATRIX);
+MATRIX.push(...CLAIM_CODE_MATRIX);
 MATRIX.push(...UPDATES_MATRIX);
 MATRIX.push(...DEX_MATRIX);

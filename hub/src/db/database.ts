@@ -1,3 +1,4 @@
+import type { ApiKeyTables } from './tables/api-keys';
 import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
 import type { IngestTables } from './tables/ingest';
@@ -14,4 +15,5 @@ export interface Database
     UpdatesTables,
     SigningKeyTables,
     WebhookTables,
-    CoordinationTables {}
+    CoordinationTables,
+    ApiKeyTables {}

@@ -22,6 +22,9 @@ export const PERMISSIONS = [
   'audit:read',
   'webhook:read',
   'webhook:write',
+  /** API keys of integrations; managing them needs a user session, never a key. */
+  'api_key:read',
+  'api_key:write',
   /** Update artifacts are platform-wide: the vendor releases them (write), merchants roll them out (read). */
   'artifact:read',
   'artifact:write',
@@ -48,6 +51,8 @@ export const RolePermissions = {
     'webhook:read',
     'webhook:write',
     'artifact:read',
+    'api_key:read',
+    'api_key:write',
   ],
   ops_engineer: [
     'location:read',

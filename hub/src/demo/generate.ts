@@ -12,6 +12,7 @@ import { syncMaterialLevels } from '../operations/materials/levels-sync';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import type { Role } from '../rbac/permissions';
 import { seedActivity } from './activity';
+import { seedApiKeys } from './api-keys';
 import {
   DEMO_BINS,
   DEMO_CATALOG,
@@ -54,6 +55,8 @@ export interface DemoSummary {
   workOrders: number;
   commands: number;
   recipeSets: number;
+  /** Integration keys of every status (their secrets are not kept). */
+  apiKeys: number;
   users: DemoUser[];
 }
 
@@ -247,6 +250,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
 
   const { orders, refunds } = await seedOrders(world, options.orders, options.days ?? 14);
   const activity = await seedActivity(world, env.signingKey);
+  const apiKeys = await seedApiKeys(world);
   return {
     run,
     merchants: merchantCount,
@@ -259,6 +263,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     workOrders: activity.workOrders,
     commands: activity.commands,
     recipeSets: activity.recipeSets,
+    apiKeys,
     users,
   };
 }

@@ -69,5 +69,14 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     expect(await verifyRecipeBundle(key.trusted, JSON.parse(set.bundle))).toBe(true);
     const audit = await db.selectFrom('audit_log').select('action').execute();
     expect(new Set(audit.map((a) => a.action))).toContain('command.create');
+    const keys = await db
+      .selectFrom('api_keys')
+      .select(['merchant_id', 'revoked_at', 'last_used_at'])
+      .execute();
+    expect(keys).toHaveLength(summary.apiKeys);
+    expect(summary.apiKeys).toBe(6);
+    expect(keys.filter((k) => k.revoked_at !== null)).toHaveLength(2);
+    expect(keys.every((k) => k.last_used_at !== null)).toBe(true);
+    expect(JSON.stringify(summary)).not.toContain('crema_ak_');
   });
 });

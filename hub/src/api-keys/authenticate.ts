@@ -2,6 +2,7 @@ import type { Clock } from '@crema/protocol';
 import type { Kysely } from 'kysely';
 import type { Principal } from '../auth/principal';
 import type { Database } from '../db/database';
+import { QueryTemplates } from '../db/query-templates';
 import { HubError } from '../errors';
 import { type Permission, ROLES, type Role } from '../rbac/permissions';
 import { ipAllowed } from './ip-allow-list';
@@ -20,6 +21,9 @@ const isRole = (v: string | null): v is Role => v !== null && (ROLES as readonly
  * cache to invalidate.
  */
 export class ApiKeyAuthenticator {
+  /** The lookup runs on every keyed request: compiled once, like the session check. */
+  private readonly queries = new QueryTemplates(2);
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -29,24 +33,26 @@ export class ApiKeyAuthenticator {
   async authenticate(presented: string, clientIp: string): Promise<Principal> {
     const parsed = parseApiKey(presented);
     if (!parsed) throw new HubError('API_KEY_INVALID', 'the API key is not valid');
-    const row = await this.db
-      .selectFrom('api_keys')
-      .leftJoin('users', 'users.id', 'api_keys.created_by')
-      .select([
-        'api_keys.id',
-        'api_keys.merchant_id',
-        'api_keys.secret_hash',
-        'api_keys.permissions',
-        'api_keys.allowed_ips',
-        'api_keys.expires_at',
-        'api_keys.revoked_at',
-        'api_keys.last_used_at',
-        'api_keys.created_by',
-        'users.role as creator_role',
-        'users.merchant_id as creator_merchant_id',
-      ])
-      .where('api_keys.id', '=', parsed.id)
-      .executeTakeFirst();
+    const query = this.queries.compile('api_key', {}, { id: parsed.id }, (_, v) =>
+      this.db
+        .selectFrom('api_keys')
+        .leftJoin('users', 'users.id', 'api_keys.created_by')
+        .select([
+          'api_keys.id',
+          'api_keys.merchant_id',
+          'api_keys.secret_hash',
+          'api_keys.permissions',
+          'api_keys.allowed_ips',
+          'api_keys.expires_at',
+          'api_keys.revoked_at',
+          'api_keys.last_used_at',
+          'api_keys.created_by',
+          'users.role as creator_role',
+          'users.merchant_id as creator_merchant_id',
+        ])
+        .where('api_keys.id', '=', v.id),
+    );
+    const row = (await this.db.executeQuery(query)).rows[0];
     if (!row || !secretMatches(parsed.secret, row.secret_hash))
       throw new HubError('API_KEY_INVALID', 'the API key is not valid');
     const now = this.clock.now();

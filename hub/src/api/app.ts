@@ -89,7 +89,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
     type: 'apiKey',
     in: 'header',
     name: 'X-Api-Key',
-    description: 'An API key (`crema_ak_…`), also accepted as the bearer credential; see hub/README.md',
+    description:
+      'An API key (`crema_ak_…`), also accepted as the bearer credential. Not accepted by /auth, /users, ' +
+      '/api-keys and /events (403); see hub/README.md "API keys"',
   });
 
   for (const module of routeModules) module.register(app, deps);

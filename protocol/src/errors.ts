@@ -22,6 +22,8 @@ export const ErrorCodes = {
   AUTH_INVALID_CREDENTIALS: { status: 401, message: 'Invalid email or password' },
   AUTH_TOKEN_INVALID: { status: 401, message: 'The token is invalid or expired' },
   AUTH_THROTTLED: { status: 429, message: 'Too many attempts; try again later' },
+  API_KEY_INVALID: { status: 401, message: 'The API key is unknown, revoked or expired' },
+  API_KEY_IP_FORBIDDEN: { status: 403, message: 'The API key may not be used from this address' },
   FORBIDDEN: { status: 403, message: 'The caller lacks the permission for this action' },
   NOT_FOUND: { status: 404, message: 'The resource does not exist' },
   CONFLICT: { status: 409, message: 'The resource already exists or changed concurrently' },

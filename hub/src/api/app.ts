@@ -1,6 +1,7 @@
 import { Limits } from '@crema/protocol';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { ApiKeyAuthenticator } from '../api-keys/authenticate';
 import { authenticate } from '../auth/authenticate';
 import { HubError } from '../errors';
 import { registerConsole } from './console';
@@ -21,6 +22,18 @@ export const PUBLIC_API_PATHS: ReadonlySet<string> = new Set([
   `${API_PREFIX}/auth/logout`,
   ...SESSION_PUBLIC_PATHS,
 ]);
+/**
+ * Endpoints an API key cannot call (403): signing in, sessions and the event stream belong to a person, and
+ * keys and users are managed only by a person signed in, so a leaked key cannot mint keys or accounts.
+ */
+export const API_KEY_REFUSED_PATHS: readonly string[] = [
+  `${API_PREFIX}/auth`,
+  `${API_PREFIX}/api-keys`,
+  `${API_PREFIX}/users`,
+  `${API_PREFIX}/events`,
+];
+const refusesApiKeys = (path: string) =>
+  API_KEY_REFUSED_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
 /** Admin endpoints whose body is streamed to storage with their own size limit. */
 const STREAMED_UPLOADS: ReadonlySet<string> = new Set([`${API_PREFIX}/artifacts`]);
 /** Device endpoints authenticate with the device credential themselves, not with an admin token. */
@@ -57,15 +70,28 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
       ? next()
       : adminBodyLimit(c, next),
   );
-  const requireBearer = authenticate(deps.tokens, deps.sessions);
+  const apiKeys = new ApiKeyAuthenticator(deps.db.kysely, deps.clock);
+  const requireBearer = authenticate(deps.tokens, deps.sessions, apiKeys);
   app.use(`${API_PREFIX}/*`, async (c, next) => {
     if (PUBLIC_API_PATHS.has(c.req.path) || c.req.path.startsWith(DEVICE_API_PREFIX)) return next();
-    return requireBearer(c, next);
+    return requireBearer(c, async () => {
+      if (c.get('principal').apiKey && refusesApiKeys(c.req.path))
+        throw new HubError('FORBIDDEN', 'this endpoint needs a signed-in user, not an API key');
+      await next();
+    });
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Api-Key',
+    description:
+      'An API key (`crema_ak_…`), also accepted as the bearer credential. Not accepted by /auth, /users, ' +
+      '/api-keys and /events (403); see hub/README.md "API keys"',
   });
 
   for (const module of routeModules) module.register(app, deps);
@@ -73,7 +99,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Crema hub API', version: '1.0.0', description: 'Admin API of the Crema fleet hub.' },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { apiKey: [] }],
   });
   registerApiDocs(app);
   registerConsole(app);

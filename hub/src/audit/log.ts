@@ -37,6 +37,7 @@ export class AuditLog {
         ip: entry.ip,
         before_json: entry.before === undefined ? null : JSON.stringify(entry.before),
         after_json: entry.after === undefined ? null : JSON.stringify(entry.after),
+        api_key_id: entry.actor?.apiKey?.id ?? null,
       })
       .execute();
   }

@@ -1,3 +1,4 @@
+import type { ApiKeyTables } from './tables/api-keys';
 import type { ClaimCodeTables } from './tables/claim-codes';
 import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
@@ -18,4 +19,5 @@ export interface Database
     WebhookTables,
     CoordinationTables,
     DexTables,
-    ClaimCodeTables {}
+    ClaimCodeTables,
+    ApiKeyTables {}

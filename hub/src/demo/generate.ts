@@ -12,6 +12,7 @@ import { syncMaterialLevels } from '../operations/materials/levels-sync';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import type { Role } from '../rbac/permissions';
 import { seedActivity } from './activity';
+import { seedApiKeys } from './api-keys';
 import {
   DEMO_BINS,
   DEMO_CATALOG,
@@ -57,6 +58,8 @@ export interface DemoSummary {
   commands: number;
   recipeSets: number;
   claimCodes: number;
+  /** Integration keys of every status (their secrets are not kept). */
+  apiKeys: number;
   users: DemoUser[];
   /** Audit-counter reads and resets (DEX). */
   dexReads: number;
@@ -255,6 +258,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
   const activity = await seedActivity(world, env.signingKey);
   const dex = await seedDexReads(world);
   const claimCodes = await seedClaimCodes(world);
+  const apiKeys = await seedApiKeys(world);
   return {
     run,
     merchants: merchantCount,
@@ -268,6 +272,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     commands: activity.commands,
     recipeSets: activity.recipeSets,
     claimCodes,
+    apiKeys,
     users,
     dexReads: dex.reads,
     dexResets: dex.resets,

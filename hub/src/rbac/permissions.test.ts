@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { can, PERMISSIONS, ROLES, RolePermissions } from './permissions';
+import { principalCan } from './require-permission';
 import { TenantScope } from './scope';
 
 describe('role → permission table', () => {
@@ -50,5 +51,31 @@ describe('tenant scope', () => {
     expect(() => root.merchantForCreate(undefined)).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
+  });
+});
+
+describe('API key principals', () => {
+  const keyOf = (role: 'superadmin' | 'merchant_admin') =>
+    ({
+      userId: 'u',
+      role,
+      merchantId: 'm1',
+      apiKey: { id: 'k', permissions: ['order:read', 'device:write'] },
+    }) as const;
+
+  it('may use only what both the role and the key grant', () => {
+    expect(principalCan(keyOf('merchant_admin'), 'order:read')).toBe(true);
+    expect(principalCan(keyOf('merchant_admin'), 'order:refund')).toBe(false);
+    const viewerKey = { ...keyOf('merchant_admin'), role: 'viewer' as const };
+    expect(principalCan(viewerKey, 'device:write')).toBe(false);
+    expect(principalCan({ userId: 'u', role: 'viewer', merchantId: 'm1' }, 'order:read')).toBe(true);
+  });
+
+  it("keeps a superadmin's key to its merchant", () => {
+    const scope = new TenantScope(keyOf('superadmin'));
+    expect(scope.isPlatform).toBe(false);
+    expect(scope.merchantId).toBe('m1');
+    expect(scope.sees('m2')).toBe(false);
+    expect(() => scope.merchantForCreate('m2')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 });

@@ -22,6 +22,9 @@ export const PERMISSIONS = [
   'audit:read',
   'webhook:read',
   'webhook:write',
+  /** API keys of integrations; managing them needs a user session, never a key. */
+  'api_key:read',
+  'api_key:write',
   /** Update artifacts are platform-wide: the vendor releases them (write), merchants roll them out (read). */
   'artifact:read',
   'artifact:write',
@@ -51,6 +54,8 @@ export const RolePermissions = {
     'webhook:write',
     'artifact:read',
     'counters:reset',
+    'api_key:read',
+    'api_key:write',
   ],
   ops_engineer: [
     'location:read',

@@ -14,11 +14,12 @@ export class TenantScope {
 
   /** The merchant every query is filtered by; undefined for the superadmin, who sees all. */
   get merchantId(): string | undefined {
-    return this.principal.role === 'superadmin' ? undefined : (this.principal.merchantId ?? NO_MERCHANT);
+    return this.isPlatform ? undefined : (this.principal.merchantId ?? NO_MERCHANT);
   }
 
+  /** The superadmin's own session sees every merchant; an API key, even one a superadmin made, sees its own. */
   get isPlatform(): boolean {
-    return this.principal.role === 'superadmin';
+    return this.principal.role === 'superadmin' && this.principal.apiKey === undefined;
   }
 
   /** Whether a row belonging to `merchantId` is visible to the caller. */

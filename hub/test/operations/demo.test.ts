@@ -98,5 +98,14 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     for (const c of codes.filter((c) => c.claimed_device_id !== null)) {
       expect(devices.find((d) => d.id === c.claimed_device_id)?.merchant_id).toBe(c.merchant_id);
     }
+    const keys = await db
+      .selectFrom('api_keys')
+      .select(['merchant_id', 'revoked_at', 'last_used_at'])
+      .execute();
+    expect(keys).toHaveLength(summary.apiKeys);
+    expect(summary.apiKeys).toBe(6);
+    expect(keys.filter((k) => k.revoked_at !== null)).toHaveLength(2);
+    expect(keys.every((k) => k.last_used_at !== null)).toBe(true);
+    expect(JSON.stringify(summary)).not.toContain('crema_ak_');
   });
 });

@@ -20,6 +20,7 @@ const AuditRecordSchema = z
     ip: z.string().nullable(),
     before: z.unknown(),
     after: z.unknown(),
+    apiKeyId: z.string().nullable(),
   })
   .openapi('AuditRecord');
 

@@ -13,8 +13,7 @@ import { HubError } from '../../errors';
 import { callerOf } from '../../operations/http';
 import { OrderStatusSchema } from '../../operations/orders/query';
 import { OrderService } from '../../operations/orders/service';
-import { can } from '../../rbac/permissions';
-import { requirePermission } from '../../rbac/require-permission';
+import { principalCan, requirePermission } from '../../rbac/require-permission';
 import { TenantScope } from '../../rbac/scope';
 import { auditActor } from '../audit-context';
 import { clientIp } from '../client-ip';
@@ -282,7 +281,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const page = { deviceId: row.id, limit: RECENT, offset: 0 };
     const [state, orders, commands] = await Promise.all([
       deps.deviceState ? deps.deviceState(row.id) : null,
-      can(c.get('principal').role, 'order:read')
+      principalCan(c.get('principal'), 'order:read')
         ? new OrderService(deps.operations.ctx).list(scope, page)
         : undefined,
       new CommandService(deps.operations.ctx).list(scope, page),

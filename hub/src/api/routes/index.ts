@@ -1,6 +1,7 @@
 import * as deviceChannel from '../../device-channel/http-routes';
 import type { RouteModule } from '../deps';
 import * as alarms from './alarms';
+import * as apiKeys from './api-keys';
 import * as artifacts from './artifacts';
 import * as auditLog from './audit-log';
 import * as auth from './auth';
@@ -56,3 +57,4 @@ routeModules.push(deviceChannel);
 routeModules.push(rollouts);
 routeModules.push(dex);
 routeModules.push(claimCodes);
+routeModules.push(apiKeys);

@@ -13,6 +13,7 @@ import * as refundStatus from './0012_refund_status';
 import * as merchantTimeZone from './0013_merchant_time_zone';
 import * as webhooks from './0014_webhooks';
 import * as loginEvents from './0015_login_events';
+import * as apiKeys from './0016_api_keys';
 import * as claimCodes from './0017_claim_codes';
 import * as dexReads from './0019_dex_reads';
 
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '0013_merchant_time_zone': merchantTimeZone,
   '0014_webhooks': webhooks,
   '0015_login_events': loginEvents,
+  '0016_api_keys': apiKeys,
   '0017_claim_codes': claimCodes,
   '0019_dex_reads': dexReads,
 };

@@ -76,6 +76,8 @@ export interface AuditLogTable {
   ip: string | null;
   before_json: string | null;
   after_json: string | null;
+  /** The API key the actor acted through (migration 0016); null for a user's own session. */
+  api_key_id?: string | null;
 }
 
 /** Failed-login counters per key in fixed windows, shared by every hub process and kept across restarts. */

@@ -16,6 +16,7 @@ export const AuditFilterSchema = z.object({
   targetType: z.string().max(64).optional(),
   targetId: z.string().max(200).optional(),
   ip: z.string().max(64).optional(),
+  apiKeyId: z.string().max(64).optional(),
   from: z.coerce.number().int().min(0).optional(),
   to: z.coerce.number().int().min(0).optional(),
 });
@@ -33,6 +34,8 @@ export interface AuditRecord {
   ip: string | null;
   before: unknown;
   after: unknown;
+  /** The API key the actor acted through; null for a signed-in user. */
+  apiKeyId: string | null;
 }
 
 export const AUDIT_CSV_HEADER = [
@@ -62,6 +65,7 @@ function filtered(db: Kysely<Database>, scope: Scope, f: AuditFilter) {
   if (f.targetType) q = q.where('target_type', '=', f.targetType);
   if (f.targetId) q = q.where('target_id', '=', f.targetId);
   if (f.ip) q = q.where('ip', '=', f.ip);
+  if (f.apiKeyId) q = q.where('api_key_id', '=', f.apiKeyId);
   if (f.from !== undefined) q = q.where('at', '>=', f.from);
   if (f.to !== undefined) q = q.where('at', '<', f.to);
   return q;
@@ -133,5 +137,6 @@ function toRecord(r: Selectable<AuditLogTable>): AuditRecord {
     ip: r.ip,
     before: r.before_json === null ? null : (JSON.parse(r.before_json) as unknown),
     after: r.after_json === null ? null : (JSON.parse(r.after_json) as unknown),
+    apiKeyId: r.api_key_id ?? null,
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Permission } from '../../../src/rbac/permissions';
 import { TEST_PASSWORD, type TestApi, type TestUser } from '../../support/api';
+import { API_KEY_MATRIX } from './api-key-routes';
 import { CLAIM_CODE_MATRIX } from './claim-code-routes';
 import { DEX_MATRIX } from './dex-routes';
 import { OPERATIONS_MATRIX } from './operations-routes';
@@ -403,3 +404,4 @@ MATRIX.push(...ROLLOUT_MATRIX);
 MATRIX.push(...CLAIM_CODE_MATRIX);
 MATRIX.push(...UPDATES_MATRIX);
 MATRIX.push(...DEX_MATRIX);
+MATRIX.push(...API_KEY_MATRIX);

@@ -21,6 +21,7 @@ import * as signingKeys from './signing-keys';
 import * as telemetry from './telemetry';
 import * as users from './users';
 import * as webhooks from './webhooks';
+import * as workOrderAttachments from './work-order-attachments';
 import * as workOrders from './work-orders';
 
 /**
@@ -52,3 +53,4 @@ routeModules.push(artifacts);
 routeModules.push(signingKeys);
 routeModules.push(deviceChannel);
 routeModules.push(rollouts);
+routeModules.push(workOrderAttachments);

@@ -54,7 +54,14 @@ const upload = createRoute({
       required: true,
       content: {
         'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
-        'multipart/form-data': { schema: z.object({ file: z.string().openapi({ format: 'binary' }) }) },
+        // A plain schema, not zod: a zod one would make the route parse (buffer) the form before the handler.
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            properties: { file: { type: 'string', format: 'binary' } },
+            required: ['file'],
+          },
+        },
       },
     },
   },

@@ -5,7 +5,7 @@ import { ALL_MERCHANTS } from '../../src/operations/context';
 import { ATTACHMENT_NAMESPACE } from '../../src/operations/workorders/attachments';
 import { WorkOrderService } from '../../src/operations/workorders/service';
 import type { FsArtifactStore } from '../../src/updates/artifacts/fs-store';
-import { createTestApi, type TestApi } from '../support/api';
+import { createTestApi, type TestApi, type TestResponse } from '../support/api';
 import { BACKENDS } from '../support/db';
 
 const PNG = Uint8Array.from([
@@ -36,7 +36,12 @@ describe.each(BACKENDS)('work-order attachments over HTTP on %s', (backend) => {
         { merchantId, title: 'wo' },
       )
     ).id;
-  const upload = (id: string, body: BodyInit, headers: Record<string, string> = {}, token = ops().token) =>
+  const upload = (
+    id: string,
+    body: NonNullable<RequestInit['body']>,
+    headers: Record<string, string> = {},
+    token = ops().token,
+  ) =>
     t.app.request(
       `/api/v1/work-orders/${id}/attachments`,
       {
@@ -46,7 +51,7 @@ describe.each(BACKENDS)('work-order attachments over HTTP on %s', (backend) => {
         duplex: 'half',
       } as RequestInit,
       { incoming: { socket: { remoteAddress: '192.0.2.10' } } },
-    );
+    ) as Promise<TestResponse>;
   const blobs = () => {
     const dir = join((t.deps.artifacts as FsArtifactStore).dir, ATTACHMENT_NAMESPACE);
     try {

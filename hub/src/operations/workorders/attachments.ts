@@ -68,7 +68,7 @@ export class AttachmentService {
   }
 
   /** Streams the bytes into the store; nothing stays when the type or size is refused. */
-  async receive(bytes: AsyncIterable<Uint8Array>): Promise<ReceivedFile> {
+  async receive(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<ReceivedFile> {
     const typed = typedStream(bytes);
     const stored = await this.store.put(typed.stream, { maxBytes: this.limits.maxBytes });
     return { ...stored, contentType: typed.type() };

@@ -23,7 +23,7 @@ export function sniffType(head: Uint8Array): AttachmentType | undefined {
  * Passes the bytes through, deciding the type from the first ones as they arrive: an unknown type is refused
  * (ATTACHMENT_TYPE_UNSUPPORTED) before the rest is read. `type()` answers once the stream is done.
  */
-export function typedStream(bytes: AsyncIterable<Uint8Array>): {
+export function typedStream(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): {
   stream: AsyncGenerator<Uint8Array>;
   type: () => AttachmentType;
 } {

@@ -12,6 +12,7 @@ import { type Change, type WorkOrder, WorkOrderService } from '../../operations/
 import { ROLES } from '../../rbac/permissions';
 import { requirePermission } from '../../rbac/require-permission';
 import { TenantScope } from '../../rbac/scope';
+import { enqueueWebhooks } from '../../webhooks/service';
 import { auditActor } from '../audit-context';
 import { clientIp } from '../client-ip';
 import type { ApiDeps } from '../deps';
@@ -270,6 +271,12 @@ async function releaseWorkOrders(
     userId,
     reason,
   );
+  // Subscribers hear of it in the same transaction, like any other work-order change.
+  await enqueueWebhooks(
+    trx,
+    deps.operations.ctx,
+    changes.map((r) => changedEvent(r.after)),
+  );
   for (const r of changes) {
     await deps.audit.record(trx, {
       ...auditActor(c),
@@ -284,15 +291,16 @@ async function releaseWorkOrders(
   return changes;
 }
 
+function changedEvent(wo: WorkOrder) {
+  return {
+    type: 'workorder.changed',
+    merchantId: wo.merchantId,
+    ...(wo.deviceId ? { deviceId: wo.deviceId } : {}),
+    data: { id: wo.id, status: wo.status },
+  };
+}
+
 function publishReleased(deps: ApiDeps, released: Change<WorkOrder>[]): void {
   const at = deps.clock.now();
-  for (const { after } of released) {
-    deps.operations.bus.publish({
-      type: 'workorder.changed',
-      merchantId: after.merchantId,
-      ...(after.deviceId ? { deviceId: after.deviceId } : {}),
-      data: { id: after.id, status: after.status },
-      at,
-    });
-  }
+  for (const { after } of released) deps.operations.bus.publish({ ...changedEvent(after), at });
 }

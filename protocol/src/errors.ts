@@ -34,6 +34,15 @@ export const ErrorCodes = {
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   REFUND_EXCEEDS_CAPTURE: { status: 422, message: 'The refund exceeds the captured amount' },
   CSV_INVALID: { status: 422, message: 'The CSV file has invalid rows' },
+  ASSIGNEE_INVALID: {
+    status: 422,
+    message: 'The assignee is not a user of the merchant who may handle work orders',
+  },
+  ATTACHMENT_TYPE_UNSUPPORTED: {
+    status: 415,
+    message: 'The file is not a JPEG, PNG, WebP image or a PDF document (judged by its content)',
+  },
+  ATTACHMENT_LIMIT_REACHED: { status: 409, message: 'The work order has as many attachments as it may hold' },
   // Devices and commands
   DEVICE_UNKNOWN: { status: 404, message: 'The device is not registered' },
   DEVICE_REVOKED: { status: 403, message: 'The device credential was revoked' },

@@ -12,6 +12,7 @@ import { errorHandler } from './error-handler';
 import { problemOf, problemResponse } from './problem';
 import { SESSION_PUBLIC_PATHS } from './routes/auth-session';
 import { routeModules } from './routes/index';
+import { ATTACHMENTS_PATH } from './routes/work-order-attachments';
 
 export const API_PREFIX = '/api/v1';
 
@@ -61,12 +62,13 @@ export function createApp(deps: ApiDeps): OpenAPIHono<HubEnv> {
   });
   // Device endpoints set their own limits per message type (a batch may be 1 MiB). Reads carry no body;
   // skipping them keeps the node adapter from building a full Request on hot GETs. Artifact uploads are
-  // streamed and limited by the artifact store (MAX_ARTIFACT_BYTES).
+  // streamed and limited by the artifact store (MAX_ARTIFACT_BYTES), work-order attachments likewise.
   app.use('/api/*', (c, next) =>
     c.req.path.startsWith(DEVICE_API_PREFIX) ||
     c.req.method === 'GET' ||
     c.req.method === 'HEAD' ||
-    STREAMED_UPLOADS.has(c.req.path)
+    STREAMED_UPLOADS.has(c.req.path) ||
+    ATTACHMENTS_PATH.test(c.req.path)
       ? next()
       : adminBodyLimit(c, next),
   );

@@ -15,6 +15,7 @@ import type { DeviceSessions } from '../devices/sessions';
 import { readDeviceState } from '../fleet/state';
 import { registerOperationsMetrics } from '../operations/metrics';
 import type { Operations } from '../operations/runtime';
+import { type AttachmentLimits, DEFAULT_ATTACHMENT_LIMITS } from '../operations/workorders/attachments';
 import type { ArtifactUsage } from '../updates/artifact-usage';
 import { storedArtifactUsage } from '../updates/artifacts/default-usage';
 import type { ArtifactStore } from '../updates/artifacts/store';
@@ -41,6 +42,8 @@ export interface ApiDepsOptions {
   artifactUsage?: ArtifactUsage;
   /** Lower than MAX_ARTIFACT_BYTES only in tests. */
   maxArtifactBytes?: number;
+  /** Work-order attachment limits (default 10 MiB, 20 per order). */
+  attachmentLimits?: Partial<AttachmentLimits>;
   /** Lower only in tests, to keep them fast; stored hashes carry their own parameters. */
   passwordParams?: ScryptParams;
   throttle?: ThrottleSettings;
@@ -99,5 +102,6 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
     artifacts: options.artifacts,
     artifactUsage: options.artifactUsage ?? storedArtifactUsage(db.kysely),
     maxArtifactBytes: options.maxArtifactBytes ?? MAX_ARTIFACT_BYTES,
+    attachmentLimits: { ...DEFAULT_ATTACHMENT_LIMITS, ...options.attachmentLimits },
   });
 }

@@ -10,6 +10,7 @@ import type { Db } from '../db/connect';
 import type { DeviceChannel } from '../device-channel/channel';
 import type { DeviceSessions, DeviceStateReader } from '../devices/sessions';
 import type { Operations } from '../operations/runtime';
+import type { AttachmentLimits } from '../operations/workorders/attachments';
 import type { ArtifactUsage } from '../updates/artifact-usage';
 import type { ArtifactStore } from '../updates/artifacts/store';
 import type { HubApp } from './env';
@@ -50,6 +51,8 @@ export interface ApiDeps {
   readonly artifactUsage: ArtifactUsage;
   /** Largest upload accepted (MAX_ARTIFACT_BYTES unless lowered). */
   readonly maxArtifactBytes: number;
+  /** Work-order attachments: largest file (CREMA_ATTACHMENT_MAX_BYTES) and files per order. */
+  readonly attachmentLimits: AttachmentLimits;
 }
 
 /** The shape every module in `api/routes/` exports. */

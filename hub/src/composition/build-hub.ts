@@ -207,6 +207,9 @@ function assemble(
     // Who may download and delete what follows the campaigns, unless a caller brings its own answer.
     artifactUsage: artifactUsage ?? new RolloutArtifactUsage(operations.ctx),
     ...(maxArtifactBytes ? { maxArtifactBytes } : {}),
+    ...(config.attachmentMaxBytes === undefined
+      ? {}
+      : { attachmentLimits: { maxBytes: config.attachmentMaxBytes } }),
   });
   const trustKeysCatchUp = new TrustKeysCatchUp({
     ctx: operations.ctx,

@@ -50,6 +50,13 @@ const ConfigSchema = z.object({
   adminPassword: z.string().optional(),
   /** Webhooks may target loopback/private networks (a receiver on the same host or LAN). Off: SSRF guard. */
   webhooksAllowPrivate: z.boolean().optional(),
+  /** Largest work-order attachment, in bytes (default 10 MiB). */
+  attachmentMaxBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .optional(),
 });
 export type HubConfig = z.infer<typeof ConfigSchema>;
 
@@ -68,6 +75,7 @@ export const ENV_NAMES = {
   metricsPort: 'CREMA_METRICS_PORT',
   metricsHost: 'CREMA_METRICS_HOST',
   clockSkewAlarmS: 'CREMA_CLOCK_SKEW_ALARM_S',
+  attachmentMaxBytes: 'CREMA_ATTACHMENT_MAX_BYTES',
 } as const;
 
 export const DEFAULTS = {
@@ -103,6 +111,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
         'clock-skew-alarm-s': { type: 'string' },
+        'attachment-max-bytes': { type: 'string' },
       },
     }).values as Record<string, string | undefined>;
   } catch (cause) {
@@ -131,6 +140,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     adminEmail: env.CREMA_ADMIN_EMAIL || undefined,
     adminPassword: env.CREMA_ADMIN_PASSWORD || undefined,
     webhooksAllowPrivate: env.CREMA_WEBHOOKS_ALLOW_PRIVATE === '1' || undefined,
+    attachmentMaxBytes: pick('attachment-max-bytes', 'attachmentMaxBytes'),
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

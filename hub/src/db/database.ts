@@ -8,6 +8,7 @@ import type { OperationsTables } from './tables/operations';
 import type { SigningKeyTables } from './tables/signing-keys';
 import type { UpdatesTables } from './tables/updates';
 import type { WebhookTables } from './tables/webhooks';
+import type { WorkOrderTables } from './tables/workorders';
 
 /** The whole schema as Kysely sees it: one interface per concept, joined here. */
 export interface Database
@@ -20,4 +21,5 @@ export interface Database
     CoordinationTables,
     DexTables,
     ClaimCodeTables,
-    ApiKeyTables {}
+    ApiKeyTables,
+    WorkOrderTables {}

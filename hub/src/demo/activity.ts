@@ -4,7 +4,8 @@ import { RecipeService } from '../operations/recipes/service';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import { WorkOrderService } from '../operations/workorders/service';
 import type { WorkOrderStatus } from '../operations/workorders/state';
-import { DEMO_TECHNICIANS } from './catalog';
+import type { ArtifactStore } from '../updates/artifacts/store';
+import { seedAttachments } from './attachments';
 import { demoMenu } from './recipes';
 import type { DemoWorld } from './world';
 
@@ -17,7 +18,8 @@ const PATH: WorkOrderStatus[] = ['assigned', 'in_progress', 'resolved', 'closed'
 export async function seedActivity(
   world: DemoWorld,
   key: SigningKey,
-): Promise<{ workOrders: number; commands: number; recipeSets: number }> {
+  attachments?: ArtifactStore,
+): Promise<{ workOrders: number; commands: number; recipeSets: number; attachments: number }> {
   const { ctx, rng } = world;
   const workOrders = new WorkOrderService(ctx);
   const commands = new CommandService(ctx);
@@ -25,6 +27,7 @@ export async function seedActivity(
   const recipes = new RecipeService(ctx, key);
   let woCount = 0;
   let cmdCount = 0;
+  let attachmentCount = 0;
   const audit = (
     actor: DemoWorld['merchants'][number]['staff']['ops_engineer'],
     action: string,
@@ -46,6 +49,9 @@ export async function seedActivity(
     const scope = { merchantId: merchant.id };
     const ops = merchant.staff.ops_engineer;
     const admin = merchant.staff.merchant_admin;
+    // Assignees are the merchant's own people who may handle work orders.
+    const handlers = [ops, admin];
+    const touched: { id: string; userId: string }[] = [];
     const open = await ctx.db
       .selectFrom('ops_alarms')
       .select('id')
@@ -67,14 +73,17 @@ export async function seedActivity(
           { userId: ops.userId },
           wo.id,
           to,
-          to === 'assigned' ? { assignee: rng.pick(DEMO_TECHNICIANS) } : {},
+          to === 'assigned' ? { assigneeId: rng.pick(handlers).userId } : {},
         );
         await audit(ops, `workorder.${to}`, 'work_order', wo.id, r.after);
         if (to === 'in_progress')
           await workOrders.comment(scope, { userId: ops.userId }, wo.id, 'On site, checking the machine');
       }
+      // Under way or resolved (a closed order takes no attachments).
+      if (steps >= 2 && steps < PATH.length) touched.push({ id: wo.id, userId: ops.userId });
       woCount++;
     }
+    if (attachments) attachmentCount += await seedAttachments(world, attachments, touched);
 
     const location = merchant.locations[0];
     if (location) {
@@ -129,5 +138,10 @@ export async function seedActivity(
       cmdCount += Object.values(a.rollout).reduce((s, n) => s + (n ?? 0), 0);
     }
   }
-  return { workOrders: woCount, commands: cmdCount, recipeSets: world.merchants.length };
+  return {
+    workOrders: woCount,
+    commands: cmdCount,
+    recipeSets: world.merchants.length,
+    attachments: attachmentCount,
+  };
 }

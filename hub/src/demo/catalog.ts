@@ -56,4 +56,3 @@ export const DEMO_REFUND_REASONS = [
   'Charged twice by mistake',
   'Machine spilled',
 ];
-export const DEMO_TECHNICIANS = ['anna.k', 'marco.r', 'lena.s', 'tomasz.w'];

@@ -7,6 +7,8 @@ import { DEFAULTS, ENV_NAMES } from '../config/hub-config';
 import { openDb } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { loadSigningKey } from '../operations/recipes/signing-key';
+import { ATTACHMENT_NAMESPACE } from '../operations/workorders/attachments';
+import { FsArtifactStore } from '../updates/artifacts/fs-store';
 import { generateDemo } from './generate';
 
 const USAGE = `pnpm demo -- [--devices 200] [--orders 5000] [--merchants 3] [--days 14] [--seed N]
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
       passwords: new PasswordHasher(),
       // The hub's own key, so the demo menus verify with what `pnpm hub` publishes.
       signingKey: loadSigningKey(dataDir, process.env.CREMA_SIGNING_KEY),
+      // Where `pnpm hub` keeps artifacts, so the hub serves the demo's attachments.
+      attachments: new FsArtifactStore(join(dataDir, 'artifacts')).namespace(ATTACHMENT_NAMESPACE),
     });
     process.stdout.write(`${JSON.stringify({ event: 'demo', ...summary, ms: Date.now() - started })}\n`);
   } finally {

@@ -11,6 +11,7 @@ import { createOpsContext } from '../operations/context';
 import { syncMaterialLevels } from '../operations/materials/levels-sync';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import type { Role } from '../rbac/permissions';
+import type { ArtifactStore } from '../updates/artifacts/store';
 import { seedActivity } from './activity';
 import { seedApiKeys } from './api-keys';
 import {
@@ -55,6 +56,7 @@ export interface DemoSummary {
   lowBins: number;
   alarms: number;
   workOrders: number;
+  attachments: number;
   commands: number;
   recipeSets: number;
   claimCodes: number;
@@ -70,6 +72,8 @@ export interface DemoEnv {
   clock: Clock;
   passwords: PasswordHasher;
   signingKey: SigningKey;
+  /** Where work-order attachments go (the hub's artifact store, attachments space); none without it. */
+  attachments?: ArtifactStore;
 }
 
 const ROLES = ['merchant_admin', 'ops_engineer', 'finance', 'viewer'] as const;
@@ -255,7 +259,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
   const alarms = await syncDeviceAlarms(ctx);
 
   const { orders, refunds } = await seedOrders(world, options.orders, options.days ?? 14);
-  const activity = await seedActivity(world, env.signingKey);
+  const activity = await seedActivity(world, env.signingKey, env.attachments);
   const dex = await seedDexReads(world);
   const claimCodes = await seedClaimCodes(world);
   const apiKeys = await seedApiKeys(world);
@@ -269,6 +273,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     lowBins: levels.low.length,
     alarms: alarms.raised.length + levels.low.length,
     workOrders: activity.workOrders,
+    attachments: activity.attachments,
     commands: activity.commands,
     recipeSets: activity.recipeSets,
     claimCodes,

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeClock } from '@crema/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordHasher } from '../../src/auth/passwords';
@@ -7,6 +9,7 @@ import { ALL_MERCHANTS, createOpsContext } from '../../src/operations/context';
 import { DexService } from '../../src/operations/dex/service';
 import { verifyRecipeBundle } from '../../src/operations/recipes/bundle';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
+import { FsArtifactStore } from '../../src/updates/artifacts/fs-store';
 import { BACKENDS, openTestDb, type TestDb } from '../support/db';
 
 describe.each(BACKENDS)('demo data generator on %s', (backend) => {
@@ -26,6 +29,9 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
         clock: new FakeClock(Date.UTC(2026, 4, 20, 15)),
         passwords: new PasswordHasher({ N: 2 ** 10, r: 8, p: 1 }),
         signingKey: key,
+        attachments: new FsArtifactStore(join(tmpdir(), `crema-demo-${process.pid}-${backend}`)).namespace(
+          'attachments',
+        ),
       },
     );
     const db = store.db.kysely;
@@ -33,7 +39,14 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     expect(summary.users).toHaveLength(8);
     expect(new Set(summary.users.map((u) => u.password)).size).toBe(8);
     const count = async (
-      t: 'orders' | 'payments' | 'refunds' | 'material_bins' | 'commands' | 'work_orders',
+      t:
+        | 'orders'
+        | 'payments'
+        | 'refunds'
+        | 'material_bins'
+        | 'commands'
+        | 'work_orders'
+        | 'work_order_attachments',
     ) =>
       Number(
         (
@@ -50,6 +63,19 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     expect(await count('material_bins')).toBe(60);
     expect(await count('commands')).toBe(summary.commands);
     expect(await count('work_orders')).toBe(summary.workOrders);
+    // Assignees are users of the work order's merchant; some orders carry a photo or a service sheet.
+    const strays = await db
+      .selectFrom('work_orders')
+      .leftJoin('users', 'users.id', 'work_orders.assignee_id')
+      .select('work_orders.id')
+      .where('work_orders.assignee_id', 'is not', null)
+      .where((eb) =>
+        eb.or([eb('users.id', 'is', null), eb('users.merchant_id', '!=', eb.ref('work_orders.merchant_id'))]),
+      )
+      .execute();
+    expect(strays).toEqual([]);
+    expect(summary.attachments).toBeGreaterThan(0);
+    expect(await count('work_order_attachments')).toBe(summary.attachments);
     // Every row of a merchant's order belongs to that merchant's device.
     const mismatched = await db
       .selectFrom('orders')

@@ -4000,6 +4000,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-orders/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who may be assigned work orders: the merchant's users whose role may handle them */
+        get: {
+            parameters: {
+                query?: {
+                    merchantId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Users */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkOrderAssignees"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/work-orders": {
         parameters: {
             query?: never;
@@ -4007,7 +4090,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Work orders; filter by status, device, assignee */
+        /** Work orders; filter by status, device, assignee (user id) */
         get: {
             parameters: {
                 query?: {
@@ -4015,7 +4098,7 @@ export interface paths {
                     offset?: number | null;
                     status?: "open" | "assigned" | "in_progress" | "resolved" | "closed";
                     deviceId?: string;
-                    assignee?: string;
+                    assigneeId?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4098,6 +4181,12 @@ export interface paths {
                         description?: string;
                         /** @enum {string} */
                         priority?: "low" | "normal" | "high" | "urgent";
+                        /** @description A user of the merchant who may handle work orders */
+                        assigneeId?: string;
+                        /**
+                         * Format: email
+                         * @description Or that user by email (one of assigneeId and assignee)
+                         */
                         assignee?: string;
                     };
                 };
@@ -4150,6 +4239,15 @@ export interface paths {
                 };
                 /** @description Problem */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4257,7 +4355,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move along open → assigned → in_progress → resolved → closed (resolved may reopen); others are INVALID_TRANSITION */
+        /**
+         * Move along open → assigned → in_progress → resolved → closed (resolved may reopen); others are INVALID_TRANSITION
+         * @description Resolving or closing an order made from an alarm clears the alarm when its condition is gone; when the machine still reports it (or the stock is still low) the order moves anyway, the alarm stays, and `alarmFollowUp` says why (`reason`), as does an `alarm` event in the history. An assignee must be a user of the merchant who may handle work orders (422 ASSIGNEE_INVALID).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4272,6 +4373,12 @@ export interface paths {
                     "application/json": {
                         /** @enum {string} */
                         to: "open" | "assigned" | "in_progress" | "resolved" | "closed";
+                        /** @description A user of the merchant who may handle work orders */
+                        assigneeId?: string;
+                        /**
+                         * Format: email
+                         * @description Or that user by email (one of assigneeId and assignee)
+                         */
                         assignee?: string;
                         comment?: string;
                     };
@@ -4284,7 +4391,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["WorkOrder"];
+                        "application/json": components["schemas"]["WorkOrderTransitionResult"];
                     };
                 };
                 /** @description Problem */
@@ -4332,6 +4439,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4349,7 +4465,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Assign (an open order becomes assigned) or reassign */
+        /** Assign (an open order becomes assigned) or reassign, to a user of the merchant who may handle work orders */
         post: {
             parameters: {
                 query?: never;
@@ -4362,7 +4478,13 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        assignee: string;
+                        /** @description A user of the merchant who may handle work orders */
+                        assigneeId?: string;
+                        /**
+                         * Format: email
+                         * @description Or that user by email (one of assigneeId and assignee)
+                         */
+                        assignee?: string;
                     };
                 };
             };
@@ -4414,6 +4536,15 @@ export interface paths {
                 };
                 /** @description Problem */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8021,6 +8152,315 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-orders/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A work order's attachments, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Attachments */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkOrderAttachments"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Attach a photo or manual (JPEG, PNG, WebP, PDF), streamed
+         * @description The body is the file itself (any content type but multipart; name it in `X-File-Name`, URL-encoded), or `multipart/form-data` with the file in the part named `file` (its filename is the name). The type is judged from the first bytes: anything but JPEG, PNG, WebP or PDF (SVG and HTML included, whatever the name or declared type) → 415 ATTACHMENT_TYPE_UNSUPPORTED. Larger than CREMA_ATTACHMENT_MAX_BYTES (default 10 MiB) → 413 PAYLOAD_TOO_LARGE, refused while it streams; a full work order → 409 ATTACHMENT_LIMIT_REACHED; a closed one → 409 INVALID_TRANSITION. Nothing is kept on refusal.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "x-file-name"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                    "multipart/form-data": {
+                        /** Format: binary */
+                        file: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Stored */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkOrderAttachment"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-orders/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download an attachment (always as a download, with its judged type and nosniff) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/jpeg": string;
+                        "image/png": string;
+                        "image/webp": string;
+                        "application/pdf": string;
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an attachment */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkOrderAttachment"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -8389,6 +8829,17 @@ export interface components {
             clearedAt: number | null;
             clearedBy: string | null;
         };
+        WorkOrderAssignees: {
+            items: components["schemas"]["WorkOrderAssignee"][];
+        };
+        WorkOrderAssignee: {
+            id: string;
+            email: string;
+            name: string | null;
+            /** @enum {string} */
+            role: "superadmin" | "merchant_admin" | "ops_engineer" | "finance" | "viewer";
+            merchantId: string;
+        };
         WorkOrderPage: {
             items: components["schemas"]["WorkOrder"][];
             total: number;
@@ -8406,7 +8857,12 @@ export interface components {
             priority: "low" | "normal" | "high" | "urgent";
             /** @enum {string} */
             status: "open" | "assigned" | "in_progress" | "resolved" | "closed";
+            /** @description The assigned user (of the same merchant) */
+            assigneeId: string | null;
+            /** @description The assigned user's email */
             assignee: string | null;
+            /** @description The assigned user's display name */
+            assigneeName: string | null;
             createdBy: string;
             createdAt: number;
             updatedAt: number;
@@ -8417,12 +8873,31 @@ export interface components {
         WorkOrderEvent: {
             id: string;
             /** @enum {string} */
-            kind: "comment" | "transition" | "assign";
+            kind: "comment" | "transition" | "assign" | "alarm";
             fromStatus: string | null;
             toStatus: string | null;
             body: string | null;
+            /** @description Why: ALARM_CLEARED, DEVICE_STILL_REPORTS, STOCK_STILL_LOW, CONDITION_STILL_PRESENT (alarm events); ASSIGNEE_DELETED, ASSIGNEE_ROLE_CHANGED, LEGACY_ASSIGNEE_UNMATCHED (assign events) */
+            code: string | null;
+            assigneeId: string | null;
             createdBy: string;
             createdAt: number;
+        };
+        WorkOrderTransitionResult: components["schemas"]["WorkOrder"] & {
+            alarmFollowUp?: components["schemas"]["WorkOrderAlarmFollowUp"];
+        };
+        /** @description Resolving or closing an order made from an alarm: whether the alarm was cleared, or why not */
+        WorkOrderAlarmFollowUp: {
+            alarmId: string;
+            /** @enum {string} */
+            result: "cleared" | "already_cleared" | "kept";
+            /**
+             * @description Why the alarm stays open
+             * @enum {string|null}
+             */
+            reason: "DEVICE_STILL_REPORTS" | "STOCK_STILL_LOW" | "CONDITION_STILL_PRESENT" | null;
+            message: string;
+            alarm: components["schemas"]["Alarm"] & (Record<string, never> | null);
         };
         CommandBatch: {
             id: string;
@@ -9109,6 +9584,24 @@ export interface components {
             sentAt: number | null;
             progressAt: number | null;
             finishedAt: number | null;
+        };
+        WorkOrderAttachment: {
+            id: string;
+            workOrderId: string;
+            merchantId: string;
+            fileName: string;
+            /**
+             * @description Judged from the bytes, not the name
+             * @enum {string}
+             */
+            contentType: "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
+            size: number;
+            sha256: string;
+            createdBy: string;
+            createdAt: number;
+        };
+        WorkOrderAttachments: {
+            items: components["schemas"]["WorkOrderAttachment"][];
         };
     };
     responses: never;

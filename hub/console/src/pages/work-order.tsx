@@ -3,9 +3,20 @@ import { api, must } from '../api/client';
 import { session } from '../api/session';
 import { when } from '../ui/format';
 import { useQuery } from '../ui/hooks';
-import { Badge, ErrorNote } from '../ui/widgets';
+import { ActionButton, Badge, ErrorNote } from '../ui/widgets';
+import { WorkOrderAttachments } from './work-order-attachments';
 
-/** One work order: its history, comments and assignment. */
+type Status = 'open' | 'assigned' | 'in_progress' | 'resolved' | 'closed';
+/** The moves that finish work (the board offers the others); resolving or closing may clear the alarm. */
+const FINISH: Partial<Record<Status, Status>> = { in_progress: 'resolved', resolved: 'closed' };
+/** Why an alarm stays open after its work order was resolved (the hub's reason codes). */
+const ALARM_REASONS: Record<string, string> = {
+  DEVICE_STILL_REPORTS: 'the machine still reports it',
+  STOCK_STILL_LOW: 'the stock is still low',
+  CONDITION_STILL_PRESENT: "the hub's check still finds the condition",
+};
+
+/** One work order: its history, comments, assignment, attachments and what became of its alarm. */
 export function WorkOrderPanel(props: { id: string; onChange: () => void; onClose: () => void }) {
   const q = useQuery(
     async () => must(await api.GET('/api/v1/work-orders/{id}', { params: { path: { id: props.id } } })),
@@ -13,6 +24,15 @@ export function WorkOrderPanel(props: { id: string; onChange: () => void; onClos
   );
   const [error, setError] = useState<string | null>(null);
   const canWrite = session.can('device:write');
+  const merchantId = q.data?.merchantId;
+  const people = useQuery(
+    async () =>
+      canWrite && merchantId
+        ? must(await api.GET('/api/v1/work-orders/assignees', { params: { query: { merchantId } } })).items
+        : [],
+    [canWrite, merchantId],
+  );
+  const [alarmNote, setAlarmNote] = useState<string | null>(null);
   const act = (run: () => Promise<unknown>) => async (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -52,10 +72,47 @@ export function WorkOrderPanel(props: { id: string; onChange: () => void; onClos
             <dt>Machine</dt>
             <dd>{w.deviceId ? <a href={`#/machines/${w.deviceId}`}>{w.deviceId}</a> : '—'}</dd>
             <dt>Assignee</dt>
-            <dd>{w.assignee ?? '—'}</dd>
+            <dd data-testid="wo-assignee">
+              {w.assigneeId ? `${w.assigneeName ?? w.assignee ?? w.assigneeId} (${w.assignee ?? ''})` : '—'}
+            </dd>
             <dt>Description</dt>
             <dd>{w.description ?? '—'}</dd>
           </dl>
+          {alarmNote ? (
+            <p class="note" role="status" data-testid="wo-alarm-note">
+              {alarmNote}
+            </p>
+          ) : null}
+          {canWrite && FINISH[w.status] ? (
+            <div class="actions">
+              <ActionButton
+                label={`Mark ${FINISH[w.status]}`}
+                run={async () => {
+                  const to = FINISH[w.status] ?? 'resolved';
+                  const r = must(
+                    await api.POST('/api/v1/work-orders/{id}/transition', {
+                      params: { path: { id: props.id } },
+                      body: { to },
+                    }),
+                  );
+                  const f = r.alarmFollowUp;
+                  setAlarmNote(
+                    !f
+                      ? null
+                      : f.result === 'kept'
+                        ? `The alarm stays open because ${ALARM_REASONS[f.reason ?? ''] ?? f.message} (${f.reason}).`
+                        : f.result === 'cleared'
+                          ? 'The alarm was cleared.'
+                          : null,
+                  );
+                }}
+                onDone={() => {
+                  q.reload();
+                  props.onChange();
+                }}
+              />
+            </div>
+          ) : null}
           <h3>History</h3>
           <ol class="plain" data-testid="wo-history">
             {w.events.map((e) => (
@@ -63,9 +120,13 @@ export function WorkOrderPanel(props: { id: string; onChange: () => void; onClos
                 {when(e.createdAt)} · {e.createdBy} ·{' '}
                 {e.kind === 'comment'
                   ? e.body
-                  : e.kind === 'assign'
-                    ? `assigned ${e.body ?? ''}`
-                    : `${e.fromStatus ?? ''} → ${e.toStatus ?? ''}`}
+                  : e.kind === 'alarm'
+                    ? `alarm: ${e.code && ALARM_REASONS[e.code] ? `stays, ${ALARM_REASONS[e.code]}` : (e.body ?? '')}`
+                    : e.kind === 'assign'
+                      ? e.code
+                        ? `unassigned ${e.body ?? ''} (${e.code})`
+                        : `assigned ${e.body ?? ''}`
+                      : `${e.fromStatus ?? ''} → ${e.toStatus ?? ''}`}
               </li>
             ))}
           </ol>
@@ -92,12 +153,12 @@ export function WorkOrderPanel(props: { id: string; onChange: () => void; onClos
               </form>
               <form
                 onSubmit={(e) => {
-                  const assignee = value(e, 'assignee');
+                  const assigneeId = value(e, 'assigneeId');
                   return act(async () =>
                     must(
                       await api.POST('/api/v1/work-orders/{id}/assign', {
                         params: { path: { id: props.id } },
-                        body: { assignee },
+                        body: { assigneeId },
                       }),
                     ),
                   )(e);
@@ -105,12 +166,20 @@ export function WorkOrderPanel(props: { id: string; onChange: () => void; onClos
               >
                 <label class="field">
                   <span>Assign to</span>
-                  <input name="assignee" required maxLength={120} />
+                  <select name="assigneeId" required>
+                    <option value="">— choose —</option>
+                    {(people.data ?? []).map((u) => (
+                      <option key={u.id} value={u.id} selected={u.id === w.assigneeId}>
+                        {u.name ? `${u.name} (${u.email})` : u.email}
+                      </option>
+                    ))}
+                  </select>
                 </label>
                 <button type="submit">Assign</button>
               </form>
             </div>
           ) : null}
+          <WorkOrderAttachments workOrderId={props.id} writable={canWrite && w.status !== 'closed'} />
         </>
       ) : null}
     </section>

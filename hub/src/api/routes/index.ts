@@ -24,6 +24,7 @@ import * as signingKeys from './signing-keys';
 import * as telemetry from './telemetry';
 import * as users from './users';
 import * as webhooks from './webhooks';
+import * as workOrderAttachments from './work-order-attachments';
 import * as workOrders from './work-orders';
 
 /**
@@ -58,3 +59,4 @@ routeModules.push(rollouts);
 routeModules.push(dex);
 routeModules.push(claimCodes);
 routeModules.push(apiKeys);
+routeModules.push(workOrderAttachments);

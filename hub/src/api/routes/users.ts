@@ -1,16 +1,22 @@
 import { IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Kysely } from 'kysely';
 import { ConflictProbes } from '../../auth/conflict-probes';
 import { assertStrongPassword, PasswordSchema } from '../../auth/passwords';
 import { toUserView, UserRepository } from '../../auth/users';
+import type { Database } from '../../db/database';
 import { HubError } from '../../errors';
+import { mayHandleWorkOrders } from '../../operations/workorders/assignees';
+import { type Change, type WorkOrder, WorkOrderService } from '../../operations/workorders/service';
 import { ROLES } from '../../rbac/permissions';
 import { requirePermission } from '../../rbac/require-permission';
 import { TenantScope } from '../../rbac/scope';
+import { enqueueWebhooks } from '../../webhooks/service';
 import { auditActor } from '../audit-context';
 import { clientIp } from '../client-ip';
 import type { ApiDeps } from '../deps';
-import type { HubApp } from '../env';
+import type { HubApp, HubEnv } from '../env';
 import { problemResponses } from '../problem';
 import { IdParamSchema, jsonBody, jsonContent, NameSchema, PageQuerySchema, pageOf } from '../schemas';
 
@@ -173,6 +179,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
       assertStrongPassword(body.password, { email: target.email, name: body.name ?? target.name });
     }
     const passwordHash = body.password === undefined ? undefined : await deps.passwords.hash(body.password);
+    const released: Change<WorkOrder>[] = [];
     const { after } = await db.transaction().execute(async (trx) => {
       const current = await repo(scope).get(id, trx);
       const roleChanged = body.role !== undefined && body.role !== current.role;
@@ -212,8 +219,12 @@ export function register(app: HubApp, deps: ApiDeps): void {
         before: toUserView(changed.before),
         after: { ...toUserView(changed.after), sessionsEnded: sessionsEnd },
       });
+      // A role that may no longer handle work orders leaves the user's unfinished ones unassigned.
+      if (roleChanged && mayHandleWorkOrders(current.role) && !mayHandleWorkOrders(changed.after.role))
+        released.push(...(await releaseWorkOrders(c, deps, trx, id, 'ASSIGNEE_ROLE_CHANGED')));
       return changed;
     });
+    publishReleased(deps, released);
     return c.json(toUserView(after), 200);
   });
 
@@ -221,7 +232,11 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { id } = c.req.valid('param');
     const principal = c.get('principal');
     if (id === principal.userId) throw new HubError('INVALID_TRANSITION', 'a user cannot delete themselves');
+    const released: Change<WorkOrder>[] = [];
     await db.transaction().execute(async (trx) => {
+      // Their work orders lose them first, while their email is still there to keep in the history.
+      await repo(new TenantScope(principal)).get(id, trx);
+      released.push(...(await releaseWorkOrders(c, deps, trx, id, 'ASSIGNEE_DELETED')));
       const before = await repo(new TenantScope(principal)).delete(trx, id);
       await deps.audit.record(trx, {
         ...auditActor(c),
@@ -232,8 +247,60 @@ export function register(app: HubApp, deps: ApiDeps): void {
         before: toUserView(before),
       });
     });
+    publishReleased(deps, released);
     // The row is gone, so every token of the user fails its next check; live streams here close now.
     deps.sessions.announce(id);
     return c.body(null, 204);
   });
+}
+
+/**
+ * Takes a deleted or demoted user's work orders off them (decided: unassign rather than refuse, so removing
+ * someone is never blocked by their open work), each audited, in the user change's transaction.
+ */
+async function releaseWorkOrders(
+  c: Context<HubEnv>,
+  deps: ApiDeps,
+  trx: Kysely<Database>,
+  userId: string,
+  reason: 'ASSIGNEE_DELETED' | 'ASSIGNEE_ROLE_CHANGED',
+): Promise<Change<WorkOrder>[]> {
+  const actor = { userId: c.get('principal').userId };
+  const changes = await new WorkOrderService({ ...deps.operations.ctx, db: trx }).releaseAssignments(
+    actor,
+    userId,
+    reason,
+  );
+  // Subscribers hear of it in the same transaction, like any other work-order change.
+  await enqueueWebhooks(
+    trx,
+    deps.operations.ctx,
+    changes.map((r) => changedEvent(r.after)),
+  );
+  for (const r of changes) {
+    await deps.audit.record(trx, {
+      ...auditActor(c),
+      action: 'workorder.unassign',
+      targetType: 'work_order',
+      targetId: r.after.id,
+      merchantId: r.after.merchantId,
+      before: r.before,
+      after: { ...r.after, reason },
+    });
+  }
+  return changes;
+}
+
+function changedEvent(wo: WorkOrder) {
+  return {
+    type: 'workorder.changed',
+    merchantId: wo.merchantId,
+    ...(wo.deviceId ? { deviceId: wo.deviceId } : {}),
+    data: { id: wo.id, status: wo.status },
+  };
+}
+
+function publishReleased(deps: ApiDeps, released: Change<WorkOrder>[]): void {
+  const at = deps.clock.now();
+  for (const { after } of released) deps.operations.bus.publish({ ...changedEvent(after), at });
 }

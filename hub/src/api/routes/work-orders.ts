@@ -1,13 +1,20 @@
 import { DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import { callerOf, mutate, type Outcome } from '../../operations/http';
+import {
+  AlarmFollowUpResultSchema,
+  AlarmKeptReasonSchema,
+} from '../../operations/workorders/alarm-follow-up';
+import { listAssignees } from '../../operations/workorders/assignees';
 import { type Change, type WorkOrder, WorkOrderService } from '../../operations/workorders/service';
 import { WorkOrderPrioritySchema, WorkOrderStatusSchema } from '../../operations/workorders/state';
+import { ROLES } from '../../rbac/permissions';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 import { problemResponses } from '../problem';
 import { IdParamSchema, jsonBody, jsonContent, PageQuerySchema, pageOf } from '../schemas';
+import { AlarmSchema } from './alarms';
 
 const WorkOrderSchema = z
   .object({
@@ -19,7 +26,9 @@ const WorkOrderSchema = z
     description: z.string().nullable(),
     priority: WorkOrderPrioritySchema,
     status: WorkOrderStatusSchema,
-    assignee: z.string().nullable(),
+    assigneeId: z.string().nullable().openapi({ description: 'The assigned user (of the same merchant)' }),
+    assignee: z.string().nullable().openapi({ description: "The assigned user's email" }),
+    assigneeName: z.string().nullable().openapi({ description: "The assigned user's display name" }),
     createdBy: z.string(),
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
@@ -28,10 +37,19 @@ const WorkOrderSchema = z
 const WorkOrderEventSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(['comment', 'transition', 'assign']),
+    kind: z.enum(['comment', 'transition', 'assign', 'alarm']),
     fromStatus: z.string().nullable(),
     toStatus: z.string().nullable(),
     body: z.string().nullable(),
+    code: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'Why: ALARM_CLEARED, DEVICE_STILL_REPORTS, STOCK_STILL_LOW, CONDITION_STILL_PRESENT (alarm events); ' +
+          'ASSIGNEE_DELETED, ASSIGNEE_ROLE_CHANGED, LEGACY_ASSIGNEE_UNMATCHED (assign events)',
+      }),
+    assigneeId: z.string().nullable(),
     createdBy: z.string(),
     createdAt: z.number().int(),
   })
@@ -39,7 +57,40 @@ const WorkOrderEventSchema = z
 const WorkOrderDetailSchema = WorkOrderSchema.extend({ events: z.array(WorkOrderEventSchema) }).openapi(
   'WorkOrderDetail',
 );
-const AssigneeSchema = z.string().trim().min(1).max(120);
+const AssigneeFields = {
+  assigneeId: IdSchema.optional().openapi({
+    description: 'A user of the merchant who may handle work orders',
+  }),
+  assignee: z
+    .email()
+    .max(254)
+    .optional()
+    .openapi({ description: 'Or that user by email (one of assigneeId and assignee)' }),
+};
+const AlarmFollowUpSchema = z
+  .object({
+    alarmId: z.string(),
+    result: AlarmFollowUpResultSchema,
+    reason: AlarmKeptReasonSchema.nullable().openapi({ description: 'Why the alarm stays open' }),
+    message: z.string(),
+    alarm: AlarmSchema.nullable(),
+  })
+  .openapi('WorkOrderAlarmFollowUp');
+const TransitionResultSchema = WorkOrderSchema.extend({
+  alarmFollowUp: AlarmFollowUpSchema.optional().openapi({
+    description:
+      'Resolving or closing an order made from an alarm: whether the alarm was cleared, or why not',
+  }),
+}).openapi('WorkOrderTransitionResult');
+const AssigneeUserSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    role: z.enum(ROLES),
+    merchantId: z.string(),
+  })
+  .openapi('WorkOrderAssignee');
 const CreateSchema = z.object({
   merchantId: IdSchema.optional(),
   deviceId: DeviceIdSchema.optional(),
@@ -48,11 +99,11 @@ const CreateSchema = z.object({
   title: z.string().trim().min(1).max(200).optional(),
   description: z.string().max(2000).optional(),
   priority: WorkOrderPrioritySchema.optional(),
-  assignee: AssigneeSchema.optional(),
+  ...AssigneeFields,
 });
 const TransitionSchema = z.object({
   to: WorkOrderStatusSchema,
-  assignee: AssigneeSchema.optional(),
+  ...AssigneeFields,
   comment: z.string().trim().min(1).max(2000).optional(),
 });
 
@@ -62,13 +113,13 @@ const list = createRoute({
   method: 'get',
   path: '/api/v1/work-orders',
   tags,
-  summary: 'Work orders; filter by status, device, assignee',
+  summary: 'Work orders; filter by status, device, assignee (user id)',
   middleware: requirePermission('device:read'),
   request: {
     query: PageQuerySchema.extend({
       status: WorkOrderStatusSchema.optional(),
       deviceId: z.string().max(64).optional(),
-      assignee: z.string().max(120).optional(),
+      assigneeId: z.string().max(64).optional(),
     }),
   },
   responses: { 200: jsonContent(pageOf(WorkOrderSchema, 'WorkOrderPage'), 'Work orders'), ...errors },
@@ -80,7 +131,10 @@ const create = createRoute({
   summary: 'Open a work order by hand or from an alarm',
   middleware: requirePermission('device:write'),
   request: { body: jsonBody(CreateSchema) },
-  responses: { 201: jsonContent(WorkOrderSchema, 'Created'), ...errors },
+  responses: {
+    201: jsonContent(WorkOrderSchema, 'Created'),
+    ...problemResponses(400, 401, 403, 404, 409, 422),
+  },
 });
 const detail = createRoute({
   method: 'get',
@@ -97,18 +151,42 @@ const transition = createRoute({
   tags,
   summary:
     'Move along open → assigned → in_progress → resolved → closed (resolved may reopen); others are INVALID_TRANSITION',
+  description:
+    'Resolving or closing an order made from an alarm clears the alarm when its condition is gone; when the machine ' +
+    'still reports it (or the stock is still low) the order moves anyway, the alarm stays, and `alarmFollowUp` ' +
+    'says why (`reason`), as does an `alarm` event in the history. An assignee must be a user of the merchant ' +
+    'who may handle work orders (422 ASSIGNEE_INVALID).',
   middleware: requirePermission('device:write'),
   request: { params: IdParamSchema, body: jsonBody(TransitionSchema) },
-  responses: { 200: jsonContent(WorkOrderSchema, 'Moved'), ...errors },
+  responses: {
+    200: jsonContent(TransitionResultSchema, 'Moved'),
+    ...problemResponses(400, 401, 403, 404, 409, 422),
+  },
 });
 const assign = createRoute({
   method: 'post',
   path: '/api/v1/work-orders/{id}/assign',
   tags,
-  summary: 'Assign (an open order becomes assigned) or reassign',
+  summary:
+    'Assign (an open order becomes assigned) or reassign, to a user of the merchant who may handle work orders',
   middleware: requirePermission('device:write'),
-  request: { params: IdParamSchema, body: jsonBody(z.object({ assignee: AssigneeSchema })) },
-  responses: { 200: jsonContent(WorkOrderSchema, 'Assigned'), ...errors },
+  request: { params: IdParamSchema, body: jsonBody(z.object(AssigneeFields)) },
+  responses: {
+    200: jsonContent(WorkOrderSchema, 'Assigned'),
+    ...problemResponses(400, 401, 403, 404, 409, 422),
+  },
+});
+const assignees = createRoute({
+  method: 'get',
+  path: '/api/v1/work-orders/assignees',
+  tags,
+  summary: "Who may be assigned work orders: the merchant's users whose role may handle them",
+  middleware: requirePermission('device:write'),
+  request: { query: z.object({ merchantId: IdSchema.optional() }) },
+  responses: {
+    200: jsonContent(z.object({ items: z.array(AssigneeUserSchema) }).openapi('WorkOrderAssignees'), 'Users'),
+    ...errors,
+  },
 });
 const comment = createRoute({
   method: 'post',
@@ -147,6 +225,13 @@ export function register(app: HubApp, deps: ApiDeps): void {
     events: [event('workorder.changed', r.after)],
   });
 
+  // Before `{id}`, so `assignees` is not taken for a work order id.
+  app.openapi(assignees, async (c) =>
+    c.json(
+      { items: await listAssignees(deps.operations.ctx, callerOf(c).scope, c.req.valid('query').merchantId) },
+      200,
+    ),
+  );
   app.openapi(list, async (c) => c.json(await service().list(callerOf(c).scope, c.req.valid('query')), 200));
   app.openapi(detail, async (c) =>
     c.json(await service().get(callerOf(c).scope, c.req.valid('param').id), 200),
@@ -180,7 +265,36 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { to, ...opts } = c.req.valid('json');
     const wo = await mutate(c, deps, async (tx) => {
       const r = await new WorkOrderService(tx).transition(scope, actor, id, to, opts);
-      return changed(`workorder.${to}`, id, r);
+      const out = changed(`workorder.${to}`, id, r);
+      if (!r.alarm) return out;
+      const { before, ...followUp } = r.alarm;
+      const result = { ...out.result, alarmFollowUp: followUp };
+      if (r.alarm.result !== 'cleared' || !followUp.alarm) return { ...out, result };
+      const alarm = followUp.alarm;
+      return {
+        ...out,
+        result,
+        audit: [
+          ...out.audit,
+          {
+            action: 'alarm.clear',
+            targetType: 'alarm',
+            targetId: alarm.id,
+            merchantId: alarm.merchantId,
+            before,
+            after: { ...alarm, workOrderId: id },
+          },
+        ],
+        events: [
+          ...(out.events ?? []),
+          {
+            type: 'alarm.cleared',
+            merchantId: alarm.merchantId,
+            deviceId: alarm.deviceId,
+            data: { ...alarm },
+          },
+        ],
+      };
     });
     return c.json(wo, 200);
   });
@@ -188,9 +302,9 @@ export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(assign, async (c) => {
     const { scope, actor } = callerOf(c);
     const { id } = c.req.valid('param');
-    const { assignee } = c.req.valid('json');
+    const ref = c.req.valid('json');
     const wo = await mutate(c, deps, async (tx) => {
-      const r = await new WorkOrderService(tx).assign(scope, actor, id, assignee);
+      const r = await new WorkOrderService(tx).assign(scope, actor, id, ref);
       return changed('workorder.assign', id, r);
     });
     return c.json(wo, 200);

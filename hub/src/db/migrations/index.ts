@@ -15,6 +15,7 @@ import * as webhooks from './0014_webhooks';
 import * as loginEvents from './0015_login_events';
 import * as apiKeys from './0016_api_keys';
 import * as claimCodes from './0017_claim_codes';
+import * as workOrderAssignees from './0018_work_order_assignees';
 import * as dexReads from './0019_dex_reads';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
@@ -35,5 +36,6 @@ export const migrations: Record<string, Migration> = {
   '0015_login_events': loginEvents,
   '0016_api_keys': apiKeys,
   '0017_claim_codes': claimCodes,
+  '0018_work_order_assignees': workOrderAssignees,
   '0019_dex_reads': dexReads,
 };

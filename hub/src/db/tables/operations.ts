@@ -89,7 +89,8 @@ export interface WorkOrdersTable {
   description: string | null;
   priority: string;
   status: string;
-  assignee: string | null;
+  /** A user of the same merchant whose role may handle work orders (migration 0018; was free text). */
+  assignee_id: string | null;
   created_by: string;
   created_at: number;
   updated_at: number;
@@ -99,11 +100,15 @@ export interface WorkOrderEventsTable {
   id: string;
   work_order_id: string;
   merchant_id: string;
-  /** comment, transition or assign */
+  /** comment, transition, assign or alarm */
   kind: string;
   from_status: string | null;
   to_status: string | null;
   body: string | null;
+  /** Machine-readable reason (migration 0018), e.g. why an alarm stayed or why an assignee was dropped. */
+  code: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Who was assigned (assign events since migration 0018). */
+  assignee_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_by: string;
   created_at: number;
 }

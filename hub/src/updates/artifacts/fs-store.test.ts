@@ -64,6 +64,23 @@ describe('filesystem artifact store', () => {
     // A name that is not a sha256 never becomes a path.
     expect(await s.read('../../etc/passwd')).toBeUndefined();
   });
+
+  it('keeps a namespace apart: same bytes, two files, deleting one leaves the other', async () => {
+    const s = store();
+    await s.start();
+    const ns = s.namespace('attachments');
+    const bytes = randomBytes(100);
+    const a = await s.put(chunks(bytes), { maxBytes: 1000 });
+    const b = await ns.put(chunks(bytes), { maxBytes: 1000 });
+    expect(b.sha256).toBe(a.sha256);
+    await ns.delete(b.sha256);
+    expect(await ns.exists(b.sha256)).toBe(false);
+    expect(await s.exists(a.sha256)).toBe(true);
+    writeFileSync(join(s.dir, 'attachments', '.tmp-crashed'), 'half');
+    await s.start();
+    expect(readdirSync(join(s.dir, 'attachments'))).toEqual([]);
+    expect(() => s.namespace('../up')).toThrow();
+  });
 });
 
 describe('Range header', () => {

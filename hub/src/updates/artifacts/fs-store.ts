@@ -17,9 +17,17 @@ export class FsArtifactStore implements ArtifactStore {
 
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    for (const name of await readdir(this.dir)) {
-      if (name.startsWith('.tmp-')) await rm(join(this.dir, name), { force: true });
+    for (const entry of await readdir(this.dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.tmp-')) await rm(join(this.dir, entry.name), { force: true });
+      // A namespace's directory: its interrupted puts go too.
+      else if (entry.isDirectory() && NAMESPACE.test(entry.name)) await this.namespace(entry.name).start();
     }
+  }
+
+  /** Blobs of another kind in `<dir>/<name>/`: a name is never a sha256, so the two cannot collide. */
+  namespace(name: string): FsArtifactStore {
+    if (!NAMESPACE.test(name)) throw new Error(`invalid artifact store namespace ${name}`);
+    return new FsArtifactStore(join(this.dir, name));
   }
 
   async put(bytes: AsyncIterable<Uint8Array>, options: PutOptions): Promise<StoredArtifact> {
@@ -102,3 +110,4 @@ export class FsArtifactStore implements ArtifactStore {
 }
 
 const isSha256 = (s: string) => Sha256Schema.safeParse(s).success;
+const NAMESPACE = /^[a-z][a-z-]{0,31}$/;

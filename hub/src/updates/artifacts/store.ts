@@ -32,4 +32,9 @@ export interface ArtifactStore {
   read(sha256: string, range?: ByteRange): Promise<Readable | undefined>;
   delete(sha256: string): Promise<void>;
   exists(sha256: string): Promise<boolean>;
+  /**
+   * A store of the same kind for another sort of blob (work-order attachments), with an address space of its
+   * own: the same bytes there and here are two files, and deleting one never touches the other.
+   */
+  namespace(name: string): ArtifactStore;
 }

@@ -1,4 +1,4 @@
-import { ApiSeed } from '../../operations/support/api-seed';
+import { ApiSeed, TINY_PDF } from '../../operations/support/api-seed';
 import { sampleMenu } from '../../operations/support/recipes';
 import type { MatrixRow } from './routes';
 
@@ -242,7 +242,7 @@ export const OPERATIONS_MATRIX: MatrixRow[] = [
     kind: 'item',
     build: async (ctx) => ({
       path: `/api/v1/work-orders/${await seed(ctx).workOrder(ctx.merchantId)}/transition`,
-      body: { to: 'assigned', assignee: 'tech-1' },
+      body: { to: 'assigned', assigneeId: await seed(ctx).assignee(ctx.merchantId) },
     }),
   },
   {
@@ -252,7 +252,7 @@ export const OPERATIONS_MATRIX: MatrixRow[] = [
     kind: 'item',
     build: async (ctx) => ({
       path: `/api/v1/work-orders/${await seed(ctx).workOrder(ctx.merchantId)}/assign`,
-      body: { assignee: 'tech-2' },
+      body: { assigneeId: await seed(ctx).assignee(ctx.merchantId) },
     }),
   },
   {
@@ -264,6 +264,58 @@ export const OPERATIONS_MATRIX: MatrixRow[] = [
       path: `/api/v1/work-orders/${await seed(ctx).workOrder(ctx.merchantId)}/comments`,
       body: { body: 'parts ordered' },
     }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/work-orders/assignees',
+    access: 'device:write',
+    kind: 'list',
+    build: async (ctx) => ({
+      path: '/api/v1/work-orders/assignees',
+      marker: await seed(ctx).assignee(ctx.merchantId),
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/work-orders/{id}/attachments',
+    access: 'device:write',
+    kind: 'item',
+    audit: 'workorder.attachment.upload',
+    build: async (ctx) => ({
+      path: `/api/v1/work-orders/${await seed(ctx).workOrder(ctx.merchantId)}/attachments`,
+      rawBody: TINY_PDF,
+      headers: { 'content-type': 'application/pdf', 'x-file-name': 'manual.pdf' },
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/work-orders/{id}/attachments',
+    access: 'device:read',
+    kind: 'item',
+    build: async (ctx) => ({
+      path: `/api/v1/work-orders/${(await seed(ctx).attachment(ctx.merchantId)).workOrderId}/attachments`,
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/work-orders/{id}/attachments/{attachmentId}',
+    access: 'device:read',
+    kind: 'item',
+    build: async (ctx) => {
+      const a = await seed(ctx).attachment(ctx.merchantId);
+      return { path: `/api/v1/work-orders/${a.workOrderId}/attachments/${a.id}` };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/work-orders/{id}/attachments/{attachmentId}',
+    access: 'device:write',
+    kind: 'item',
+    audit: 'workorder.attachment.delete',
+    build: async (ctx) => {
+      const a = await seed(ctx).attachment(ctx.merchantId);
+      return { path: `/api/v1/work-orders/${a.workOrderId}/attachments/${a.id}` };
+    },
   },
   // commands
   {

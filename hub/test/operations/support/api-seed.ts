@@ -8,11 +8,15 @@ import { CatalogService } from '../../../src/operations/materials/catalog';
 import { syncMaterialLevels } from '../../../src/operations/materials/levels-sync';
 import { RecipeService } from '../../../src/operations/recipes/service';
 import { RefundService } from '../../../src/operations/refunds/service';
+import { ATTACHMENT_NAMESPACE, AttachmentService } from '../../../src/operations/workorders/attachments';
 import { WorkOrderService } from '../../../src/operations/workorders/service';
 import type { TestApi } from '../../support/api';
 import { sampleMenu } from './recipes';
 
 const uid = () => randomBytes(4).toString('hex');
+
+/** The smallest file a work order takes: a PDF is recognised by its ASCII `%PDF-` header. */
+export const TINY_PDF = '%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n';
 const seeder = { userId: 'seeder' };
 
 /** Operations rows for API tests, written through the services (all merchants in scope). */
@@ -96,6 +100,24 @@ export class ApiSeed {
     return (
       await new WorkOrderService(this.ctx).create(ALL_MERCHANTS, seeder, { merchantId, title: `wo ${uid()}` })
     ).id;
+  }
+
+  /** A fresh ops engineer of the merchant: someone a work order may be assigned to. */
+  async assignee(merchantId: string): Promise<string> {
+    return (await this.t.addUser('ops_engineer', merchantId)).id;
+  }
+
+  /** A work order with one PDF attachment, stored through the API's attachment store. */
+  async attachment(merchantId: string): Promise<{ id: string; workOrderId: string }> {
+    const workOrderId = await this.workOrder(merchantId);
+    const svc = new AttachmentService(
+      this.ctx,
+      this.t.deps.artifacts.namespace(ATTACHMENT_NAMESPACE),
+      this.t.deps.attachmentLimits,
+    );
+    const file = await svc.receive([new TextEncoder().encode(TINY_PDF)]);
+    const a = await svc.record(ALL_MERCHANTS, seeder, workOrderId, 'manual.pdf', file);
+    return { id: a.id, workOrderId };
   }
 
   async command(

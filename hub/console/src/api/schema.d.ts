@@ -1850,6 +1850,8 @@ export interface paths {
                     status?: "active" | "revoked";
                     /** @description Only connected (true) or disconnected (false) devices */
                     online?: boolean;
+                    /** @description Only devices with (true) or without (false) an open alarm */
+                    alarm?: boolean;
                     q?: string;
                     sort?: "id" | "name" | "model" | "createdAt";
                     order?: "asc" | "desc";
@@ -2019,6 +2021,8 @@ export interface paths {
                     status?: "active" | "revoked";
                     /** @description Only connected (true) or disconnected (false) devices */
                     online?: boolean;
+                    /** @description Only devices with (true) or without (false) an open alarm */
+                    alarm?: boolean;
                     q?: string;
                 };
                 header?: never;

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, download, must } from '../api/client';
 import { session } from '../api/session';
+import { SecretDialog } from '../ui/dialog';
 import { when } from '../ui/format';
 import { navigate, useQuery, useRoute } from '../ui/hooks';
 import { Badge, type Column, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
@@ -27,6 +28,7 @@ export function Machines() {
     merchantId: params.get('merchantId') ?? '',
     status: (params.get('status') ?? '') as '' | 'active' | 'revoked',
     online: (params.get('online') ?? '') as '' | 'true' | 'false',
+    alarm: (params.get('alarm') ?? '') as '' | 'true' | 'false',
     sort: (params.get('sort') ?? 'id') as SortKey,
     order: (params.get('order') ?? 'asc') as 'asc' | 'desc',
     offset: Number(params.get('offset') ?? 0),
@@ -38,6 +40,7 @@ export function Machines() {
     ...(f.merchantId ? { merchantId: f.merchantId } : {}),
     ...(f.status ? { status: f.status } : {}),
     ...(f.online ? { online: f.online === 'true' } : {}),
+    ...(f.alarm ? { alarm: f.alarm === 'true' } : {}),
   };
   const list = useQuery(
     async () =>
@@ -86,7 +89,7 @@ export function Machines() {
             onClick={() =>
               download(
                 '/api/v1/devices/export.csv',
-                { ...filterQuery, online: f.online || undefined },
+                { ...filterQuery, online: f.online || undefined, alarm: f.alarm || undefined },
                 'machines.csv',
               ).catch((e: Error) => setExportError(e.message))
             }
@@ -161,6 +164,13 @@ export function Machines() {
             <option value="false">Offline</option>
           </select>
         </Field>
+        <Field label="Alarms">
+          <select value={f.alarm} onChange={(e) => set({ alarm: e.currentTarget.value as typeof f.alarm })}>
+            <option value="">All</option>
+            <option value="true">With open alarms</option>
+            <option value="false">Without open alarms</option>
+          </select>
+        </Field>
         <button type="submit">Search</button>
       </form>
       <ErrorNote error={list.error ?? exportError} />
@@ -180,7 +190,7 @@ export function Machines() {
           total={list.data.total}
           limit={PAGE_SIZE}
           offset={f.offset}
-          onPage={(offset) => set({ ...f, offset })}
+          onPage={(offset) => set({ offset })}
         />
       ) : null}
     </Page>
@@ -214,16 +224,15 @@ function Register(props: { onClose: () => void }) {
   };
   if (secret)
     return (
-      <section class="card notice" aria-labelledby="cred-title">
-        <h2 id="cred-title">Credential of {secret.deviceId}</h2>
-        <p>Copy it now into the machine's agent configuration: it is shown once and cannot be read again.</p>
-        <pre class="secret" data-testid="credential">
-          {secret.secret}
-        </pre>
-        <button type="button" onClick={props.onClose}>
-          Done
-        </button>
-      </section>
+      <SecretDialog
+        title={`Credential of ${secret.deviceId}`}
+        note="Copy it now into the machine's agent configuration: it is shown once and cannot be read again."
+        secret={secret.secret}
+        onClose={() => {
+          setSecret(null);
+          props.onClose();
+        }}
+      />
     );
   return (
     <form class="card" onSubmit={submit} aria-labelledby="reg-title">

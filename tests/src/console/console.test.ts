@@ -268,7 +268,10 @@ describe('admin console in a browser', () => {
     await page.getByRole('button', { name: 'Register machine' }).click();
     await page.getByLabel('Id (optional)').fill(newId);
     await page.getByLabel('Model', { exact: true }).fill('cm-1');
-    await page.getByLabel('Merchant id', { exact: true }).fill(merchantId);
+    await page
+      .getByRole('form', { name: 'Register a machine' })
+      .getByLabel(/^Merchant/)
+      .selectOption({ label: 'Lisbon Coffee' });
     await page.getByRole('button', { name: 'Register', exact: true }).click();
     const registered = page.getByRole('dialog', { name: `Credential of ${newId}` });
     await registered.waitFor();
@@ -410,6 +413,48 @@ describe('admin console in a browser', () => {
     await page.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(() => page.url()).not.toContain('targetId');
     await expect.poll(async () => (await actions()).length).toBeGreaterThan(expected.total);
+  });
+
+  it('edits and deletes a location and a merchant from their lists', async () => {
+    failShot('locations-merchants');
+    const spare = await hub.call<{ id: string }>('POST', '/api/v1/merchants', { name: 'Porto Roasters' });
+    const kiosk = await hub.call<{ id: string }>('POST', '/api/v1/locations', { merchantId, name: 'Kiosk' });
+    await page.goto(url('/locations'));
+    await page.getByRole('button', { name: 'Edit Kiosk' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Kiosk' });
+    await edit.getByLabel('Address').fill('Rua Augusta 1');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await expect
+      .poll(() => page.locator('tr', { hasText: 'Kiosk' }).textContent())
+      .toContain('Rua Augusta 1');
+    expect(await hub.call('GET', `/api/v1/locations/${kiosk.id}`)).toMatchObject({
+      address: 'Rua Augusta 1',
+    });
+    await page.getByRole('button', { name: 'Delete Kiosk' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.locator('tr', { hasText: 'Kiosk' }).count()).toBe(0);
+    await expect(hub.call('GET', `/api/v1/locations/${kiosk.id}`)).rejects.toThrow(/→ 404/);
+
+    await page.goto(url('/merchants'));
+    await page.getByRole('button', { name: 'Edit Porto Roasters' }).click();
+    const merchant = page.getByRole('dialog', { name: 'Edit Porto Roasters' });
+    await merchant.getByLabel('Time zone (IANA)').fill('Europe/Madrid');
+    await merchant.getByRole('button', { name: 'Save' }).click();
+    await merchant.waitFor({ state: 'detached' });
+    expect(await hub.call('GET', `/api/v1/merchants/${spare.id}`)).toMatchObject({
+      timeZone: 'Europe/Madrid',
+    });
+    await expectAccessible(page, 'merchants with actions');
+    // A merchant that owns machines cannot go: the page says why and the merchant stays.
+    await page.getByRole('button', { name: 'Delete Lisbon Coffee' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.locator('tr', { hasText: 'Lisbon Coffee' }).getByRole('alert').waitFor();
+    expect(await hub.call('GET', `/api/v1/merchants/${merchantId}`)).toMatchObject({ name: 'Lisbon Coffee' });
+    await page.getByRole('button', { name: 'Delete Porto Roasters' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.locator('tr', { hasText: 'Porto Roasters' }).count()).toBe(0);
+    await expect(hub.call('GET', `/api/v1/merchants/${spare.id}`)).rejects.toThrow(/→ 404/);
   });
 
   it('uploads firmware and runs a campaign from the Firmware page: per-phase progress, pause, resume, cancel', async () => {

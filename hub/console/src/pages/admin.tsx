@@ -7,6 +7,7 @@ import { navigate, useQuery, useRoute } from '../ui/hooks';
 import { type Column, ErrorNote, Page, Pager, Table } from '../ui/widgets';
 import { AuditFilters, auditFilterOf, auditQuery, useActors } from './admin-audit';
 import { CreateForm } from './admin-forms';
+import { LocationActions, MerchantActions } from './admin-rows';
 import { UserActions } from './admin-users';
 
 const PAGE_SIZE = 25;
@@ -26,7 +27,9 @@ export function AdminPage(props: { kind: Kind }) {
   const offset = Number(params.get('offset') ?? 0);
   const auditFilter = auditFilterOf(params);
   const actors = useActors(kind === 'audit');
-  const canWriteUsers = session.can('user:write');
+  // Edit and delete per row for the roles that may write the list (the API checks again).
+  const canWrite = kind !== 'audit' && session.can(WRITE[kind]);
+  const actions = canWrite ? ['Actions'] : [];
   const [exportError, setExportError] = useState<string | null>(null);
   const page = { limit: PAGE_SIZE, offset };
   const q = useQuery(async (): Promise<{ total: number; rows: Row[] }> => {
@@ -43,7 +46,7 @@ export function AdminPage(props: { kind: Kind }) {
               u.role.replace('_', ' '),
               u.merchantId ?? 'all',
               when(u.createdAt),
-              ...(canWriteUsers ? [<UserActions user={u} onDone={() => q.reload()} />] : []),
+              ...(canWrite ? [<UserActions user={u} onDone={() => q.reload()} />] : []),
             ],
           })),
         };
@@ -52,7 +55,16 @@ export function AdminPage(props: { kind: Kind }) {
         const r = must(await api.GET('/api/v1/merchants', { params: { query: page } }));
         return {
           total: r.total,
-          rows: r.items.map((m) => ({ id: m.id, cells: [m.id, m.name, when(m.createdAt)] })),
+          rows: r.items.map((m) => ({
+            id: m.id,
+            cells: [
+              m.id,
+              m.name,
+              m.timeZone,
+              when(m.createdAt),
+              ...(canWrite ? [<MerchantActions merchant={m} onDone={() => q.reload()} />] : []),
+            ],
+          })),
         };
       }
       case 'locations': {
@@ -66,6 +78,7 @@ export function AdminPage(props: { kind: Kind }) {
               l.address ?? '—',
               l.merchantId,
               <a href={`#/machines?locationId=${l.id}`}>machines</a>,
+              ...(canWrite ? [<LocationActions location={l} onDone={() => q.reload()} />] : []),
             ],
           })),
         };
@@ -107,9 +120,9 @@ export function AdminPage(props: { kind: Kind }) {
     }
   }, [kind, params.toString()]);
   const headers: Record<Kind, string[]> = {
-    users: ['Email', 'Name', 'Role', 'Merchant', 'Created', ...(canWriteUsers ? ['Actions'] : [])],
-    merchants: ['Id', 'Name', 'Created'],
-    locations: ['Name', 'Address', 'Merchant', 'Machines'],
+    users: ['Email', 'Name', 'Role', 'Merchant', 'Created', ...actions],
+    merchants: ['Id', 'Name', 'Time zone', 'Created', ...actions],
+    locations: ['Name', 'Address', 'Merchant', 'Machines', ...actions],
     audit: ['At', 'Action', 'Target', 'Actor', 'Address'],
   };
   const columns: Column<Row>[] = headers[kind].map((label, i) => ({
@@ -139,7 +152,7 @@ export function AdminPage(props: { kind: Kind }) {
       }
     >
       {kind === 'audit' ? <AuditFilters filter={auditFilter} actors={actors.data ?? new Map()} /> : null}
-      {kind !== 'audit' && session.can(WRITE[kind]) ? <CreateForm kind={kind} onDone={q.reload} /> : null}
+      {kind !== 'audit' && canWrite ? <CreateForm kind={kind} onDone={q.reload} /> : null}
       <ErrorNote error={q.error ?? exportError} />
       <Table
         caption={TITLES[kind]}

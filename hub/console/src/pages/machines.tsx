@@ -57,6 +57,15 @@ export function Machines() {
     async () => must(await api.GET('/api/v1/locations', { params: { query: { limit: 200 } } })).items,
     [],
   );
+  const superadmin = session.me?.role === 'superadmin';
+  const merchants = useQuery(
+    async () =>
+      superadmin && session.can('merchant:read')
+        ? must(await api.GET('/api/v1/merchants', { params: { query: { limit: 200 } } })).items
+        : [],
+    [superadmin],
+  );
+  const merchantName = (id: string) => merchants.data?.find((m) => m.id === id)?.name ?? id;
   const [registering, setRegistering] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const columns: Column<Device>[] = [
@@ -69,7 +78,7 @@ export function Machines() {
       render: (d) => locations.data?.find((l) => l.id === d.locationId)?.name ?? d.locationId ?? '—',
     },
     ...(session.me?.role === 'superadmin'
-      ? [{ key: 'merchant', label: 'Merchant', render: (d: Device) => d.merchantId }]
+      ? [{ key: 'merchant', label: 'Merchant', render: (d: Device) => merchantName(d.merchantId) }]
       : []),
     { key: 'status', label: 'Status', render: (d) => <Badge value={d.status} /> },
     {
@@ -106,6 +115,8 @@ export function Machines() {
     >
       {registering ? (
         <Register
+          locations={locations.data ?? []}
+          merchants={merchants.data ?? []}
           onClose={() => {
             setRegistering(false);
             list.reload();
@@ -135,11 +146,17 @@ export function Machines() {
         </Field>
         {session.me?.role === 'superadmin' ? (
           <Field label="Merchant">
-            <input
-              value={f.merchantId}
-              onChange={(e) => set({ merchantId: e.currentTarget.value })}
-              placeholder="merchant id"
-            />
+            <select value={f.merchantId} onChange={(e) => set({ merchantId: e.currentTarget.value })}>
+              <option value="">All</option>
+              {f.merchantId && !merchants.data?.some((m) => m.id === f.merchantId) ? (
+                <option value={f.merchantId}>{f.merchantId}</option>
+              ) : null}
+              {(merchants.data ?? []).map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
           </Field>
         ) : (
           <span />
@@ -198,7 +215,13 @@ export function Machines() {
 }
 
 /** Registers a machine and shows its credential once (the hub keeps only a hash). */
-function Register(props: { onClose: () => void }) {
+function Register(props: {
+  locations: { id: string; name: string; merchantId: string }[];
+  merchants: { id: string; name: string }[];
+  onClose: () => void;
+}) {
+  const superadmin = session.me?.role === 'superadmin';
+  const [merchantId, setMerchantId] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [secret, setSecret] = useState<{ deviceId: string; secret: string } | null>(null);
   const submit = async (e: Event) => {
@@ -247,16 +270,35 @@ function Register(props: { onClose: () => void }) {
         <Field label="Model">
           <input name="model" required />
         </Field>
-        <Field label="Location id">
-          <input name="locationId" />
-        </Field>
-        {session.me?.role === 'superadmin' ? (
-          <Field label="Merchant id">
-            <input name="merchantId" required />
+        {superadmin ? (
+          <Field label="Merchant">
+            <select
+              name="merchantId"
+              required
+              value={merchantId}
+              onChange={(e) => setMerchantId(e.currentTarget.value)}
+            >
+              <option value="">Choose…</option>
+              {props.merchants.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
           </Field>
-        ) : (
-          <span />
-        )}
+        ) : null}
+        <Field label="Location">
+          <select name="locationId">
+            <option value="">None</option>
+            {props.locations
+              .filter((l) => !superadmin || l.merchantId === merchantId)
+              .map((l) => (
+                <option key={l.id} value={l.id}>
+                  {l.name}
+                </option>
+              ))}
+          </select>
+        </Field>
       </div>
       <ErrorNote error={error} />
       <button type="submit" class="primary">

@@ -29,6 +29,7 @@ describe('admin console in a browser', () => {
   /** A user the superadmin edits (role, name, password reset) and then deletes from the Users page. */
   const ops = { email: 'ops@crema.test', password: randomBytes(18).toString('base64url') };
   let opsId: string;
+  const boss = { email: 'boss@crema.test', password: randomBytes(18).toString('base64url') };
   let adminId: string;
 
   const url = (hash: string) => `${hub.httpUrl}/console/#${hash}`;
@@ -74,6 +75,7 @@ describe('admin console in a browser', () => {
       await hub.call<{ id: string }>('POST', '/api/v1/users', { ...ops, role: 'ops_engineer', merchantId })
     ).id;
     adminId = (await hub.call<{ id: string }>('GET', '/api/v1/auth/me')).id;
+    await hub.call('POST', '/api/v1/users', { ...boss, role: 'merchant_admin', merchantId });
     browser = await launchChromium();
     context = await browser.newContext();
     page = await context.newPage();
@@ -529,6 +531,38 @@ describe('admin console in a browser', () => {
       .poll(() => page.getByRole('region', { name: 'Campaigns' }).locator('tbody tr').first().textContent())
       .toContain('cancelled');
     expect(await detail.getByRole('button', { name: /Pause|Resume|Cancel campaign/ }).count()).toBe(0);
+  });
+
+  it("a merchant admin manages its own merchant's users, and sees no platform pages or actions", async () => {
+    const bossContext = await browser.newContext();
+    page = await bossContext.newPage();
+    page.setDefaultTimeout(10_000);
+    failShot('merchant-admin');
+    await page.goto(url('/'));
+    await page.getByLabel('Email').fill(boss.email);
+    await page.getByLabel('Password').fill(boss.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Users' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Merchants' }).count()).toBe(0);
+    await page.goto(url('/users'));
+    await page.getByRole('button', { name: `Edit ${viewer.email}` }).waitFor();
+    await page.getByRole('button', { name: `Delete ${viewer.email}` }).waitFor();
+    // The platform's superadmin is not theirs to see, and nobody deletes themselves.
+    expect(await page.getByRole('cell', { name: hub.admin.email }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: `Delete ${boss.email}` }).count()).toBe(0);
+    await page.getByRole('button', { name: `Edit ${viewer.email}` }).click();
+    const roles = page.getByRole('dialog').getByLabel('Role').locator('option');
+    expect(await roles.allTextContents()).not.toContain('superadmin');
+    await expectAccessible(page, 'edit user (merchant admin)');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    // Artifacts are the platform's to upload; a merchant admin starts campaigns of them.
+    await page.goto(url('/firmware'));
+    await page.getByRole('heading', { name: 'Start a campaign' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Upload an artifact' }).count()).toBe(0);
+    await bossContext.close();
   });
 
   it('a viewer sees no actions, and a request crafted with its session is refused by the API', async () => {

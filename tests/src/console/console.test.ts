@@ -332,6 +332,7 @@ describe('admin console in a browser', () => {
     const edit = page.getByRole('dialog', { name: `Edit ${ops.email}` });
     await edit.waitFor();
     await expectAccessible(page, 'edit user dialog');
+    expect(await edit.getByLabel('Role').inputValue()).toBe('ops_engineer');
     await edit.getByLabel('Name').fill('Olga Ops');
     await edit.getByLabel('Role').selectOption('finance');
     await edit.getByLabel(/^New password/).fill(newPassword);
@@ -400,6 +401,10 @@ describe('admin console in a browser', () => {
     await expect.poll(() => page.url()).toContain(`targetId=${opsId}`);
     const actions = () => page.locator('td[data-label="Action"]').allTextContents();
     await expect.poll(actions).toEqual(expected.items.map((a) => a.action));
+    // The form shows the filter it applied (it comes back from the address).
+    expect(await actor.inputValue()).toBe(adminId);
+    expect(await page.getByLabel('Target id').inputValue()).toBe(opsId);
+    expect(await page.getByLabel('From (day)').inputValue()).toBe(today);
     await expectAccessible(page, 'audit log filtered');
     // The export carries the same filter: the same entries, as CSV.
     const [file] = await Promise.all([

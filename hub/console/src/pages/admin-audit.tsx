@@ -57,14 +57,11 @@ export function AuditFilters(props: { filter: AuditFilterForm; actors: Map<strin
       }}
     >
       <Field label="Actor">
-        <select
-          name="actorUserId"
-          defaultValue={f.actorUserId}
-          key={`actor-${f.actorUserId}-${actors.length}`}
-        >
+        <select name="actorUserId" key={`actor-${f.actorUserId}-${actors.length}`}>
+          {/* `selected` on the option: Preact has no defaultValue for a select. */}
           <option value="">Anyone</option>
           {actors.map(([id, email]) => (
-            <option key={id} value={id}>
+            <option key={id} value={id} selected={id === f.actorUserId}>
               {email}
             </option>
           ))}

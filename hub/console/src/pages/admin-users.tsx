@@ -86,9 +86,9 @@ function EditUser(props: { user: User; self: boolean; onClose: (changed: boolean
           <input name="name" defaultValue={user.name ?? ''} maxLength={200} />
         </Field>
         <Field label="Role">
-          <select name="role" defaultValue={user.role} disabled={roles.length === 1}>
+          <select name="role" disabled={roles.length === 1}>
             {roles.map((r) => (
-              <option key={r} value={r}>
+              <option key={r} value={r} selected={r === user.role}>
                 {r.replace('_', ' ')}
               </option>
             ))}

@@ -97,6 +97,8 @@ export interface DeviceFilter {
   status?: 'active' | 'revoked';
   /** Connected now (true) or not (false), as the fleet state says. */
   online?: boolean;
+  /** With an open (not cleared) operator alarm (true) or without one (false). */
+  alarm?: boolean;
   /** Substring of id, name or model, case-insensitive. */
   q?: string;
 }
@@ -110,6 +112,7 @@ type FilterShape = {
   model: boolean;
   status: 'active' | 'revoked' | null;
   online: boolean | null;
+  alarm: boolean | null;
   q: boolean;
 };
 type FilterValues = { scope: string; merchantId: string; locationId: string; model: string; pattern: string };
@@ -129,6 +132,11 @@ function whereMatching(from: DevicesFrom, shape: FilterShape, values: FilterValu
     .$if(shape.online !== null, (q) => {
       const connected = sql<boolean>`exists (select 1 from device_state ds where ds.device_id = devices.id and ds.online = 1)`;
       return q.where(shape.online ? connected : sql<boolean>`not ${connected}`);
+    })
+    .$if(shape.alarm !== null, (q) => {
+      // Open as the alarms list and the dashboard count it: anything not cleared (ops_alarms_device_code serves it).
+      const alarmed = sql<boolean>`exists (select 1 from ops_alarms oa where oa.device_id = devices.id and oa.status <> 'cleared')`;
+      return q.where(shape.alarm ? alarmed : sql<boolean>`not ${alarmed}`);
     })
     .$if(shape.q, (q) => {
       // An explicit ESCAPE: SQLite has no default escape character for LIKE, PostgreSQL uses backslash.
@@ -178,6 +186,7 @@ export class DeviceRepository {
         model: filter.model !== undefined,
         status: filter.status ?? null,
         online: filter.online ?? null,
+        alarm: filter.alarm ?? null,
         q: q !== undefined,
       },
       values: {

@@ -140,6 +140,56 @@ describe.each(BACKENDS)('devices API on %s', (backend) => {
     expect(bad.status).toBe(400);
   });
 
+  it('filters by open alarm (raised or acknowledged, not cleared) in the list and the CSV export', async () => {
+    const raised = await t.addDevice(t.fx.merchantA, { model: 'CM-ALM' });
+    const acked = await t.addDevice(t.fx.merchantA, { model: 'CM-ALM' });
+    const cleared = await t.addDevice(t.fx.merchantA, { model: 'CM-ALM' });
+    const quiet = await t.addDevice(t.fx.merchantA, { model: 'CM-ALM' });
+    const alarm = (deviceId: string, id: string, status: string) => ({
+      id,
+      merchant_id: t.fx.merchantA,
+      device_id: deviceId,
+      code: 'E_TEST',
+      severity: 'warning',
+      status,
+      source: 'device',
+      message: null,
+      value: null,
+      raised_at: 1000,
+      acknowledged_at: null,
+      acknowledged_by: null,
+      cleared_at: status === 'cleared' ? 2000 : null,
+      cleared_by: null,
+    });
+    await t.deps.db.kysely
+      .insertInto('ops_alarms')
+      .values([
+        alarm(raised.id, 'alm-filter-1', 'raised'),
+        alarm(acked.id, 'alm-filter-2', 'acknowledged'),
+        alarm(cleared.id, 'alm-filter-3', 'cleared'),
+        // Two alarms on one device still list it once.
+        { ...alarm(raised.id, 'alm-filter-4', 'raised'), code: 'E_OTHER' },
+      ])
+      .execute();
+    const ids = async (query: string) => {
+      const res = await t.request('GET', `/api/v1/devices?model=CM-ALM${query}`, { token: admin });
+      expect(res.status).toBe(200);
+      const page = await res.json();
+      return { ids: page.items.map((d: { id: string }) => d.id).sort(), total: page.total };
+    };
+    expect(await ids('&alarm=true')).toEqual({ ids: [raised.id, acked.id].sort(), total: 2 });
+    expect(await ids('&alarm=false')).toEqual({ ids: [cleared.id, quiet.id].sort(), total: 2 });
+    expect((await ids('&alarm=true&limit=1')).total).toBe(2);
+    expect((await ids('')).total).toBe(4);
+    const csv = await (
+      await t.request('GET', '/api/v1/devices/export.csv?model=CM-ALM&alarm=true', { token: admin })
+    ).text();
+    const rows = csv.trim().split('\n').slice(1);
+    expect(rows.map((r) => r.split(',')[0]).sort()).toEqual([raised.id, acked.id].sort());
+    const bad = await t.request('GET', '/api/v1/devices?alarm=yes', { token: admin });
+    expect(bad.status).toBe(400);
+  });
+
   it('lists with filters, search, sorting and pagination', async () => {
     const m = await t.addMerchant('Gamma');
     const boss = (await t.addUser('viewer', m)).token;

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyDeviceCredential } from '@crema/hub';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { TestHub } from '../support/hub';
@@ -27,9 +28,21 @@ describe('admin console in a browser', () => {
   const viewer = { email: 'viewer@crema.test', password: randomBytes(18).toString('base64url') };
   // Work orders go to a user of the merchant who may handle them (the superadmin is none).
   const engineer = { email: 'engineer@crema.test', password: randomBytes(18).toString('base64url') };
+  /** A user the superadmin edits (role, name, password reset) and then deletes from the Users page. */
+  const ops = { email: 'ops@crema.test', password: randomBytes(18).toString('base64url') };
+  let opsId: string;
+  const boss = { email: 'boss@crema.test', password: randomBytes(18).toString('base64url') };
+  let adminId: string;
 
   const url = (hash: string) => `${hub.httpUrl}/console/#${hash}`;
   const failShot = (name: string) => onTestFailed(() => screenshot(page, name));
+  /** The text of the element that has the focus (runs in the page: its window is `globalThis`). */
+  const focused = () =>
+    page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } })
+          .document.activeElement?.textContent ?? '',
+    );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'crema-console-'));
@@ -61,6 +74,11 @@ describe('admin console in a browser', () => {
     ).id;
     await hub.call('POST', '/api/v1/users', { ...viewer, role: 'viewer', merchantId });
     await hub.call('POST', '/api/v1/users', { ...engineer, role: 'ops_engineer', merchantId });
+    opsId = (
+      await hub.call<{ id: string }>('POST', '/api/v1/users', { ...ops, role: 'ops_engineer', merchantId })
+    ).id;
+    adminId = (await hub.call<{ id: string }>('GET', '/api/v1/auth/me')).id;
+    await hub.call('POST', '/api/v1/users', { ...boss, role: 'merchant_admin', merchantId });
     browser = await launchChromium();
     context = await browser.newContext();
     page = await context.newPage();
@@ -121,6 +139,42 @@ describe('admin console in a browser', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     const prices = page.locator('tr', { hasText: 'set_prices' }).first();
     await expect.poll(() => prices.textContent(), { timeout: 20_000 }).toContain('succeeded');
+  });
+
+  it('filters the machines by open alarm, and the filter stays in the address', async () => {
+    failShot('machines-alarm-filter');
+    await waitFor(
+      async () =>
+        (await hub.call<{ total: number }>('GET', `/api/v1/alarms?deviceId=${shelfId}&status=open`)).total >
+        0,
+      10_000,
+      'the low bin raised its alarm',
+    );
+    const fromApi = async (alarm: boolean) =>
+      (await hub.call<{ items: { id: string }[] }>('GET', `/api/v1/devices?alarm=${alarm}&limit=100`)).items
+        .map((d) => d.id)
+        .sort();
+    const shown = async () =>
+      (await page.locator('td[data-label="Machine"] a').allTextContents()).map((t) => t.trim()).sort();
+    await page.goto(url('/machines'));
+    await page.getByRole('link', { name: deviceId }).waitFor();
+    const alarms = page.getByLabel(/^Alarms/);
+    await alarms.selectOption('true');
+    await expect.poll(() => page.url()).toContain('alarm=true');
+    const withAlarm = await fromApi(true);
+    expect(withAlarm).toContain(shelfId);
+    await expect.poll(shown).toEqual(withAlarm);
+    await expectAccessible(page, 'machines with open alarms');
+    await alarms.selectOption('false');
+    await expect.poll(() => page.url()).toContain('alarm=false');
+    const without = await fromApi(false);
+    expect(without).not.toContain(shelfId);
+    await expect.poll(shown).toEqual(without);
+    // A reload (or a shared link) keeps the filter.
+    await page.reload();
+    await page.locator('td[data-label="Machine"] a').first().waitFor();
+    expect(await page.getByLabel(/^Alarms/).inputValue()).toBe('false');
+    await expect.poll(shown).toEqual(without);
   });
 
   it('refunds an order with a reason', async () => {
@@ -209,6 +263,315 @@ describe('admin console in a browser', () => {
       if (path !== '/account') await page.locator('td').first().waitFor();
       await expectAccessible(page, heading);
     }
+  });
+
+  it('registers a machine and rotates a credential, each shown once in an in-page dialog', async () => {
+    failShot('credential-dialogs');
+    const db = hub.hub?.api?.db;
+    if (!db) throw new Error('hub not running');
+    const newId = 'cm-lisbon-0003';
+    await page.goto(url('/machines'));
+    await page.getByRole('button', { name: 'Register machine' }).click();
+    await page.getByLabel('Id (optional)').fill(newId);
+    await page.getByLabel('Model', { exact: true }).fill('cm-1');
+    await page
+      .getByRole('form', { name: 'Register a machine' })
+      .getByLabel(/^Merchant/)
+      .selectOption({ label: 'Lisbon Coffee' });
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    const registered = page.getByRole('dialog', { name: `Credential of ${newId}` });
+    await registered.waitFor();
+    const secret = (await registered.getByTestId('credential').textContent()) ?? '';
+    expect(await verifyDeviceCredential(db, newId, secret)).toEqual({ merchantId });
+    expect(await focused()).toBe('Copy');
+    await expectAccessible(page, 'credential dialog');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.httpUrl });
+    await registered.getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(() => registered.getByRole('status').textContent()).toBe('Copied to the clipboard.');
+    const clipboard = await page.evaluate(() =>
+      (
+        globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+      ).navigator.clipboard.readText(),
+    );
+    expect(clipboard).toBe(secret);
+    await registered.getByRole('button', { name: 'Done' }).click();
+    await registered.waitFor({ state: 'detached' });
+    expect(await page.content()).not.toContain(secret);
+    await page.getByRole('link', { name: newId }).waitFor();
+
+    await page.goto(url(`/machines/${newId}`));
+    await page.getByRole('button', { name: 'Rotate credential' }).click();
+    const ask = page.getByRole('alertdialog');
+    await ask.waitFor();
+    expect(await focused()).toBe('Cancel');
+    await expectAccessible(page, 'confirmation dialog');
+    await ask.getByRole('button', { name: 'Rotate credential' }).click();
+    const rotated = page.getByRole('dialog', { name: `New credential of ${newId}` });
+    await rotated.waitFor();
+    const next = (await rotated.getByTestId('credential').textContent()) ?? '';
+    expect(next).not.toBe(secret);
+    expect(await verifyDeviceCredential(db, newId, next)).toEqual({ merchantId });
+    expect(await verifyDeviceCredential(db, newId, secret)).toBeUndefined();
+    // Escape closes it; the secret leaves the page and focus returns to the button that asked for it.
+    await page.keyboard.press('Escape');
+    await rotated.waitFor({ state: 'detached' });
+    expect(await page.content()).not.toContain(next);
+    expect(await focused()).toBe('Rotate credential');
+    expect(await page.getByTestId('credential').count()).toBe(0);
+  });
+
+  it('edits a user (name, role, password reset that ends their sessions) and deletes one after confirming', async () => {
+    failShot('users-edit-delete');
+    const opsSession = await hub.call<{ accessToken: string }>('POST', '/api/v1/auth/login', ops, false);
+    const meStatus = async (token: string) =>
+      (
+        await fetch(new URL('/api/v1/auth/me', hub.httpUrl), {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status;
+    expect(await meStatus(opsSession.accessToken)).toBe(200);
+    const newPassword = randomBytes(18).toString('base64url');
+    await page.goto(url('/users'));
+    await page.getByRole('button', { name: `Edit ${ops.email}` }).click();
+    const edit = page.getByRole('dialog', { name: `Edit ${ops.email}` });
+    await edit.waitFor();
+    await expectAccessible(page, 'edit user dialog');
+    expect(await edit.getByLabel('Role').inputValue()).toBe('ops_engineer');
+    await edit.getByLabel('Name').fill('Olga Ops');
+    await edit.getByLabel('Role').selectOption('finance');
+    await edit.getByLabel(/^New password/).fill(newPassword);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('tr', { hasText: ops.email }).textContent()).toContain('finance');
+    expect(await hub.call('GET', `/api/v1/users/${opsId}`)).toMatchObject({
+      role: 'finance',
+      name: 'Olga Ops',
+    });
+    // The reset ended the session they had; the new password lets them in, the old one does not.
+    expect(await meStatus(opsSession.accessToken)).toBe(401);
+    await expect(hub.call('POST', '/api/v1/auth/login', ops, false)).rejects.toThrow(/→ 401/);
+    await hub.call('POST', '/api/v1/auth/login', { email: ops.email, password: newPassword }, false);
+    // Nobody deletes themselves: the superadmin's own row has no Delete.
+    await page.getByRole('button', { name: `Edit ${hub.admin.email}` }).waitFor();
+    expect(await page.getByRole('button', { name: `Delete ${hub.admin.email}` }).count()).toBe(0);
+    // Delete asks first: Cancel keeps the user.
+    const del = page.getByRole('button', { name: `Delete ${ops.email}` });
+    await del.click();
+    const ask = page.getByRole('alertdialog');
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await ask.waitFor({ state: 'detached' });
+    expect(await hub.call('GET', `/api/v1/users/${opsId}`)).toMatchObject({ email: ops.email });
+    await del.click();
+    await ask.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.locator('tr', { hasText: ops.email }).count()).toBe(0);
+    await expect(hub.call('GET', `/api/v1/users/${opsId}`)).rejects.toThrow(/→ 404/);
+    await expectAccessible(page, 'users after delete');
+  });
+
+  it('filters the audit log by actor, action, target and days, and exports the same entries', async () => {
+    failShot('audit-filters');
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const now = new Date();
+    const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+    const start = new Date(`${today}T00:00:00`).getTime();
+    const query = new URLSearchParams({
+      actorUserId: adminId,
+      actionPrefix: 'user.',
+      targetType: 'user',
+      targetId: opsId,
+      from: String(start),
+      to: String(start + 86_400_000),
+    });
+    const expected = await hub.call<{ total: number; items: { action: string }[] }>(
+      'GET',
+      `/api/v1/audit-log?${query}`,
+    );
+    expect(expected.items.map((a) => a.action)).toEqual([
+      'user.delete',
+      'user.update_password',
+      'user.create',
+    ]);
+    await page.goto(url('/audit'));
+    await page.locator('td[data-label="Action"]').first().waitFor();
+    const actor = page.getByLabel(/^Actor/);
+    await expect.poll(() => actor.locator('option').allTextContents()).toContain(hub.admin.email);
+    await actor.selectOption({ label: hub.admin.email });
+    await page.getByLabel('Action starts with').fill('user.');
+    await page.getByLabel('Target type').fill('user');
+    await page.getByLabel('Target id').fill(opsId);
+    await page.getByLabel('From (day)').fill(today);
+    await page.getByLabel('To (day, inclusive)').fill(today);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.url()).toContain(`targetId=${opsId}`);
+    const actions = () => page.locator('td[data-label="Action"]').allTextContents();
+    await expect.poll(actions).toEqual(expected.items.map((a) => a.action));
+    // The form shows the filter it applied (it comes back from the address).
+    expect(await actor.inputValue()).toBe(adminId);
+    expect(await page.getByLabel('Target id').inputValue()).toBe(opsId);
+    expect(await page.getByLabel('From (day)').inputValue()).toBe(today);
+    await expectAccessible(page, 'audit log filtered');
+    // The export carries the same filter: the same entries, as CSV.
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const lines = readFileSync(await file.path(), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines[0]?.startsWith('id,at,actor_user_id')).toBe(true);
+    expect(lines.slice(1).map((l) => l.split(',')[5])).toEqual(expected.items.map((a) => a.action));
+    // An actor link narrows to that actor alone; Clear shows everything again.
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.url()).not.toContain('targetId');
+    await expect.poll(async () => (await actions()).length).toBeGreaterThan(expected.total);
+  });
+
+  it('edits and deletes a location and a merchant from their lists', async () => {
+    failShot('locations-merchants');
+    const spare = await hub.call<{ id: string }>('POST', '/api/v1/merchants', { name: 'Porto Roasters' });
+    const kiosk = await hub.call<{ id: string }>('POST', '/api/v1/locations', { merchantId, name: 'Kiosk' });
+    await page.goto(url('/locations'));
+    await page.getByRole('button', { name: 'Edit Kiosk' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Kiosk' });
+    await edit.getByLabel('Address').fill('Rua Augusta 1');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await expect
+      .poll(() => page.locator('tr', { hasText: 'Kiosk' }).textContent())
+      .toContain('Rua Augusta 1');
+    expect(await hub.call('GET', `/api/v1/locations/${kiosk.id}`)).toMatchObject({
+      address: 'Rua Augusta 1',
+    });
+    await page.getByRole('button', { name: 'Delete Kiosk' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.locator('tr', { hasText: 'Kiosk' }).count()).toBe(0);
+    await expect(hub.call('GET', `/api/v1/locations/${kiosk.id}`)).rejects.toThrow(/→ 404/);
+
+    await page.goto(url('/merchants'));
+    await page.getByRole('button', { name: 'Edit Porto Roasters' }).click();
+    const merchant = page.getByRole('dialog', { name: 'Edit Porto Roasters' });
+    await merchant.getByLabel('Time zone (IANA)').fill('Europe/Madrid');
+    await merchant.getByRole('button', { name: 'Save' }).click();
+    await merchant.waitFor({ state: 'detached' });
+    expect(await hub.call('GET', `/api/v1/merchants/${spare.id}`)).toMatchObject({
+      timeZone: 'Europe/Madrid',
+    });
+    await expectAccessible(page, 'merchants with actions');
+    // A merchant that owns machines cannot go: the page says why and the merchant stays.
+    await page.getByRole('button', { name: 'Delete Lisbon Coffee' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.locator('tr', { hasText: 'Lisbon Coffee' }).getByRole('alert').waitFor();
+    expect(await hub.call('GET', `/api/v1/merchants/${merchantId}`)).toMatchObject({ name: 'Lisbon Coffee' });
+    await page.getByRole('button', { name: 'Delete Porto Roasters' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.locator('tr', { hasText: 'Porto Roasters' }).count()).toBe(0);
+    await expect(hub.call('GET', `/api/v1/merchants/${spare.id}`)).rejects.toThrow(/→ 404/);
+  });
+
+  it('uploads firmware and runs a campaign from the Firmware page: per-phase progress, pause, resume, cancel', async () => {
+    failShot('firmware');
+    const bytes = randomBytes(4096);
+    await page.goto(url('/firmware'));
+    await page.getByRole('heading', { name: 'Upload an artifact' }).waitFor();
+    await page.getByLabel('File').setInputFiles({
+      name: 'brewer-9.9.9.bin',
+      mimeType: 'application/octet-stream',
+      buffer: bytes,
+    });
+    await page.getByLabel('Kind').selectOption('brewer-firmware');
+    await page.getByLabel('Version', { exact: true }).fill('9.9.9');
+    await page.getByLabel('Models (comma-separated)').fill('cm-1');
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByRole('cell', { name: '9.9.9' }).waitFor();
+    const artifacts = await hub.call<{ items: { version: string; sha256: string; size: number }[] }>(
+      'GET',
+      '/api/v1/artifacts',
+    );
+    expect(artifacts.items.find((a) => a.version === '9.9.9')).toMatchObject({
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+    await expectAccessible(page, 'firmware with an artifact');
+
+    // A campaign over the machine that never connects: its command waits queued, so the campaign stays running.
+    await page.getByLabel('Name', { exact: true }).fill('Boiler 9.9.9');
+    await page.getByLabel(/^Machines \(ids/).fill(shelfId);
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByRole('button', { name: 'Boiler 9.9.9' }).click();
+    const rollouts = await hub.call<{ items: { id: string; name: string }[] }>('GET', '/api/v1/rollouts');
+    const id = rollouts.items.find((r) => r.name === 'Boiler 9.9.9')?.id ?? '';
+    type Rollout = { status: string; phaseSummaries: { devices: number; counts: Record<string, number> }[] };
+    const rollout = () => hub.call<Rollout>('GET', `/api/v1/rollouts/${id}`);
+    expect((await rollout()).status).toBe('running');
+    const detail = page.locator('section[aria-labelledby="campaign-title"]');
+    const title = detail.locator('#campaign-title');
+    await expect.poll(() => title.textContent()).toBe('Boiler 9.9.9: running');
+    // Per phase: its machines and their progress, as the API counts them.
+    const phases = detail.getByRole('region', { name: 'Phases' }).locator('tbody tr');
+    await expect.poll(() => phases.count()).toBe(2);
+    expect(await phases.first().locator('td[data-label="Machines"]').textContent()).toBe('1');
+    const counted = (c: Record<string, number>) =>
+      Object.entries(c)
+        .map(([s, n]) => `${n} ${s.replace(/_/g, ' ')}`)
+        .join(', ');
+    await expect
+      .poll(async () => {
+        const shown = await phases.first().locator('td[data-label="Progress"]').textContent();
+        const api = counted((await rollout()).phaseSummaries[0]?.counts ?? {});
+        return shown === api && api !== '' ? 'same' : `page ${shown}, API ${api}`;
+      })
+      .toBe('same');
+    await detail.getByRole('region', { name: 'Machines' }).getByRole('link', { name: shelfId }).waitFor();
+    await expectAccessible(page, 'firmware campaign');
+
+    for (const [button, status] of [
+      ['Pause', 'paused'],
+      ['Resume', 'running'],
+    ] as const) {
+      await detail.getByRole('button', { name: button, exact: true }).click();
+      await expect.poll(async () => (await rollout()).status).toBe(status);
+      await expect.poll(() => title.textContent()).toBe(`Boiler 9.9.9: ${status}`);
+    }
+    await detail.getByRole('button', { name: 'Cancel campaign' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel campaign' }).click();
+    await expect.poll(async () => (await rollout()).status).toBe('cancelled');
+    await expect.poll(() => title.textContent()).toBe('Boiler 9.9.9: cancelled');
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Campaigns' }).locator('tbody tr').first().textContent())
+      .toContain('cancelled');
+    expect(await detail.getByRole('button', { name: /Pause|Resume|Cancel campaign/ }).count()).toBe(0);
+  });
+
+  it("a merchant admin manages its own merchant's users, and sees no platform pages or actions", async () => {
+    const bossContext = await browser.newContext();
+    page = await bossContext.newPage();
+    page.setDefaultTimeout(10_000);
+    failShot('merchant-admin');
+    await page.goto(url('/'));
+    await page.getByLabel('Email').fill(boss.email);
+    await page.getByLabel('Password').fill(boss.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Users' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Merchants' }).count()).toBe(0);
+    await page.goto(url('/users'));
+    await page.getByRole('button', { name: `Edit ${viewer.email}` }).waitFor();
+    await page.getByRole('button', { name: `Delete ${viewer.email}` }).waitFor();
+    // The platform's superadmin is not theirs to see, and nobody deletes themselves.
+    expect(await page.getByRole('cell', { name: hub.admin.email }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: `Delete ${boss.email}` }).count()).toBe(0);
+    await page.getByRole('button', { name: `Edit ${viewer.email}` }).click();
+    const roles = page.getByRole('dialog').getByLabel('Role').locator('option');
+    expect(await roles.allTextContents()).not.toContain('superadmin');
+    await expectAccessible(page, 'edit user (merchant admin)');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    // Artifacts are the platform's to upload; a merchant admin starts campaigns of them.
+    await page.goto(url('/firmware'));
+    await page.getByRole('heading', { name: 'Start a campaign' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Upload an artifact' }).count()).toBe(0);
+    await bossContext.close();
   });
 
   it('a viewer sees no actions, and a request crafted with its session is refused by the API', async () => {

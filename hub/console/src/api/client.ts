@@ -24,6 +24,12 @@ export function must<T>(result: { data?: T; error?: unknown; response: Response 
   return result.data;
 }
 
+/** For answers without a body (204 No Content): throws the problem's text when the call failed. */
+export function mustSucceed(result: { error?: unknown; response: Response }): void {
+  if (result.error !== undefined || !result.response.ok)
+    throw new Error(problemText(result.error, result.response.status));
+}
+
 /** Downloads a CSV export (the export routes need the bearer token, so a plain link will not do). */
 export async function download(path: string, query: Record<string, string | undefined>, file: string) {
   const url = new URL(path, location.origin);

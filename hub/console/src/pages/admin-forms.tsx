@@ -29,7 +29,11 @@ export function CreateForm(props: { kind: 'users' | 'merchants' | 'locations'; o
           }),
         );
       else if (props.kind === 'merchants')
-        must(await api.POST('/api/v1/merchants', { body: { name: text('name') } }));
+        must(
+          await api.POST('/api/v1/merchants', {
+            body: { name: text('name'), ...(text('timeZone') ? { timeZone: text('timeZone') } : {}) },
+          }),
+        );
       else
         must(
           await api.POST('/api/v1/locations', {
@@ -92,7 +96,12 @@ export function CreateForm(props: { kind: 'users' | 'merchants' | 'locations'; o
                 <span>Address</span>
                 <input name="address" />
               </label>
-            ) : null}
+            ) : (
+              <label class="field">
+                <span>Time zone (IANA)</span>
+                <input name="timeZone" placeholder="Europe/Lisbon" />
+              </label>
+            )}
           </>
         )}
         {merchantField}

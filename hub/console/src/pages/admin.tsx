@@ -4,8 +4,11 @@ import { api, download, must } from '../api/client';
 import { session } from '../api/session';
 import { when } from '../ui/format';
 import { navigate, useQuery, useRoute } from '../ui/hooks';
-import { type Column, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
+import { type Column, ErrorNote, Page, Pager, Table } from '../ui/widgets';
+import { AuditFilters, auditFilterOf, auditQuery, useActors } from './admin-audit';
 import { CreateForm } from './admin-forms';
+import { LocationActions, MerchantActions } from './admin-rows';
+import { UserActions } from './admin-users';
 
 const PAGE_SIZE = 25;
 type Kind = 'users' | 'merchants' | 'locations' | 'audit';
@@ -22,7 +25,11 @@ export function AdminPage(props: { kind: Kind }) {
   const { kind } = props;
   const { params } = useRoute();
   const offset = Number(params.get('offset') ?? 0);
-  const actionPrefix = params.get('actionPrefix') ?? '';
+  const auditFilter = auditFilterOf(params);
+  const actors = useActors(kind === 'audit');
+  // Edit and delete per row for the roles that may write the list (the API checks again).
+  const canWrite = kind !== 'audit' && session.can(WRITE[kind]);
+  const actions = canWrite ? ['Actions'] : [];
   const [exportError, setExportError] = useState<string | null>(null);
   const page = { limit: PAGE_SIZE, offset };
   const q = useQuery(async (): Promise<{ total: number; rows: Row[] }> => {
@@ -33,7 +40,14 @@ export function AdminPage(props: { kind: Kind }) {
           total: r.total,
           rows: r.items.map((u) => ({
             id: u.id,
-            cells: [u.email, u.name ?? '—', u.role, u.merchantId ?? 'all', when(u.createdAt)],
+            cells: [
+              u.email,
+              u.name ?? '—',
+              u.role.replace('_', ' '),
+              u.merchantId ?? 'all',
+              when(u.createdAt),
+              ...(canWrite ? [<UserActions user={u} onDone={() => q.reload()} />] : []),
+            ],
           })),
         };
       }
@@ -41,7 +55,16 @@ export function AdminPage(props: { kind: Kind }) {
         const r = must(await api.GET('/api/v1/merchants', { params: { query: page } }));
         return {
           total: r.total,
-          rows: r.items.map((m) => ({ id: m.id, cells: [m.id, m.name, when(m.createdAt)] })),
+          rows: r.items.map((m) => ({
+            id: m.id,
+            cells: [
+              m.id,
+              m.name,
+              m.timeZone,
+              when(m.createdAt),
+              ...(canWrite ? [<MerchantActions merchant={m} onDone={() => q.reload()} />] : []),
+            ],
+          })),
         };
       }
       case 'locations': {
@@ -55,6 +78,7 @@ export function AdminPage(props: { kind: Kind }) {
               l.address ?? '—',
               l.merchantId,
               <a href={`#/machines?locationId=${l.id}`}>machines</a>,
+              ...(canWrite ? [<LocationActions location={l} onDone={() => q.reload()} />] : []),
             ],
           })),
         };
@@ -62,7 +86,7 @@ export function AdminPage(props: { kind: Kind }) {
       case 'audit': {
         const r = must(
           await api.GET('/api/v1/audit-log', {
-            params: { query: { ...page, ...(actionPrefix ? { actionPrefix } : {}) } },
+            params: { query: { ...page, ...auditQuery(auditFilter) } },
           }),
         );
         return {
@@ -72,8 +96,22 @@ export function AdminPage(props: { kind: Kind }) {
             cells: [
               when(a.at),
               a.action,
-              `${a.targetType} ${a.targetId ?? ''}`,
-              `${a.actorUserId ?? '—'} (${a.actorRole ?? '—'})`,
+              a.targetId ? (
+                <a href={`#/audit?targetType=${enc(a.targetType)}&targetId=${enc(a.targetId)}`}>
+                  {a.targetType} {a.targetId}
+                </a>
+              ) : (
+                a.targetType
+              ),
+              // Named at render time: the actors' emails may arrive after the entries.
+              (names: Map<string, string>) =>
+                a.actorUserId ? (
+                  <a href={`#/audit?actorUserId=${enc(a.actorUserId)}`}>
+                    {names.get(a.actorUserId) ?? a.actorUserId} ({a.actorRole ?? '—'})
+                  </a>
+                ) : (
+                  `hub (${a.actorRole ?? 'system'})`
+                ),
               a.ip ?? '—',
             ],
           })),
@@ -82,15 +120,18 @@ export function AdminPage(props: { kind: Kind }) {
     }
   }, [kind, params.toString()]);
   const headers: Record<Kind, string[]> = {
-    users: ['Email', 'Name', 'Role', 'Merchant', 'Created'],
-    merchants: ['Id', 'Name', 'Created'],
-    locations: ['Name', 'Address', 'Merchant', 'Machines'],
+    users: ['Email', 'Name', 'Role', 'Merchant', 'Created', ...actions],
+    merchants: ['Id', 'Name', 'Time zone', 'Created', ...actions],
+    locations: ['Name', 'Address', 'Merchant', 'Machines', ...actions],
     audit: ['At', 'Action', 'Target', 'Actor', 'Address'],
   };
   const columns: Column<Row>[] = headers[kind].map((label, i) => ({
     key: label,
     label,
-    render: (r) => r.cells[i],
+    render: (r) => {
+      const cell = r.cells[i];
+      return typeof cell === 'function' ? cell(actors.data ?? new Map()) : cell;
+    },
   }));
   return (
     <Page
@@ -100,8 +141,8 @@ export function AdminPage(props: { kind: Kind }) {
           <button
             type="button"
             onClick={() =>
-              download('/api/v1/audit-log/export.csv', { actionPrefix }, 'audit-log.csv').catch((e: Error) =>
-                setExportError(e.message),
+              download('/api/v1/audit-log/export.csv', auditQuery(auditFilter), 'audit-log.csv').catch(
+                (e: Error) => setExportError(e.message),
               )
             }
           >
@@ -110,24 +151,8 @@ export function AdminPage(props: { kind: Kind }) {
         ) : null
       }
     >
-      {kind === 'audit' ? (
-        <form
-          class="filters"
-          aria-label="Filters"
-          onSubmit={(e) => {
-            e.preventDefault();
-            navigate('/audit', {
-              actionPrefix: String(new FormData(e.currentTarget).get('actionPrefix') ?? ''),
-            });
-          }}
-        >
-          <Field label="Action starts with">
-            <input name="actionPrefix" defaultValue={actionPrefix} placeholder="device." />
-          </Field>
-          <button type="submit">Filter</button>
-        </form>
-      ) : null}
-      {kind !== 'audit' && session.can(WRITE[kind]) ? <CreateForm kind={kind} onDone={q.reload} /> : null}
+      {kind === 'audit' ? <AuditFilters filter={auditFilter} actors={actors.data ?? new Map()} /> : null}
+      {kind !== 'audit' && canWrite ? <CreateForm kind={kind} onDone={q.reload} /> : null}
       <ErrorNote error={q.error ?? exportError} />
       <Table
         caption={TITLES[kind]}
@@ -141,14 +166,16 @@ export function AdminPage(props: { kind: Kind }) {
           total={q.data.total}
           limit={PAGE_SIZE}
           offset={offset}
-          onPage={(o) => navigate(kind === 'audit' ? '/audit' : `/${kind}`, { offset: o, actionPrefix })}
+          onPage={(o) => navigate(`/${kind}`, { ...(kind === 'audit' ? auditFilter : {}), offset: o })}
         />
       ) : null}
     </Page>
   );
 }
 
+const enc = encodeURIComponent;
+
 interface Row {
   id: string;
-  cells: ComponentChildren[];
+  cells: (ComponentChildren | ((names: Map<string, string>) => ComponentChildren))[];
 }

@@ -87,6 +87,17 @@ export function Alarms() {
                           />
                         ) : null}
                         <ActionButton
+                          label="Clear"
+                          ariaLabel={`Clear ${a.code} on ${a.deviceId}`}
+                          confirm={`Clear ${a.code} on ${a.deviceId}? A machine that still reports it raises it again.`}
+                          run={async () =>
+                            must(
+                              await api.POST('/api/v1/alarms/{id}/clear', { params: { path: { id: a.id } } }),
+                            )
+                          }
+                          onDone={alarms.reload}
+                        />
+                        <ActionButton
                           label="Work order"
                           run={async () =>
                             must(

@@ -25,12 +25,12 @@ export function Dashboard() {
       {d ? (
         <>
           <div class="stats" aria-live="polite">
-            <Stat label="Machines online" value={d.devices.online} tone="ok" href="#/machines" />
+            <Stat label="Machines online" value={d.devices.online} tone="ok" href="#/machines?online=true" />
             <Stat
               label="Machines offline"
               value={d.devices.offline}
               tone={d.devices.offline ? 'warn' : 'ok'}
-              href="#/machines"
+              href="#/machines?online=false"
             />
             <Stat label="Orders today" value={d.today.orders} href="#/orders" />
             <Stat

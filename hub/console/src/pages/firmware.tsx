@@ -70,6 +70,7 @@ export function Firmware() {
         rowKey={(a) => a.sha256}
         empty={artifacts.loading ? 'Loading…' : 'No artifacts uploaded.'}
       />
+      {session.can('artifact:write') ? <UploadArtifact onDone={artifacts.reload} /> : null}
       {session.can('device:command') && artifacts.data?.items.length ? (
         <StartCampaign artifacts={artifacts.data.items} onStarted={rollouts.reload} />
       ) : null}
@@ -110,7 +111,13 @@ function Campaign(props: { id: string; onChange: () => void }) {
             <ActionButton label="Resume" run={act('resume')} onDone={done} />
           ) : null}
           {['running', 'paused', 'halted'].includes(r.status) ? (
-            <ActionButton label="Cancel" run={act('cancel')} onDone={done} />
+            <ActionButton
+              label="Cancel campaign"
+              kind="danger"
+              confirm="Cancel this campaign? Machines not sent the update yet are left out; installs under way finish."
+              run={act('cancel')}
+              onDone={done}
+            />
           ) : null}
         </div>
       ) : null}
@@ -164,6 +171,11 @@ function StartCampaign(props: {
   const [name, setName] = useState('');
   const [canary, setCanary] = useState('1');
   const [soakS, setSoakS] = useState('60');
+  const [machines, setMachines] = useState('');
+  const deviceIds = machines
+    .split(/[\s,]+/)
+    .map((m) => m.trim())
+    .filter(Boolean);
   return (
     <section class="card" aria-labelledby="start-title">
       <h2 id="start-title">Start a campaign</h2>
@@ -183,6 +195,10 @@ function StartCampaign(props: {
           <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </label>
         <label class="field">
+          <span>Machines (ids; empty: every one it fits)</span>
+          <input value={machines} onInput={(e) => setMachines(e.currentTarget.value)} />
+        </label>
+        <label class="field">
           <span>Canary machines</span>
           <input inputMode="numeric" value={canary} onInput={(e) => setCanary(e.currentTarget.value)} />
         </label>
@@ -198,7 +214,7 @@ function StartCampaign(props: {
                 body: {
                   name: name.trim() || 'Update',
                   artifact: sha,
-                  target: {},
+                  target: deviceIds.length ? { deviceIds } : {},
                   phases: [
                     { count: Number(canary) || 1, soakMs: (Number(soakS) || 0) * 1000 },
                     { percent: 100, soakMs: 0 },
@@ -211,5 +227,84 @@ function StartCampaign(props: {
         />
       </div>
     </section>
+  );
+}
+
+/** Uploads a brewer firmware image or an agent release; the hub hashes it while it streams in and signs it. */
+function UploadArtifact(props: { onDone: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const formEl = e.currentTarget as HTMLFormElement;
+    const form = new FormData(formEl);
+    const file = form.get('file');
+    const text = (k: string) => String(form.get(k) ?? '').trim();
+    if (!(file instanceof File) || file.size === 0) return setError('Choose a file to upload.');
+    setBusy(true);
+    setError(null);
+    try {
+      must(
+        await api.POST('/api/v1/artifacts', {
+          params: {
+            query: {
+              kind: text('kind') as 'brewer-firmware' | 'agent',
+              version: text('version'),
+              models: text('models'),
+              minVersion: text('minVersion'),
+              notes: text('notes'),
+            },
+          },
+          // The bytes as they are (the API takes application/octet-stream, typed as a string).
+          body: file as unknown as string,
+          bodySerializer: (body: unknown) => body as BodyInit,
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
+      );
+      formEl.reset();
+      props.onDone();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-labelledby="upload-title">
+      <h2 id="upload-title">Upload an artifact</h2>
+      <div class="filters">
+        <label class="field">
+          <span>File</span>
+          <input name="file" type="file" required />
+        </label>
+        <label class="field">
+          <span>Kind</span>
+          <select name="kind">
+            <option value="brewer-firmware">brewer firmware</option>
+            <option value="agent">agent</option>
+          </select>
+        </label>
+        <label class="field">
+          <span>Version</span>
+          <input name="version" required placeholder="1.5.0" />
+        </label>
+        <label class="field">
+          <span>Models (comma-separated)</span>
+          <input name="models" required placeholder="cm-1" />
+        </label>
+        <label class="field">
+          <span>Minimum installed version</span>
+          <input name="minVersion" required defaultValue="0.0.0" />
+        </label>
+        <label class="field">
+          <span>Notes</span>
+          <input name="notes" />
+        </label>
+      </div>
+      <ErrorNote error={error} />
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? 'Uploading…' : 'Upload'}
+      </button>
+    </form>
   );
 }

@@ -1,7 +1,8 @@
-import { useEffect, useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, must } from '../api/client';
 import { session } from '../api/session';
 import { type Series, TimeChart } from '../ui/chart';
+import { SecretDialog } from '../ui/dialog';
 import { ago, money, when } from '../ui/format';
 import { useLive, useQuery } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Page, Table } from '../ui/widgets';
@@ -79,6 +80,8 @@ export function MachineDetail(props: { id: string }) {
   const state = (d?.state ?? null) as LiveState | null;
   const canCommand = session.can('device:command');
   const canWrite = session.can('device:write');
+  /** A rotated credential, held only while its dialog is open. */
+  const [credential, setCredential] = useState<{ deviceId: string; secret: string } | null>(null);
   const send = async (kind: CommandKind, params: Record<string, unknown>) =>
     must(await api.POST('/api/v1/commands', { body: { kind, params, target: { deviceIds: [id] } } }));
   return (
@@ -87,6 +90,14 @@ export function MachineDetail(props: { id: string }) {
         <a href="#/machines">← All machines</a>
       </p>
       <ErrorNote error={device.error} />
+      {credential ? (
+        <SecretDialog
+          title={`New credential of ${credential.deviceId}`}
+          note="Give it to the machine's agent now: it is shown this once, and the old one no longer works."
+          secret={credential.secret}
+          onClose={() => setCredential(null)}
+        />
+      ) : null}
       {d ? (
         <div class="grid2">
           <section class="card" aria-labelledby="state-title">
@@ -148,7 +159,7 @@ export function MachineDetail(props: { id: string }) {
                     const c = must(
                       await api.POST('/api/v1/devices/{id}/credential', { params: { path: { id } } }),
                     );
-                    prompt('The new credential (shown once):', c.secret);
+                    setCredential(c);
                   }}
                   onDone={device.reload}
                 />

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, download, must } from '../api/client';
 import { session } from '../api/session';
+import { SecretDialog } from '../ui/dialog';
 import { when } from '../ui/format';
 import { navigate, useQuery, useRoute } from '../ui/hooks';
 import { Badge, type Column, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
@@ -27,6 +28,7 @@ export function Machines() {
     merchantId: params.get('merchantId') ?? '',
     status: (params.get('status') ?? '') as '' | 'active' | 'revoked',
     online: (params.get('online') ?? '') as '' | 'true' | 'false',
+    alarm: (params.get('alarm') ?? '') as '' | 'true' | 'false',
     sort: (params.get('sort') ?? 'id') as SortKey,
     order: (params.get('order') ?? 'asc') as 'asc' | 'desc',
     offset: Number(params.get('offset') ?? 0),
@@ -38,6 +40,7 @@ export function Machines() {
     ...(f.merchantId ? { merchantId: f.merchantId } : {}),
     ...(f.status ? { status: f.status } : {}),
     ...(f.online ? { online: f.online === 'true' } : {}),
+    ...(f.alarm ? { alarm: f.alarm === 'true' } : {}),
   };
   const list = useQuery(
     async () =>
@@ -54,6 +57,15 @@ export function Machines() {
     async () => must(await api.GET('/api/v1/locations', { params: { query: { limit: 200 } } })).items,
     [],
   );
+  const superadmin = session.me?.role === 'superadmin';
+  const merchants = useQuery(
+    async () =>
+      superadmin && session.can('merchant:read')
+        ? must(await api.GET('/api/v1/merchants', { params: { query: { limit: 200 } } })).items
+        : [],
+    [superadmin],
+  );
+  const merchantName = (id: string) => merchants.data?.find((m) => m.id === id)?.name ?? id;
   const [registering, setRegistering] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const columns: Column<Device>[] = [
@@ -66,7 +78,7 @@ export function Machines() {
       render: (d) => locations.data?.find((l) => l.id === d.locationId)?.name ?? d.locationId ?? '—',
     },
     ...(session.me?.role === 'superadmin'
-      ? [{ key: 'merchant', label: 'Merchant', render: (d: Device) => d.merchantId }]
+      ? [{ key: 'merchant', label: 'Merchant', render: (d: Device) => merchantName(d.merchantId) }]
       : []),
     { key: 'status', label: 'Status', render: (d) => <Badge value={d.status} /> },
     {
@@ -86,7 +98,7 @@ export function Machines() {
             onClick={() =>
               download(
                 '/api/v1/devices/export.csv',
-                { ...filterQuery, online: f.online || undefined },
+                { ...filterQuery, online: f.online || undefined, alarm: f.alarm || undefined },
                 'machines.csv',
               ).catch((e: Error) => setExportError(e.message))
             }
@@ -103,6 +115,8 @@ export function Machines() {
     >
       {registering ? (
         <Register
+          locations={locations.data ?? []}
+          merchants={merchants.data ?? []}
           onClose={() => {
             setRegistering(false);
             list.reload();
@@ -132,11 +146,17 @@ export function Machines() {
         </Field>
         {session.me?.role === 'superadmin' ? (
           <Field label="Merchant">
-            <input
-              value={f.merchantId}
-              onChange={(e) => set({ merchantId: e.currentTarget.value })}
-              placeholder="merchant id"
-            />
+            <select value={f.merchantId} onChange={(e) => set({ merchantId: e.currentTarget.value })}>
+              <option value="">All</option>
+              {f.merchantId && !merchants.data?.some((m) => m.id === f.merchantId) ? (
+                <option value={f.merchantId}>{f.merchantId}</option>
+              ) : null}
+              {(merchants.data ?? []).map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
           </Field>
         ) : (
           <span />
@@ -161,6 +181,13 @@ export function Machines() {
             <option value="false">Offline</option>
           </select>
         </Field>
+        <Field label="Alarms">
+          <select value={f.alarm} onChange={(e) => set({ alarm: e.currentTarget.value as typeof f.alarm })}>
+            <option value="">All</option>
+            <option value="true">With open alarms</option>
+            <option value="false">Without open alarms</option>
+          </select>
+        </Field>
         <button type="submit">Search</button>
       </form>
       <ErrorNote error={list.error ?? exportError} />
@@ -180,7 +207,7 @@ export function Machines() {
           total={list.data.total}
           limit={PAGE_SIZE}
           offset={f.offset}
-          onPage={(offset) => set({ ...f, offset })}
+          onPage={(offset) => set({ offset })}
         />
       ) : null}
     </Page>
@@ -188,7 +215,13 @@ export function Machines() {
 }
 
 /** Registers a machine and shows its credential once (the hub keeps only a hash). */
-function Register(props: { onClose: () => void }) {
+function Register(props: {
+  locations: { id: string; name: string; merchantId: string }[];
+  merchants: { id: string; name: string }[];
+  onClose: () => void;
+}) {
+  const superadmin = session.me?.role === 'superadmin';
+  const [merchantId, setMerchantId] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [secret, setSecret] = useState<{ deviceId: string; secret: string } | null>(null);
   const submit = async (e: Event) => {
@@ -214,16 +247,15 @@ function Register(props: { onClose: () => void }) {
   };
   if (secret)
     return (
-      <section class="card notice" aria-labelledby="cred-title">
-        <h2 id="cred-title">Credential of {secret.deviceId}</h2>
-        <p>Copy it now into the machine's agent configuration: it is shown once and cannot be read again.</p>
-        <pre class="secret" data-testid="credential">
-          {secret.secret}
-        </pre>
-        <button type="button" onClick={props.onClose}>
-          Done
-        </button>
-      </section>
+      <SecretDialog
+        title={`Credential of ${secret.deviceId}`}
+        note="Copy it now into the machine's agent configuration: it is shown once and cannot be read again."
+        secret={secret.secret}
+        onClose={() => {
+          setSecret(null);
+          props.onClose();
+        }}
+      />
     );
   return (
     <form class="card" onSubmit={submit} aria-labelledby="reg-title">
@@ -238,16 +270,35 @@ function Register(props: { onClose: () => void }) {
         <Field label="Model">
           <input name="model" required />
         </Field>
-        <Field label="Location id">
-          <input name="locationId" />
-        </Field>
-        {session.me?.role === 'superadmin' ? (
-          <Field label="Merchant id">
-            <input name="merchantId" required />
+        {superadmin ? (
+          <Field label="Merchant">
+            <select
+              name="merchantId"
+              required
+              value={merchantId}
+              onChange={(e) => setMerchantId(e.currentTarget.value)}
+            >
+              <option value="">Choose…</option>
+              {props.merchants.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
           </Field>
-        ) : (
-          <span />
-        )}
+        ) : null}
+        <Field label="Location">
+          <select name="locationId">
+            <option value="">None</option>
+            {props.locations
+              .filter((l) => !superadmin || l.merchantId === merchantId)
+              .map((l) => (
+                <option key={l.id} value={l.id}>
+                  {l.name}
+                </option>
+              ))}
+          </select>
+        </Field>
       </div>
       <ErrorNote error={error} />
       <button type="submit" class="primary">

@@ -1,5 +1,6 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useState } from 'preact/hooks';
+import { ConfirmDialog } from './dialog';
 
 export function Page(props: { title: string; actions?: ComponentChildren; children: ComponentChildren }) {
   return (
@@ -136,13 +137,15 @@ export function ActionButton(props: {
   label: string;
   run: () => Promise<unknown>;
   confirm?: string;
+  /** The button's accessible name when the label alone is ambiguous (a row's "Delete"). */
+  ariaLabel?: string;
   kind?: 'primary' | 'danger';
   onDone?: () => void;
 }) {
   const [busy, setBusy] = useState(false);
+  const [asking, setAsking] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const click = async () => {
-    if (props.confirm && !confirm(props.confirm)) return;
+  const run = async () => {
     setBusy(true);
     setError(null);
     try {
@@ -156,9 +159,27 @@ export function ActionButton(props: {
   };
   return (
     <span class="action">
-      <button type="button" class={props.kind ?? ''} disabled={busy} onClick={click}>
+      <button
+        type="button"
+        class={props.kind ?? ''}
+        // aria-disabled, not disabled: the button keeps focus (a dialog closing returns focus to it).
+        aria-disabled={busy}
+        aria-label={props.ariaLabel}
+        onClick={() => (busy ? undefined : props.confirm ? setAsking(true) : run())}
+      >
         {props.label}
       </button>
+      {asking && props.confirm ? (
+        <ConfirmDialog
+          question={props.confirm}
+          action={props.label}
+          danger={props.kind === 'danger'}
+          onAnswer={(yes) => {
+            setAsking(false);
+            if (yes) void run();
+          }}
+        />
+      ) : null}
       {error ? (
         <span class="error" role="alert">
           {error}

@@ -94,6 +94,11 @@ const FilterSchema = z.object({
     .transform((v) => v === 'true')
     .optional()
     .openapi({ type: 'boolean', description: 'Only connected (true) or disconnected (false) devices' }),
+  alarm: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .openapi({ type: 'boolean', description: 'Only devices with (true) or without (false) an open alarm' }),
   q: z.string().trim().max(100).optional(),
 });
 const ListQuerySchema = PageQuerySchema.extend(FilterSchema.shape).extend({
@@ -191,6 +196,7 @@ function filterOf(q: z.infer<typeof FilterSchema>): DeviceFilter {
   if (q.model !== undefined) out.model = q.model;
   if (q.status !== undefined) out.status = q.status;
   if (q.online !== undefined) out.online = q.online;
+  if (q.alarm !== undefined) out.alarm = q.alarm;
   if (q.q !== undefined && q.q !== '') out.q = q.q;
   return out;
 }

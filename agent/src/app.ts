@@ -10,6 +10,7 @@ import type { AuxBoards } from './drivers/modbus/types';
 import type { PaymentTerminal } from './drivers/payment/types';
 import { AgentError } from './errors';
 import { createLogger, type Logger } from './log/logger';
+import { MaintenanceService } from './maintenance/service';
 import { AgentMetrics, type DriverHealth } from './metrics/metrics';
 import { AlarmDetector } from './monitor/alarms';
 import { MaterialsReporter } from './monitor/materials';
@@ -62,6 +63,7 @@ type Running = {
   engine: RecipeRunner & { start?(): Promise<void>; stop?(): Promise<void> };
   monitors: { start(): void; stop(): void }[];
   orders: OrderService;
+  maintenance: MaintenanceService;
   metrics: AgentMetrics;
   hubLink: HubLink | undefined;
   server: ReturnType<typeof createAdaptorServer>;
@@ -93,6 +95,10 @@ export class Agent {
 
   get orders(): OrderService | undefined {
     return this.running?.orders;
+  }
+
+  get maintenance(): MaintenanceService | undefined {
+    return this.running?.maintenance;
   }
 
   /** The sync link and command executor, while running with a `hub` section. */
@@ -160,7 +166,16 @@ export class Agent {
       for (const m of monitors) m.start();
 
       const ulid = createUlidGenerator(() => clock.now());
-      const orders = new OrderService({
+      const maintenance: MaintenanceService = new MaintenanceService({
+        config: config.maintenance,
+        settings: store.settings,
+        brewer: hardware.brewer,
+        clock,
+        logger,
+        busy: () => orders.busy,
+        onOrderUpdate: (listener) => orders.onUpdate(listener),
+      });
+      const orders: OrderService = new OrderService({
         ledger: new OrderLedger(store.db, store.outbox, () => clock.now(), store.storage),
         catalog: store.catalog,
         settings: store.settings,
@@ -172,8 +187,10 @@ export class Agent {
         authTimeoutMs: config.orders.authTimeoutMs,
         reconcileIntervalMs: config.orders.reconcileIntervalMs,
         storage: store.storage,
+        maintenance,
       });
       await orders.start();
+      maintenance.start();
       hubLink = config.hub
         ? new HubLink({
             hub: config.hub,
@@ -183,6 +200,7 @@ export class Agent {
             orders,
             brewer: hardware.brewer,
             boards: hardware.boards,
+            maintenance,
             clock,
             logger,
             restartAgent: () => this.restartRequested(),
@@ -207,6 +225,7 @@ export class Agent {
         deviceId: config.deviceId,
         store,
         orders,
+        maintenance,
         runner: engine,
         metrics,
         health,
@@ -225,7 +244,18 @@ export class Agent {
       const { port } = server.address() as AddressInfo;
       const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
       const url = `http://${host}:${port}`;
-      this.running = { store, hardware, engine, monitors, orders, metrics, hubLink, server, url };
+      this.running = {
+        store,
+        hardware,
+        engine,
+        monitors,
+        orders,
+        maintenance,
+        metrics,
+        hubLink,
+        server,
+        url,
+      };
       this.log.info({ api: url, deviceId: config.deviceId }, 'agent ready');
       return { api: url };
     } catch (err) {
@@ -246,6 +276,7 @@ export class Agent {
       // Open SSE streams would otherwise hold the server.
       (r.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
+    await r.maintenance.stop();
     await r.orders.stop();
     for (const m of r.monitors) m.stop();
     await r.engine.stop?.();

@@ -1,6 +1,7 @@
 import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
 import type { IngestTables } from './tables/ingest';
+import type { MaintenanceTables } from './tables/maintenance';
 import type { OperationsTables } from './tables/operations';
 import type { SigningKeyTables } from './tables/signing-keys';
 import type { UpdatesTables } from './tables/updates';
@@ -14,4 +15,5 @@ export interface Database
     UpdatesTables,
     SigningKeyTables,
     WebhookTables,
-    CoordinationTables {}
+    CoordinationTables,
+    MaintenanceTables {}

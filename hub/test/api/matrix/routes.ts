@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Permission } from '../../../src/rbac/permissions';
 import { TEST_PASSWORD, type TestApi, type TestUser } from '../../support/api';
+import { MAINTENANCE_MATRIX } from './maintenance-routes';
 import { OPERATIONS_MATRIX } from './operations-routes';
 import { ROLLOUT_MATRIX } from './rollout-routes';
 import { UPDATES_MATRIX } from './updates-routes';
@@ -399,3 +400,4 @@ MATRIX.push(...OPERATIONS_MATRIX);
 MATRIX.push(...WEBHOOK_MATRIX);
 MATRIX.push(...ROLLOUT_MATRIX);
 MATRIX.push(...UPDATES_MATRIX);
+MATRIX.push(...MAINTENANCE_MATRIX);

@@ -21,6 +21,7 @@ import {
   DEMO_SITES,
   DEMO_TIME_ZONES,
 } from './catalog';
+import { seedMaintenance } from './maintenance';
 import { seedOrders } from './orders';
 import { type DemoWorld, insertChunks } from './world';
 
@@ -54,6 +55,8 @@ export interface DemoSummary {
   workOrders: number;
   commands: number;
   recipeSets: number;
+  /** Machines with a rinse or descale overdue (each with its alarm). */
+  maintenanceOverdue: number;
   users: DemoUser[];
 }
 
@@ -247,6 +250,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
 
   const { orders, refunds } = await seedOrders(world, options.orders, options.days ?? 14);
   const activity = await seedActivity(world, env.signingKey);
+  const maintenanceOverdue = await seedMaintenance(world);
   return {
     run,
     merchants: merchantCount,
@@ -259,6 +263,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     workOrders: activity.workOrders,
     commands: activity.commands,
     recipeSets: activity.recipeSets,
+    maintenanceOverdue,
     users,
   };
 }

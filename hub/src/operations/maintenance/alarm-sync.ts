@@ -16,12 +16,26 @@ export async function syncMaintenanceAlarms(
 ): Promise<{ raised: AlarmView[]; cleared: AlarmView[] }> {
   const alarms = new AlarmService(ctx);
   const now = ctx.now();
-  const rows = await ctx.db.selectFrom('device_maintenance').selectAll().execute();
   const open = await ctx.db
     .selectFrom('ops_alarms')
     .select(['device_id', 'code', 'severity'])
     .where('source', '=', 'maintenance')
     .where('status', '!=', 'cleared')
+    .execute();
+  // Only machines overdue now or with an alarm to clear come back: a compliant fleet returns no rows.
+  const withAlarm = [...new Set(open.map((a) => a.device_id))];
+  const rows = await ctx.db
+    .selectFrom('device_maintenance')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...KINDS.flatMap((k) => [
+          eb(`${k}_status`, '=', 'overdue'),
+          eb.and([eb(`${k}_overdue_at`, 'is not', null), eb(`${k}_overdue_at`, '<=', now)]),
+        ]),
+        ...(withAlarm.length ? [eb('device_id', 'in', withAlarm)] : []),
+      ]),
+    )
     .execute();
   const openKey = new Map(open.map((a) => [`${a.device_id}\u0000${a.code}`, a.severity]));
   const raised: AlarmView[] = [];

@@ -51,8 +51,14 @@ describe('maintenance with a simulated machine', () => {
     dir = mkdtempSync(join(tmpdir(), 'crema-maintenance-'));
     // A descale takes 15 simulated minutes: a few seconds here.
     sim = await startSimulator({ pty: true, timeScale: 150, initialTempC: 92, seed: 11, controlPort: false });
+    // One entry per cleaning step the brewer ran: progress only rises within a step (by 25s, some skipped
+    // when the machine is slow), so a value not above the last one of its kind starts the next step.
+    const last: Record<string, number> = {};
     sim.model.onEvent((e) => {
-      if (e.type === 'progress' && (e.op === 'rinse' || e.op === 'descale') && e.pct === 25) steps.push(e.op);
+      if (e.type !== 'progress' || (e.op !== 'rinse' && e.op !== 'descale')) return;
+      const before = last[e.op];
+      if (before === undefined || e.pct <= before) steps.push(e.op);
+      last[e.op] = e.pct;
     });
     const config = parseConfig(
       simConfig(sim.endpoints, dir, {

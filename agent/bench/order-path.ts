@@ -25,7 +25,10 @@ const ORDERS = Number(process.env.CREMA_BENCH_ORDERS ?? 200);
 
 const dir = mkdtempSync(join(tmpdir(), 'crema-bench-order-'));
 const sim = await startSimulator({ pty: false, timeScale: 100, initialTempC: 92, seed: 1 });
-const config = parseConfig(simConfig(sim.endpoints, dir));
+// No unattended rinse after the 100th drink: the bench measures the order path, not a rinse in its way.
+const config = parseConfig(
+  simConfig(sim.endpoints, dir, { maintenance: { rinse: { everyDrinks: 100, autoRun: false } } }),
+);
 const drivers = createDrivers(config.drivers, { clock: systemClock, logger: silentLogger });
 
 let armedAt: number | undefined;

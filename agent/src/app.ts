@@ -10,6 +10,7 @@ import type { AuxBoards } from './drivers/modbus/types';
 import type { PaymentTerminal } from './drivers/payment/types';
 import { AgentError } from './errors';
 import { createLogger, type Logger } from './log/logger';
+import { MaintenanceService } from './maintenance/service';
 import { AgentMetrics, type DriverHealth } from './metrics/metrics';
 import { AlarmDetector } from './monitor/alarms';
 import { MaterialsReporter } from './monitor/materials';
@@ -64,6 +65,7 @@ type Running = {
   engine: RecipeRunner & { start?(): Promise<void>; stop?(): Promise<void> };
   monitors: { start(): void; stop(): void }[];
   orders: OrderService;
+  maintenance: MaintenanceService;
   metrics: AgentMetrics;
   hubLink: HubLink | undefined;
   /** Claiming a credential with `hub.claimCode`; it sets `hubLink` once the credential is stored. */
@@ -97,6 +99,10 @@ export class Agent {
 
   get orders(): OrderService | undefined {
     return this.running?.orders;
+  }
+
+  get maintenance(): MaintenanceService | undefined {
+    return this.running?.maintenance;
   }
 
   /** The sync link and command executor, while running with a `hub` section. */
@@ -165,7 +171,16 @@ export class Agent {
       for (const m of monitors) m.start();
 
       const ulid = createUlidGenerator(() => clock.now());
-      const orders = new OrderService({
+      const maintenance: MaintenanceService = new MaintenanceService({
+        config: config.maintenance,
+        settings: store.settings,
+        brewer: hardware.brewer,
+        clock,
+        logger,
+        busy: () => orders.busy,
+        onOrderUpdate: (listener) => orders.onUpdate(listener),
+      });
+      const orders: OrderService = new OrderService({
         ledger: new OrderLedger(store.db, store.outbox, () => clock.now(), store.storage),
         catalog: store.catalog,
         settings: store.settings,
@@ -177,6 +192,7 @@ export class Agent {
         authTimeoutMs: config.orders.authTimeoutMs,
         reconcileIntervalMs: config.orders.reconcileIntervalMs,
         storage: store.storage,
+        maintenance,
       });
       await orders.start();
       const linkWith = (hub: NonNullable<AgentConfig['hub']>, credential: string) =>
@@ -189,6 +205,7 @@ export class Agent {
           orders,
           brewer: hardware.brewer,
           boards: hardware.boards,
+          maintenance,
           clock,
           logger,
           restartAgent: () => this.restartRequested(),
@@ -236,6 +253,7 @@ export class Agent {
           },
         });
       }
+      maintenance.start();
       await hubLink?.start();
 
       const health = (): DriverHealth => ({
@@ -248,6 +266,7 @@ export class Agent {
         deviceId: config.deviceId,
         store,
         orders,
+        maintenance,
         runner: engine,
         metrics,
         health,
@@ -266,7 +285,19 @@ export class Agent {
       const { port } = server.address() as AddressInfo;
       const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
       const url = `http://${host}:${port}`;
-      this.running = { store, hardware, engine, monitors, orders, metrics, hubLink, enrolment, server, url };
+      this.running = {
+        store,
+        hardware,
+        engine,
+        monitors,
+        orders,
+        maintenance,
+        metrics,
+        hubLink,
+        enrolment,
+        server,
+        url,
+      };
       enrolment?.start();
       this.log.info({ api: url, deviceId: config.deviceId }, 'agent ready');
       return { api: url };
@@ -289,6 +320,7 @@ export class Agent {
       // Open SSE streams would otherwise hold the server.
       (r.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
+    await r.maintenance.stop();
     await r.orders.stop();
     for (const m of r.monitors) m.stop();
     await r.engine.stop?.();

@@ -55,6 +55,10 @@ export const ErrorCodes = {
   COMMAND_FAILED: { status: 500, message: 'The command failed on the device' },
   // Machine and sales
   SALES_LOCKED: { status: 423, message: 'Sales are locked on this machine' },
+  MAINTENANCE_OVERDUE: {
+    status: 423,
+    message: 'Sales are locked until the overdue rinse or descale is done',
+  },
   RECIPE_UNAVAILABLE: { status: 409, message: 'The drink is not available' },
   MATERIAL_INSUFFICIENT: { status: 409, message: 'Not enough material for this drink' },
   BOILER_NOT_READY: { status: 409, message: 'The boiler is not at brewing temperature' },

@@ -14,6 +14,7 @@ export * from './messages/config';
 export * from './messages/device';
 export * from './messages/envelope';
 export * from './messages/http';
+export * from './messages/maintenance';
 export * from './messages/records';
 export * from './modbus';
 export * from './random';

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
+import type { MaintenanceService } from '../maintenance/service';
 import type { AgentMetrics, DriverHealth } from '../metrics/metrics';
 import { buildMenu } from '../orders/menu';
 import { FREE_VEND_KEY, salesLocked as isSalesLocked, type OrderService } from '../orders/order-service';
@@ -19,6 +20,8 @@ export type ApiOptions = {
   deviceId: string;
   store: Store;
   orders: OrderService;
+  /** Cleaning compliance (absent in unit tests that do not need it). */
+  maintenance?: MaintenanceService;
   runner: RecipeRunner;
   metrics: AgentMetrics;
   health: () => DriverHealth;
@@ -61,13 +64,18 @@ export function createApi(o: ApiOptions): Hono {
     const salesLocked = isSalesLocked(o.store.settings);
     const health = o.health();
     const alarms = activeAlarms(o.store.db);
+    const maintenance = o.maintenance?.view() ?? null;
     const state: MachineState = salesLocked
       ? 'locked'
       : o.orders.busy
         ? 'brewing'
-        : !health.brewer || alarms.some((a) => a.severity === 'critical')
-          ? 'fault'
-          : 'idle';
+        : maintenance?.running
+          ? 'maintenance'
+          : maintenance?.salesLocked
+            ? 'locked'
+            : !health.brewer || alarms.some((a) => a.severity === 'critical')
+              ? 'fault'
+              : 'idle';
     return c.json({
       deviceId: o.deviceId,
       state,
@@ -77,13 +85,23 @@ export function createApi(o: ApiOptions): Hono {
       openOrders: o.orders.openCount(),
       drivers: health,
       alarms,
+      /** Rinse and descale compliance; `lockReason` says why sales are locked when an overdue task locks them. */
+      maintenance,
       outbox: o.store.outbox.stats(),
       recipeSetVersion: o.store.catalog.recipes().version,
       uptimeS: Math.floor((o.now() - o.startedAt) / 1000),
     });
   });
 
-  app.route('/service', serviceRoutes({ store: o.store, logger: log, technicianToken: o.technicianToken }));
+  app.route(
+    '/service',
+    serviceRoutes({
+      store: o.store,
+      logger: log,
+      technicianToken: o.technicianToken,
+      ...(o.maintenance ? { maintenance: o.maintenance } : {}),
+    }),
+  );
 
   app.get('/metrics', async (c) =>
     c.body(await o.metrics.text(), 200, { 'Content-Type': o.metrics.contentType }),

@@ -2,6 +2,7 @@ import { CurrencySchema, DeviceIdSchema, IdSchema } from '@crema/protocol';
 import { z } from 'zod';
 import { isLoopbackHost } from '../api/guards/host';
 import { DriversConfigSchema } from '../drivers/config';
+import { MaintenanceConfigSchema } from '../maintenance/policy';
 import { HubConfigSchema } from './hub';
 import { UpdatesConfigSchema } from './updates';
 
@@ -107,6 +108,8 @@ export const AgentConfigSchema = z
       })
       .strict()
       .default({ authTimeoutMs: 60_000, paymentTimeoutMs: 5_000, reconcileIntervalMs: 5_000 }),
+    /** Rinse and descale: when due, run unattended or not, lock sales when overdue (agent/README.md). */
+    maintenance: MaintenanceConfigSchema.prefault({}),
   })
   .strict();
 

@@ -27,6 +27,8 @@ export type OrderServiceOptions = {
   reconcileIntervalMs: number;
   /** Storage faults (full, read-only) that refuse new sales; absent in unit tests without a disk. */
   storage?: Pick<StorageGuard, 'refusal'>;
+  /** Cleaning: a rinse or descale running, or one overdue with the lock on, refuses new sales. */
+  maintenance?: { refusal(): AgentError | undefined };
 };
 
 export const FREE_VEND_KEY = 'service.freeVend';
@@ -117,7 +119,7 @@ export class OrderService {
   salesRefusal(): ErrorCode | undefined {
     if (!this.started) return 'UNAVAILABLE';
     if (salesLocked(this.o.settings)) return 'SALES_LOCKED';
-    return this.o.storage?.refusal();
+    return this.o.maintenance?.refusal()?.code ?? this.o.storage?.refusal();
   }
 
   /** Live updates of one order; returns the unsubscribe function. */
@@ -143,6 +145,8 @@ export class OrderService {
     const { recipeId, size, method } = parsed.data;
     if (!this.started) throw new AgentError('UNAVAILABLE', 'the agent is not ready for orders');
     if (this.busy) throw new AgentError('MACHINE_BUSY');
+    const maintenance = salesLocked(this.o.settings) ? undefined : this.o.maintenance?.refusal();
+    if (maintenance) throw maintenance;
     const refused = this.salesRefusal();
     if (refused) throw new AgentError(refused);
     if (method === 'free_vend' && !this.o.settings.get<boolean>(FREE_VEND_KEY)) {

@@ -12,6 +12,7 @@ import type { UpdatesConfig } from '../config/updates';
 import type { Brewer } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
 import type { Logger } from '../log/logger';
+import type { MaintenanceService } from '../maintenance/service';
 import type { OrderService } from '../orders/order-service';
 import { salesLocked as isSalesLocked } from '../orders/order-service';
 import type { Store } from '../store/store';
@@ -53,6 +54,8 @@ export type HubLinkOptions = {
   orders: OrderService;
   brewer?: Brewer;
   boards?: AuxBoards;
+  /** Cleaning compliance: reported in each heartbeat (and at once when it changes); runs rinse/descale commands. */
+  maintenance?: MaintenanceService;
   clock: Clock;
   logger: Logger;
   /** Restarts the agent (a `restart` command with target `agent`), after its result is recorded. */
@@ -141,6 +144,13 @@ export class HubLink {
       onConfig: (config) => sync?.applySettings(config.settings),
       restart: (target) => this.restart(target),
       ...(updates ? { updates } : {}),
+      ...(o.maintenance
+        ? {
+            maintenance: o.maintenance,
+            rinseTimeoutMs: o.maintenance.timeouts.rinseMs,
+            descaleTimeoutMs: o.maintenance.timeouts.descaleMs,
+          }
+        : {}),
     });
     const hubTime = new HubTime(o.clock, {
       load: () => store.settings.get<number>(HUB_CLOCK_OFFSET_KEY),
@@ -171,8 +181,15 @@ export class HubLink {
       identity: () => identity.describe(),
       status: () => {
         const salesLocked = isSalesLocked(store.settings);
-        const state = orders.busy ? 'brewing' : salesLocked ? 'locked' : 'idle';
-        return { state, salesLocked };
+        const maintenance = o.maintenance?.report();
+        const state = orders.busy
+          ? 'brewing'
+          : maintenance?.running
+            ? 'maintenance'
+            : salesLocked || maintenance?.salesLocked
+              ? 'locked'
+              : 'idle';
+        return { state, salesLocked, ...(maintenance ? { maintenance } : {}) };
       },
       onHubTime: (ts) => hubTime.observe(ts),
       onCommand: (command, via) => {
@@ -187,7 +204,13 @@ export class HubLink {
     sync.applySettings(installedConfig({ store }).settings);
     // A finished order is a live record: send it now rather than at the next outbox look.
     const link = sync;
-    const unsubscribe = orders.onUpdate(() => link.kick());
+    const offOrders = orders.onUpdate(() => link.kick());
+    // Compliance changes (a task fell due, a run started or ended) reach the hub without waiting for the beat.
+    const offMaintenance = o.maintenance?.onChange(() => link.beat());
+    const unsubscribe = () => {
+      offOrders();
+      offMaintenance?.();
+    };
     executor.start();
     sync.start();
     // An install a stop or a crash interrupted goes on (or rolls back) from where its journal says.

@@ -266,6 +266,11 @@ export class Sync {
     if (ok) void this.sendMessage('birth', this.birth());
   }
 
+  /** Sends a heartbeat now (the machine's state changed in a way the hub should see before the next one). */
+  beat(): void {
+    if (this.running) void this.sendMessage('heartbeat', this.heartbeatBody());
+  }
+
   private restartHeartbeat(): void {
     this.clear('heartbeat');
     this.heartbeat = this.o.clock.setInterval(

@@ -1,4 +1,4 @@
-import type { Birth, Command, MachineState } from '@crema/protocol';
+import type { Birth, Command, MachineState, MaintenanceReport } from '@crema/protocol';
 import type { Logger } from '../log/logger';
 import type { Outbox } from '../store/outbox/types';
 import type { Clock } from '../time/clock';
@@ -66,7 +66,7 @@ export type SyncOptions = {
   /** What `birth` says about the machine (lastSeq and bootId are added here). */
   identity: () => Omit<Birth, 'lastSeq' | 'bootId'>;
   /** What each heartbeat says about the machine. */
-  status: () => { state: MachineState; salesLocked: boolean };
+  status: () => { state: MachineState; salesLocked: boolean; maintenance?: MaintenanceReport };
   /** Every command received, from MQTT or the HTTP poll, duplicates included. */
   onCommand: (command: Command, via: 'mqtt' | 'http') => void;
   /** The hub's clock (`ts`) of each message it sent, as it arrives: how the agent learns its clock offset. */

@@ -138,6 +138,8 @@ export class BrewerController {
         return ops.dispense();
       case 'RINSE':
         return ops.rinse((a as Args<'RINSE'>).cycles);
+      case 'DESCALE':
+        return ops.descale();
       default:
         return { ok: false, code: 'BAD_ARGS', msg: `unknown verb ${frame.verb}` };
     }

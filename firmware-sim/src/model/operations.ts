@@ -264,6 +264,32 @@ export class Operations {
     });
   }
 
+  /**
+   * Descales the water path: fills it with the solution in the tank (a fifth of the time), lets it soak (half)
+   * and flushes it out (the rest). The whole volume leaves the tank; the door must stay shut throughout.
+   */
+  descale(): Promise<StepResult> {
+    return this.run('descale', async (tick) => {
+      const m = this.m;
+      this.checkDoor();
+      this.checkWater(m.spec.descaleMl);
+      const start = m.clock.now();
+      const phases = [0.2, 0.5, 0.3];
+      let done = 0;
+      for (const share of phases) {
+        const from = done;
+        await this.hold(m.spec.descaleMs * share, (pct) => tick((from + (share * pct) / 100) * 100));
+        this.checkDoor();
+        done += share;
+      }
+      // The agent counts a descale from its reply; the last PROGRESS says so on the line for any listener.
+      await tick(100);
+      m.levels.water_ml = Math.max(0, m.levels.water_ml - m.spec.descaleMl);
+      m.counters.waterUsedMl += m.spec.descaleMl;
+      return ok({ ml: m.spec.descaleMl, ms: m.clock.now() - start });
+    });
+  }
+
   private async run(
     op: string,
     body: (tick: (pct: number) => Promise<void>) => Promise<StepResult>,

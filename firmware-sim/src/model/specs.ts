@@ -23,6 +23,9 @@ export type MachineSpec = {
   dispenseMs: number;
   rinseCycleMs: number;
   rinseCycleMl: number;
+  /** A descale: fill with descaling solution, soak, flush; the phases' shares of `descaleMs` are fixed. */
+  descaleMs: number;
+  descaleMl: number;
   /** Below these the supply counts as empty. */
   minimum: { water_ml: number; beans_g: number; milk_ml: number };
 };
@@ -47,6 +50,8 @@ const cm1: MachineSpec = {
   dispenseMs: 1000,
   rinseCycleMs: 3000,
   rinseCycleMl: 50,
+  descaleMs: 900_000,
+  descaleMl: 1000,
   minimum: { water_ml: 30, beans_g: 5, milk_ml: 10 },
 };
 

@@ -4,6 +4,7 @@ import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
 import type { DexTables } from './tables/dex';
 import type { IngestTables } from './tables/ingest';
+import type { MaintenanceTables } from './tables/maintenance';
 import type { OperationsTables } from './tables/operations';
 import type { SigningKeyTables } from './tables/signing-keys';
 import type { UpdatesTables } from './tables/updates';
@@ -22,4 +23,5 @@ export interface Database
     DexTables,
     ClaimCodeTables,
     ApiKeyTables,
-    WorkOrderTables {}
+    WorkOrderTables,
+    MaintenanceTables {}

@@ -25,6 +25,7 @@ import {
 } from './catalog';
 import { seedClaimCodes } from './claim-codes';
 import { seedDexReads } from './dex';
+import { seedMaintenance } from './maintenance';
 import { seedOrders } from './orders';
 import { type DemoWorld, insertChunks } from './world';
 
@@ -62,6 +63,8 @@ export interface DemoSummary {
   claimCodes: number;
   /** Integration keys of every status (their secrets are not kept). */
   apiKeys: number;
+  /** Machines with a rinse or descale overdue (each with its alarm). */
+  maintenanceOverdue: number;
   users: DemoUser[];
   /** Audit-counter reads and resets (DEX). */
   dexReads: number;
@@ -263,6 +266,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
   const dex = await seedDexReads(world);
   const claimCodes = await seedClaimCodes(world);
   const apiKeys = await seedApiKeys(world);
+  const maintenanceOverdue = await seedMaintenance(world);
   return {
     run,
     merchants: merchantCount,
@@ -278,6 +282,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     recipeSets: activity.recipeSets,
     claimCodes,
     apiKeys,
+    maintenanceOverdue,
     users,
     dexReads: dex.reads,
     dexResets: dex.resets,

@@ -8,7 +8,7 @@ import { JobLeases, newProcessId } from '../coordination/leases';
 import { ScheduledJob } from '../coordination/scheduled-job';
 import type { DbKind } from '../db/connect';
 import type { Database } from '../db/database';
-import type { FleetEvents } from '../fleet/events';
+import type { FleetEventMap, FleetEvents } from '../fleet/events';
 import { SigningKeyring } from '../updates/keys/keyring';
 import { WebhookDeliverer, type WebhookDelivererOptions } from '../webhooks/deliverer';
 import { enqueueWebhooks } from '../webhooks/service';
@@ -16,6 +16,8 @@ import { syncDeviceAlarms } from './alarms/device-sync';
 import { createOpsContext, type OpsContext } from './context';
 import { OpsEventBus } from './events/bus';
 import { bridgeFleetEvents } from './events/fleet-bridge';
+import { syncMaintenanceAlarms } from './maintenance/alarm-sync';
+import { MaintenanceRecorder } from './maintenance/recorder';
 import { syncMaterialLevels } from './materials/levels-sync';
 import type { SigningKey } from './recipes/signing-key';
 
@@ -53,9 +55,11 @@ export class Operations {
   private running = false;
   private sweeping: Promise<void> | null = null;
   private offs: (() => void)[] = [];
+  private readonly maintenance: MaintenanceRecorder;
 
   constructor(private readonly options: OperationsOptions) {
     this.ctx = createOpsContext(options.db, options.kind, options.clock);
+    this.maintenance = new MaintenanceRecorder(this.ctx);
     this.keyring =
       options.signingKey instanceof SigningKeyring
         ? options.signingKey
@@ -94,6 +98,11 @@ export class Operations {
           for (const r of results) void this.applyResult(r.deviceId, r.envelope.body as CommandResult);
           if (records.some((r) => r.envelope.type === 'alarm' || r.envelope.type === 'materials'))
             this.sweepSoon();
+        }),
+      );
+      this.offs.push(
+        fleet.on('heartbeat', (e) => {
+          if (e.heartbeat.maintenance) void this.recordMaintenance(e);
         }),
       );
       this.offs.push(
@@ -140,6 +149,9 @@ export class Operations {
       const alarms = await syncDeviceAlarms(this.ctx);
       for (const a of alarms.raised) await this.publishAlarm('alarm.raised', a);
       for (const a of alarms.cleared) await this.publishAlarm('alarm.cleared', a);
+      const cleaning = await syncMaintenanceAlarms(this.ctx);
+      for (const a of cleaning.raised) await this.publishAlarm('alarm.raised', a);
+      for (const a of cleaning.cleared) await this.publishAlarm('alarm.cleared', a);
       const levels = await syncMaterialLevels(this.ctx);
       if (levels.updated > 0) this.log.debug({ updated: levels.updated }, 'material levels applied');
     } catch (err) {
@@ -151,6 +163,17 @@ export class Operations {
     const event = { type, merchantId: a.merchantId, deviceId: a.deviceId, data: a };
     await enqueueWebhooks(this.ctx.db, this.ctx, [event]);
     this.bus.publish({ ...event, at: this.ctx.now() });
+  }
+
+  /** Stores a heartbeat's cleaning compliance; a changed status is turned into alarms at once. */
+  private async recordMaintenance(e: FleetEventMap['heartbeat']): Promise<void> {
+    const report = e.heartbeat.maintenance;
+    if (!report) return;
+    try {
+      if (await this.maintenance.record(e.deviceId, e.merchantId, e.at, report)) this.sweepSoon();
+    } catch (err) {
+      this.log.error({ err, deviceId: e.deviceId }, 'maintenance report not stored');
+    }
   }
 
   private async applyResult(deviceId: string, result: CommandResult) {

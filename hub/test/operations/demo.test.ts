@@ -76,6 +76,18 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     expect(strays).toEqual([]);
     expect(summary.attachments).toBeGreaterThan(0);
     expect(await count('work_order_attachments')).toBe(summary.attachments);
+    // Cleaning compliance for every machine; each overdue one has its open alarm.
+    const cleaning = await db.selectFrom('device_maintenance').select('device_id').execute();
+    expect(cleaning).toHaveLength(12);
+    expect(summary.maintenanceOverdue).toBeGreaterThanOrEqual(1);
+    const overdueAlarms = await db
+      .selectFrom('ops_alarms')
+      .select('device_id')
+      .distinct()
+      .where('source', '=', 'maintenance')
+      .where('status', '=', 'raised')
+      .execute();
+    expect(overdueAlarms).toHaveLength(summary.maintenanceOverdue);
     // Every row of a merchant's order belongs to that merchant's device.
     const mismatched = await db
       .selectFrom('orders')

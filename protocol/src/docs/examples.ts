@@ -153,6 +153,7 @@ export const exampleCommands: Command[] = [
   { ...cmd(9), kind: 'upgrade_firmware', params: { rolloutId: 'ro_17', manifest: exampleManifestJws } },
   { ...cmd(10), kind: 'upgrade_agent', params: { rolloutId: 'ro_18', manifest: exampleManifestJws } },
   { ...cmd(11), kind: 'trust_keys', params: { statements: [exampleManifestJws] } },
+  { ...cmd(12), kind: 'descale', params: {} },
 ];
 
 const order = makeEnvelope('order', fields(41, 10), {
@@ -201,6 +202,12 @@ export const MessageExamples: { [T in MessageType]: Envelope<T>[] } = {
       outboxDepth: 0,
       lastSeq: 40,
       salesLocked: false,
+      maintenance: {
+        rinse: { status: 'ok', lastAt: at(-3600), drinksSince: 12, overdueAt: at(-3600 + 26 * 3600) },
+        descale: { status: 'due', lastAt: at(-29 * 86_400), drinksSince: 2950, overdueAt: at(2 * 86_400) },
+        salesLocked: false,
+        running: null,
+      },
     }),
   ],
   order: [

@@ -33,6 +33,11 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
     outboxDepth: 'Records waiting for acknowledgement',
     lastSeq: 'Highest record `seq` produced so far',
     salesLocked: 'Sales locked by a `lock` command',
+    maintenance: 'Cleaning compliance (rinse and descale); optional, older agents omit it',
+    'maintenance.rinse': 'The rinse: status against the policy, last done, drinks since, when it lapses',
+    'maintenance.descale': 'The descale, like `rinse`',
+    'maintenance.salesLocked': 'Sales refused with `MAINTENANCE_OVERDUE` until the overdue task is done',
+    'maintenance.running': '`rinse` or `descale` while one runs, else null',
   },
   order: {
     orderId: 'Order id, stable across all events of one order',

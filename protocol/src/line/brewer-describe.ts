@@ -51,6 +51,13 @@ export const BrewerDescription: DialectDescription<
       errors: '',
     },
     RINSE: { args: 'cycles', reply: '`ml` (water used)', errors: 'EMPTY fault=water_empty, DOOR_OPEN' },
+    DESCALE: {
+      args: '',
+      reply:
+        '`ml` (water used), `ms` (time taken); the descaling solution is in the tank. Fills, soaks and flushes: about 15 minutes, PROGRESS `op=DESCALE` as it goes',
+      errors:
+        'BUSY (a step is running), EMPTY fault=water_empty (needs 1 l), DOOR_OPEN, ABORTED (STOP arrived)',
+    },
     RESET: { args: '', reply: '(none); clears latched faults whose cause is gone', errors: '' },
     BOOTLOADER: {
       args: '',

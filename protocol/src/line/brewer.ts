@@ -55,6 +55,7 @@ export const BrewerRequestArgs = {
   DISPENSE: none,
   STOP: none,
   RINSE: z.object({ cycles: num }).strict(),
+  DESCALE: none,
   RESET: none,
   // The bootloader dialect shares the line (see bootloader.ts).
   ...BootloaderRequestArgs,

@@ -69,6 +69,7 @@ const brewer: Record<FrameKind, Record<string, Args>> = {
     DISPENSE: none,
     STOP: none,
     RINSE: args({ cycles: num }),
+    DESCALE: none,
     RESET: none,
     BOOTLOADER: none,
     FLASH: args({ slot, off: amount, data: hexOf(1, 48), crc: hexOf(2, 2) }),

@@ -48,6 +48,7 @@ export const CommandSchema = z.discriminatedUnion('kind', [
     kind: z.literal('rinse'),
     params: z.object({ cycles: z.number().int().min(1).max(5).default(1) }),
   }),
+  z.object({ ...base, kind: z.literal('descale'), params: z.object({}) }),
   z.object({
     ...base,
     kind: z.literal('restart'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema, SemverSchema } from '../common';
+import { MaintenanceReportSchema } from './maintenance';
 
 export const CapabilitySchema = z.enum([
   'milk',
@@ -46,5 +47,7 @@ export const HeartbeatSchema = z.object({
   outboxDepth: z.number().int().min(0),
   lastSeq: z.number().int().min(0),
   salesLocked: z.boolean(),
+  /** Cleaning compliance (agents from 0.x without it are still accepted). */
+  maintenance: MaintenanceReportSchema.optional(),
 });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;

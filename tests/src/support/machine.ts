@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { Agent, type CommandHandlers, parseConfig, type SyncTuning } from '@crema/agent';
+import {
+  Agent,
+  type AgentConfigInput,
+  type CommandHandlers,
+  parseConfig,
+  type SyncTuning,
+} from '@crema/agent';
 import { type Simulator, startSimulator } from '@crema/firmware-sim';
 import type { Command, CommandProgress, CommandResult } from '@crema/protocol';
 import { silent } from './hub';
@@ -42,6 +48,8 @@ export class TestMachine {
   claimCode: string | undefined;
   /** Simulated seconds per real second of the firmware-sim (set before the first `start`). */
   timeScale = 20;
+  /** The agent's cleaning policy (set before `start`); default: the agent's. */
+  maintenance: AgentConfigInput['maintenance'];
 
   constructor(
     readonly deviceId: string,
@@ -86,6 +94,7 @@ export class TestMachine {
       },
       api: { port: 0 },
       orders: { reconcileIntervalMs: 500 },
+      ...(this.maintenance ? { maintenance: this.maintenance } : {}),
       hub: {
         mqttUrl: this.hub.mqttUrl,
         httpUrl: this.hub.httpUrl,

@@ -1,6 +1,7 @@
 import type { Config } from '@crema/protocol';
 import type { Brewer } from '../../drivers/brewer/types';
 import type { AuxBoards } from '../../drivers/modbus/types';
+import type { MaintenanceService } from '../../maintenance/service';
 import type { Store } from '../../store/store';
 import type { AgentTrust } from '../../updates/trust';
 import type { UpdateService } from '../../updates/update-service';
@@ -24,6 +25,10 @@ export type CommandHandlerDeps = {
   updates?: Pick<UpdateService, 'handle'>;
   /** Per rinse cycle. */
   rinseTimeoutMs?: number;
+  /** Cleaning compliance: a rinse or descale run by command counts, and holds sales off while it runs. */
+  maintenance?: Pick<MaintenanceService, 'perform'>;
+  /** A whole descale. */
+  descaleTimeoutMs?: number;
 };
 
 /** Settings keys of what commands install. */

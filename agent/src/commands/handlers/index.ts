@@ -1,7 +1,7 @@
 import type { CommandHandlers } from '../types';
 import { installRecipes, setPrices } from './catalog';
 import type { CommandHandlerDeps } from './deps';
-import { diagnostics, lock, restart, rinse, setConfig, unlock } from './machine';
+import { descale, diagnostics, lock, restart, rinse, setConfig, unlock } from './machine';
 import { trustKeys } from './trust';
 import { upgradeAgent, upgradeFirmware } from './updates';
 
@@ -17,6 +17,7 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     install_recipes: installRecipes(deps),
     set_config: setConfig(deps),
     rinse: rinse(deps),
+    descale: descale(deps),
     restart: restart(deps),
     diagnostics: diagnostics(deps),
     trust_keys: trustKeys(deps),

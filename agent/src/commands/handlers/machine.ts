@@ -83,17 +83,43 @@ export function rinse(deps: CommandHandlerDeps): CommandHandler<'rinse'> {
       const brewer = deps.brewer;
       if (!brewer?.connected) throw new AgentError('BREWER_DISCONNECTED');
       const cycles = command.params.cycles;
-      let waterMl = 0;
-      for (let i = 1; i <= cycles; i++) {
-        ctx.progress(((i - 1) / cycles) * 100, `Rinse cycle ${i} of ${cycles}`);
-        const reply = await brewer.request(
-          'RINSE',
-          { cycles: 1 },
-          { timeoutMs: deps.rinseTimeoutMs ?? 60_000 },
-        );
-        waterMl += Number(reply.ml ?? 0) || 0;
-      }
+      const work = async () => {
+        let waterMl = 0;
+        for (let i = 1; i <= cycles; i++) {
+          ctx.progress(((i - 1) / cycles) * 100, `Rinse cycle ${i} of ${cycles}`);
+          const reply = await brewer.request(
+            'RINSE',
+            { cycles: 1 },
+            { timeoutMs: deps.rinseTimeoutMs ?? 60_000 },
+          );
+          waterMl += Number(reply.ml ?? 0) || 0;
+        }
+        return waterMl;
+      };
+      const waterMl = deps.maintenance
+        ? await deps.maintenance.perform('rinse', 'command', work)
+        : await work();
       return { output: { cycles, waterMl } };
+    },
+  };
+}
+
+/** One DESCALE on the brewer (about 15 minutes); counted by the maintenance compliance when it succeeds. */
+export function descale(deps: CommandHandlerDeps): CommandHandler<'descale'> {
+  return {
+    storeOnly: false,
+    defer: true,
+    async run(_command, ctx) {
+      const brewer = deps.brewer;
+      if (!brewer?.connected) throw new AgentError('BREWER_DISCONNECTED');
+      const work = async () => {
+        ctx.progress(0, 'Descaling');
+        return brewer.request('DESCALE', {}, { timeoutMs: deps.descaleTimeoutMs ?? 30 * 60_000 });
+      };
+      const reply = deps.maintenance
+        ? await deps.maintenance.perform('descale', 'command', work)
+        : await work();
+      return { output: { waterMl: Number(reply.ml ?? 0) || 0, durationMs: Number(reply.ms ?? 0) || 0 } };
     },
   };
 }

@@ -22,7 +22,7 @@ export const AlarmSchema = z
     code: z.string(),
     severity: SeveritySchema,
     status: AlarmStatusSchema,
-    source: z.enum(['device', 'materials']),
+    source: z.enum(['device', 'materials', 'maintenance']),
     message: z.string().nullable(),
     value: z.number().nullable(),
     raisedAt: z.number().int(),

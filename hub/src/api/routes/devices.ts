@@ -11,6 +11,7 @@ import { LocationRepository } from '../../devices/locations';
 import { DEVICE_SORTS, type DeviceFilter, DeviceRepository, toDeviceView } from '../../devices/repository';
 import { HubError } from '../../errors';
 import { callerOf } from '../../operations/http';
+import { MaintenanceQuery } from '../../operations/maintenance/query';
 import { OrderStatusSchema } from '../../operations/orders/query';
 import { OrderService } from '../../operations/orders/service';
 import { principalCan, requirePermission } from '../../rbac/require-permission';
@@ -21,6 +22,7 @@ import type { ApiDeps } from '../deps';
 import type { HubApp, HubEnv } from '../env';
 import { problemResponses } from '../problem';
 import { DeviceIdParamSchema, jsonBody, jsonContent, NameSchema, PageQuerySchema, pageOf } from '../schemas';
+import { MaintenanceSchema } from './maintenance';
 
 /** How many recent orders and commands a device's detail shows. */
 const RECENT = 10;
@@ -75,6 +77,9 @@ const DeviceDetailSchema = DeviceSchema.extend({
       }),
     )
     .openapi({ description: `The latest ${RECENT} commands, newest first` }),
+  maintenance: MaintenanceSchema.nullable().openapi({
+    description: 'Cleaning compliance (rinse, descale) from its last report; null before the first',
+  }),
 }).openapi('DeviceDetail');
 const CredentialSchema = z
   .object({
@@ -285,12 +290,13 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const row = await repo(c).get(c.req.valid('param').id);
     const { scope } = callerOf(c);
     const page = { deviceId: row.id, limit: RECENT, offset: 0 };
-    const [state, orders, commands] = await Promise.all([
+    const [state, orders, commands, maintenance] = await Promise.all([
       deps.deviceState ? deps.deviceState(row.id) : null,
       principalCan(c.get('principal'), 'order:read')
         ? new OrderService(deps.operations.ctx).list(scope, page)
         : undefined,
       new CommandService(deps.operations.ctx).list(scope, page),
+      new MaintenanceQuery(deps.operations.ctx).get(scope, row.id),
     ]);
     const recentOrders =
       orders?.items.map(({ orderId, status, items, amount, currency, createdAt }) => ({
@@ -309,7 +315,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
       issuedAt,
       finishedAt,
     }));
-    return c.json({ ...toDeviceView(row), state, recentOrders, recentCommands }, 200);
+    return c.json({ ...toDeviceView(row), state, recentOrders, recentCommands, maintenance }, 200);
   });
 
   app.openapi(update, async (c) => {

@@ -17,6 +17,7 @@ import * as apiKeys from './0016_api_keys';
 import * as claimCodes from './0017_claim_codes';
 import * as workOrderAssignees from './0018_work_order_assignees';
 import * as dexReads from './0019_dex_reads';
+import * as maintenance from './0020_maintenance';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0017_claim_codes': claimCodes,
   '0018_work_order_assignees': workOrderAssignees,
   '0019_dex_reads': dexReads,
+  '0020_maintenance': maintenance,
 };

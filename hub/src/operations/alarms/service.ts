@@ -10,8 +10,8 @@ import { inTx } from '../shared/tx';
 export const AlarmStatusSchema = z.enum(['raised', 'acknowledged', 'cleared']);
 export type AlarmStatus = z.infer<typeof AlarmStatusSchema>;
 
-/** Where an alarm came from: the machine's own report, or the hub's stock check. */
-export type AlarmSource = 'device' | 'materials';
+/** Where an alarm came from: the machine's own report, the hub's stock check, or its cleaning compliance. */
+export type AlarmSource = 'device' | 'materials' | 'maintenance';
 
 export interface AlarmView {
   id: string;

@@ -4746,7 +4746,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        kind: "lock" | "unlock" | "set_prices" | "install_recipes" | "set_config" | "rinse" | "restart" | "diagnostics" | "upgrade_firmware" | "upgrade_agent" | "trust_keys";
+                        kind: "lock" | "unlock" | "set_prices" | "install_recipes" | "set_config" | "rinse" | "descale" | "restart" | "diagnostics" | "upgrade_firmware" | "upgrade_agent" | "trust_keys";
                         /** @description The kind's params (protocol CommandSchema) */
                         params?: {
                             [key: string]: unknown;
@@ -9595,6 +9595,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/maintenance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cleaning compliance per machine (rinse and descale), as each last reported it; filter overdue=true|false, kind, deviceId */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    offset?: number | null;
+                    overdue?: "true" | "false";
+                    kind?: "rinse" | "descale";
+                    deviceId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Machines by device id */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MaintenancePage"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9740,6 +9809,34 @@ export interface components {
                 issuedAt: number;
                 finishedAt: number | null;
             }[];
+            maintenance: components["schemas"]["Maintenance"];
+        };
+        /** @description Cleaning compliance (rinse, descale) from its last report; null before the first */
+        Maintenance: {
+            deviceId: string;
+            merchantId: string;
+            /** @description Heartbeat that carried this report */
+            reportedAt: number;
+            rinse: components["schemas"]["MaintenanceTask"];
+            descale: components["schemas"]["MaintenanceTask"];
+            /** @description Rinse or descale overdue */
+            overdue: boolean;
+            /** @description The machine refuses sales until the overdue task is done */
+            salesLocked: boolean;
+            /** @enum {string|null} */
+            running: "rinse" | "descale" | null;
+        } | null;
+        /** @description `status` as the machine counts it against its policy: ok, due, overdue (past the grace) */
+        MaintenanceTask: {
+            /** @enum {string} */
+            status: "ok" | "due" | "overdue";
+            /** @description Overdue by the machine, or its time limit (with grace) ran out since it last reported */
+            overdue: boolean;
+            /** @description Last done; null: never since counting began */
+            lastAt: number | null;
+            drinksSince: number;
+            /** @description When the time limit plus grace runs out */
+            overdueAt: number | null;
         };
         TelemetrySeries: {
             deviceId: string;
@@ -9954,7 +10051,7 @@ export interface components {
             /** @enum {string} */
             status: "raised" | "acknowledged" | "cleared";
             /** @enum {string} */
-            source: "device" | "materials";
+            source: "device" | "materials" | "maintenance";
             message: string | null;
             value: number | null;
             raisedAt: number;
@@ -10550,6 +10647,14 @@ export interface components {
                 issuedAt: number;
                 expiresAt: number;
                 /** @enum {string} */
+                kind: "descale";
+                params: Record<string, never>;
+            } | {
+                commandId: string;
+                idempotencyKey: string;
+                issuedAt: number;
+                expiresAt: number;
+                /** @enum {string} */
                 kind: "restart";
                 params: {
                     /**
@@ -10880,6 +10985,12 @@ export interface components {
         };
         WorkOrderAttachments: {
             items: components["schemas"]["WorkOrderAttachment"][];
+        };
+        MaintenancePage: {
+            items: components["schemas"]["Maintenance"][];
+            total: number;
+            limit: number;
+            offset: number;
         };
     };
     responses: never;

@@ -4,6 +4,7 @@ import { HubError } from '../../errors';
 import { callerOf, mutate } from '../../operations/http';
 import { requirePermission } from '../../rbac/require-permission';
 import { ArtifactMetaSchema, ArtifactService } from '../../updates/artifacts/service';
+import { chunksOf } from '../body-chunks';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 import { problemOf, problemResponse, problemResponses } from '../problem';
@@ -163,19 +164,4 @@ export function register(app: HubApp, deps: ApiDeps): void {
     await service().forget(sha256);
     return c.json(deleted, 200);
   });
-}
-
-/** A request body as chunks, read only as fast as the store writes them. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
-  }
 }

@@ -10,6 +10,7 @@ import {
 } from '../../operations/workorders/attachments';
 import { ATTACHMENT_TYPES } from '../../operations/workorders/file-type';
 import { requirePermission } from '../../rbac/require-permission';
+import { chunksOf } from '../body-chunks';
 import type { ApiDeps } from '../deps';
 import type { HubApp } from '../env';
 import { multipartBoundary, multipartFile } from '../multipart-file';
@@ -230,19 +231,4 @@ function decodeName(header: string | undefined): string | undefined {
 function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
-/** A request body as chunks, read only as fast as the store writes them. */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
-  }
 }

@@ -25,6 +25,7 @@ import {
 } from './catalog';
 import { seedClaimCodes } from './claim-codes';
 import { seedDexReads } from './dex';
+import { seedIntegrations } from './integrations';
 import { seedMaintenance } from './maintenance';
 import { seedOrders } from './orders';
 import { type DemoWorld, insertChunks } from './world';
@@ -63,6 +64,9 @@ export interface DemoSummary {
   claimCodes: number;
   /** Integration keys of every status (their secrets are not kept). */
   apiKeys: number;
+  /** Webhook subscriptions (paused, with a delivery history) and login attempts of the demo users. */
+  webhooks: number;
+  logins: number;
   /** Machines with a rinse or descale overdue (each with its alarm). */
   maintenanceOverdue: number;
   users: DemoUser[];
@@ -266,6 +270,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
   const dex = await seedDexReads(world);
   const claimCodes = await seedClaimCodes(world);
   const apiKeys = await seedApiKeys(world);
+  const integrations = await seedIntegrations(world);
   const maintenanceOverdue = await seedMaintenance(world);
   return {
     run,
@@ -282,6 +287,8 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
     recipeSets: activity.recipeSets,
     claimCodes,
     apiKeys,
+    webhooks: integrations.webhooks,
+    logins: integrations.logins,
     maintenanceOverdue,
     users,
     dexReads: dex.reads,

@@ -125,6 +125,25 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
       reset.some((d) => d.sinceReset.paid.count > 0 && d.sinceReset.paid.count < d.sinceInit.paid.count),
     ).toBe(true);
     expect(new Set(audit.map((a) => a.action))).toContain('dex.reset');
+    // Integrations: a paused webhook per merchant with delivered and given-up deliveries; login history with
+    // failures and a throttled burst, each row naming a user of its own merchant.
+    const hooks = await db.selectFrom('webhook_subscriptions').select(['merchant_id', 'active']).execute();
+    expect(hooks).toHaveLength(summary.webhooks);
+    expect(hooks.every((h) => Number(h.active) === 0)).toBe(true);
+    const delivered = await db.selectFrom('webhook_deliveries').select(['status', 'merchant_id']).execute();
+    expect(new Set(delivered.map((d) => d.status))).toEqual(new Set(['delivered', 'failed']));
+    const logins = await db.selectFrom('login_events').select(['result', 'user_id', 'merchant_id']).execute();
+    expect(logins).toHaveLength(summary.logins);
+    expect(new Set(logins.map((l) => l.result))).toEqual(
+      new Set(['success', 'invalid_credentials', 'throttled']),
+    );
+    const userMerchant = new Map(
+      (await db.selectFrom('users').select(['id', 'merchant_id']).execute()).map((u) => [
+        u.id,
+        u.merchant_id,
+      ]),
+    );
+    expect(logins.every((l) => userMerchant.get(l.user_id ?? '') === l.merchant_id)).toBe(true);
     // Claim codes in every state the list shows, each merchant's claimed one naming one of its own machines.
     const now = Date.UTC(2026, 4, 20, 15);
     const codes = await db.selectFrom('claim_codes').selectAll().execute();

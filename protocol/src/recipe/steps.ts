@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MaterialCodeSchema } from '../common';
 
 /** Physical limits of the brewer. Recipes outside them are refused before they reach a machine. */
 export const PhysicalLimits = {
@@ -18,6 +19,8 @@ const timeoutMs = range(PhysicalLimits.stepTimeoutMs).int().optional();
 export const GrindStepSchema = z.object({
   op: z.literal('grind'),
   grams: range(PhysicalLimits.groundsG),
+  /** Material ground, drawn from the bin bound to it (the hopper); `beans` when absent. */
+  material: MaterialCodeSchema.optional(),
   timeoutMs,
 });
 export const HeatStepSchema = z.object({
@@ -42,6 +45,8 @@ export const MilkStepSchema = z.object({
   ml: range(PhysicalLimits.milkMl),
   tempC: range(PhysicalLimits.milkTempC),
   foam: z.boolean().default(false),
+  /** Material pumped, drawn from the bin bound to it (e.g. `oat_milk`); `milk` when absent. */
+  material: MaterialCodeSchema.optional(),
   timeoutMs,
 });
 export const HotWaterStepSchema = z.object({

@@ -12,6 +12,7 @@ import { AgentError } from './errors';
 import { createLogger, type Logger } from './log/logger';
 import { AgentMetrics, type DriverHealth } from './metrics/metrics';
 import { AlarmDetector } from './monitor/alarms';
+import { Bins } from './monitor/bins';
 import { MaterialsReporter } from './monitor/materials';
 import type { MonitorSink } from './monitor/sink';
 import { TelemetrySampler } from './monitor/telemetry';
@@ -132,9 +133,10 @@ export class Agent {
       const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
       const salesLocked = () => isSalesLocked(store.settings);
+      const bins = new Bins(config.bins);
       const engine =
         this.options.runner ??
-        new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked });
+        new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked, bins });
       await (engine as { start?(): Promise<void> }).start?.();
 
       const sink = this.sink(store);
@@ -146,7 +148,7 @@ export class Agent {
           logger,
           sink,
         }),
-        new MaterialsReporter({ boards: hardware.boards, clock, sink }),
+        new MaterialsReporter({ boards: hardware.boards, clock, sink, bins }),
         new AlarmDetector({
           boards: hardware.boards,
           brewer: hardware.brewer,

@@ -70,15 +70,15 @@ describe('TelemetrySampler', () => {
 });
 
 describe('MaterialsReporter', () => {
-  it('reports each material against its capacity', async () => {
+  it('reports each bin, with its default material, against its capacity', async () => {
     const s = await setup();
     const body = new MaterialsReporter({ boards: s.boards, clock: s.clock, sink: s.sink }).report();
     expect(body?.levels).toEqual([
-      { material: 'water', level: 1500, capacity: 2000, unit: 'ml' },
-      { material: 'beans', level: 400, capacity: 1000, unit: 'g' },
-      { material: 'milk', level: 800, capacity: 1000, unit: 'ml' },
-      { material: 'cups', level: 40, capacity: 100, unit: 'pcs' },
-      { material: 'waste', level: 20, capacity: 100, unit: 'pct' },
+      { bin: 1, material: 'water', level: 1500, capacity: 2000, unit: 'ml' },
+      { bin: 2, material: 'beans', level: 400, capacity: 1000, unit: 'g' },
+      { bin: 3, material: 'milk', level: 800, capacity: 1000, unit: 'ml' },
+      { bin: 4, material: 'cups', level: 40, capacity: 100, unit: 'pcs' },
+      { bin: 5, material: 'waste', level: 20, capacity: 100, unit: 'pct' },
     ]);
     expect((s.out[0]?.body as MaterialLevels | undefined)?.at).toBe(s.clock.now());
   });

@@ -12,6 +12,7 @@ import type { Brewer, BrewerEvent } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
+import type { Bins } from '../monitor/bins';
 import type { Clock, ClockTimer } from '../time/clock';
 import { machineView } from './machine-view';
 import { checkPreconditions } from './preconditions';
@@ -41,6 +42,8 @@ export type RecipeEngineOptions = {
   /** With a clock, `start()` also re-reads the brewer's STATUS this often, so `check` stays current. */
   clock?: Clock;
   statusRefreshMs?: number;
+  /** Which bin holds which material; the five default kinds in bins 1 to 5 when absent. */
+  bins?: Bins;
 };
 
 /** What a failed brew carries in AgentError `details`. */
@@ -175,6 +178,7 @@ export class RecipeEngine implements RecipeRunner {
       this.lastStatus,
       this.brewerFaults,
       this.opts.brewer.connected,
+      this.opts.bins,
     );
     return checkPreconditions(recipe, size, view, {
       salesLocked: this.opts.salesLocked(),

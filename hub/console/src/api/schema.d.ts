@@ -3051,7 +3051,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     offset?: number | null;
-                    material?: "water" | "beans" | "milk" | "cups" | "waste";
+                    material?: string;
                     search?: string;
                 };
                 header?: never;
@@ -3121,8 +3121,7 @@ export interface paths {
                     "application/json": {
                         sku: string;
                         name: string;
-                        /** @enum {string} */
-                        material: "water" | "beans" | "milk" | "cups" | "waste";
+                        material: string;
                         /** @enum {string} */
                         unit: "ml" | "g" | "pcs" | "pct";
                         packSize: number;
@@ -3369,7 +3368,8 @@ export interface paths {
                     limit?: number;
                     offset?: number | null;
                     deviceId?: string;
-                    material?: "water" | "beans" | "milk" | "cups" | "waste";
+                    material?: string;
+                    bin?: number;
                     low?: "true" | "false";
                 };
                 header?: never;
@@ -3438,8 +3438,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         deviceId: string;
-                        /** @enum {string} */
-                        material: "water" | "beans" | "milk" | "cups" | "waste";
+                        material: string;
+                        bin?: number;
                     } & {
                         capacity: number;
                         lowThreshold: number;
@@ -3494,6 +3494,109 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/materials/bins/{deviceId}/{bin}/bind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bind a machine's bin (by number) to a material of the catalog. Rebinding to another material resets the level to 0 (unknown until the machine reports or a restock) and the thresholds to defaults for the capacity unless given, and clears the old material's low-stock alarm */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deviceId: string;
+                    bin: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        material: string;
+                        catalogId?: string | null;
+                        capacity?: number;
+                        lowThreshold?: number;
+                        highThreshold?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The bin */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MaterialBin"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3511,14 +3614,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a restock (fills to capacity unless a quantity is given; the waste bin is emptied) */
+        /** Record a restock of a bin named by number or by its material (fills to capacity unless a quantity is given; the waste bin is emptied) */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     deviceId: string;
-                    material: "water" | "beans" | "milk" | "cups" | "waste";
+                    material: string;
                 };
                 cookie?: never;
             };
@@ -3601,6 +3704,7 @@ export interface paths {
                     limit?: number;
                     offset?: number | null;
                     deviceId?: string;
+                    material?: string;
                 };
                 header?: never;
                 path?: never;
@@ -5271,6 +5375,7 @@ export interface paths {
                                 /** @enum {string} */
                                 op: "grind";
                                 grams: number;
+                                material?: string;
                                 timeoutMs?: number;
                             } | {
                                 /** @enum {string} */
@@ -5296,6 +5401,7 @@ export interface paths {
                                 tempC: number;
                                 /** @default false */
                                 foam?: boolean;
+                                material?: string;
                                 timeoutMs?: number;
                             } | {
                                 /** @enum {string} */
@@ -8308,8 +8414,7 @@ export interface components {
             merchantId: string;
             sku: string;
             name: string;
-            /** @enum {string} */
-            material: "water" | "beans" | "milk" | "cups" | "waste";
+            material: string;
             unit: string;
             packSize: number;
             createdAt: number;
@@ -8333,8 +8438,9 @@ export interface components {
             id: string;
             merchantId: string;
             deviceId: string;
-            /** @enum {string} */
-            material: "water" | "beans" | "milk" | "cups" | "waste";
+            bin: number;
+            material: string;
+            unit: string;
             catalogId: string | null;
             capacity: number;
             level: number;
@@ -8350,6 +8456,7 @@ export interface components {
             id: string;
             deviceId: string;
             binId: string;
+            bin: number | null;
             material: string;
             quantity: number;
             levelBefore: number;
@@ -8517,6 +8624,7 @@ export interface components {
                             /** @enum {string} */
                             op: "grind";
                             grams: number;
+                            material?: string;
                             timeoutMs?: number;
                         } | {
                             /** @enum {string} */
@@ -8542,6 +8650,7 @@ export interface components {
                             tempC: number;
                             /** @default false */
                             foam: boolean;
+                            material?: string;
                             timeoutMs?: number;
                         } | {
                             /** @enum {string} */
@@ -8847,6 +8956,7 @@ export interface components {
                                     /** @enum {string} */
                                     op: "grind";
                                     grams: number;
+                                    material?: string;
                                     timeoutMs?: number;
                                 } | {
                                     /** @enum {string} */
@@ -8872,6 +8982,7 @@ export interface components {
                                     tempC: number;
                                     /** @default false */
                                     foam: boolean;
+                                    material?: string;
                                     timeoutMs?: number;
                                 } | {
                                     /** @enum {string} */

@@ -13,6 +13,7 @@ import * as refundStatus from './0012_refund_status';
 import * as merchantTimeZone from './0013_merchant_time_zone';
 import * as webhooks from './0014_webhooks';
 import * as loginEvents from './0015_login_events';
+import * as materialBins from './0021_material_bins';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0013_merchant_time_zone': merchantTimeZone,
   '0014_webhooks': webhooks,
   '0015_login_events': loginEvents,
+  '0021_material_bins': materialBins,
 };

@@ -3,6 +3,7 @@ import { createUlidGenerator, type TrustStore } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from './api/app';
 import { isLoopbackHost } from './api/guards/host';
+import { installedConfig } from './commands/handlers/machine';
 import type { AgentConfig } from './config/schema';
 import { asIdentity, createDrivers } from './drivers';
 import type { Brewer } from './drivers/brewer/types';
@@ -133,7 +134,8 @@ export class Agent {
       const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
       const salesLocked = () => isSalesLocked(store.settings);
-      const bins = new Bins(config.bins);
+      // A binding the hub installed (set_config `settings.bins`) wins over the configuration file.
+      const bins = new Bins(installedConfig({ store }).settings.bins ?? config.bins);
       const engine =
         this.options.runner ??
         new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked, bins });
@@ -188,6 +190,9 @@ export class Agent {
             clock,
             logger,
             restartAgent: () => this.restartRequested(),
+            onSettings: (settings) => {
+              if (settings.bins) bins.replace(settings.bins);
+            },
             hooks: this.options.hubHooks,
             updates: {
               config: config.updates,

@@ -50,6 +50,38 @@ export const BinNumberSchema = z.number().int().min(1).max(32);
 export const DEFAULT_BINS: ReadonlyArray<{ bin: number; material: Material; unit: MaterialUnit }> =
   MaterialSchema.options.map((material, i) => ({ bin: i + 1, material, unit: MATERIAL_UNITS[material] }));
 
+/** One bin of a machine and the material bound to it, with its unit and optionally its capacity. */
+export const BinBindingSchema = z
+  .object({
+    bin: BinNumberSchema,
+    material: MaterialCodeSchema,
+    unit: MaterialUnitSchema,
+    /** Overrides the capacity the machine's sensor reports. */
+    capacity: z.number().positive().max(1_000_000).optional(),
+  })
+  .strict();
+export type BinBinding = z.infer<typeof BinBindingSchema>;
+
+/** A machine's whole binding: each bin number and each material at most once (a material has one source). */
+export const BinBindingsSchema = z
+  .array(BinBindingSchema)
+  .min(1)
+  .max(32)
+  .superRefine((bins, ctx) => {
+    const twice = (keys: Array<string | number>, what: string) => {
+      const dupe = keys.find((k, i) => keys.indexOf(k) !== i);
+      if (dupe !== undefined) ctx.addIssue({ code: 'custom', message: `${what} ${dupe} is bound twice` });
+    };
+    twice(
+      bins.map((b) => b.bin),
+      'bin',
+    );
+    twice(
+      bins.map((b) => b.material),
+      'material',
+    );
+  });
+
 /** The default bin of one of the five kinds, or undefined for any other material. */
 export function defaultBinOf(material: string): number | undefined {
   return DEFAULT_BINS.find((b) => b.material === material)?.bin;

@@ -115,7 +115,7 @@ async function machine(bindings?: BinBinding[]) {
   });
   const menu = () =>
     Object.fromEntries(buildMenu(store.catalog, engine).items.map((i) => [i.id, i.sizes[0]?.reason ?? 'ok']));
-  return { engine, service, ledger, reporter, sent, menu, brewer, link, clock };
+  return { engine, service, ledger, reporter, sent, menu, brewer, link, clock, bins };
 }
 
 describe('bins', () => {
@@ -149,6 +149,14 @@ describe('bins', () => {
       expect.objectContaining({ code: 'MATERIAL_INSUFFICIENT' }),
     );
     await m.service.stop();
+    await m.engine.stop();
+  });
+
+  it('a binding replaced live (set_config from the hub) changes what the menu offers at once', async () => {
+    const m = await machine();
+    expect(m.menu().oat_flat_white).toBe('MATERIAL_INSUFFICIENT');
+    m.bins.replace(oatBins);
+    expect(m.menu()).toMatchObject({ flat_white: 'MATERIAL_INSUFFICIENT', oat_flat_white: 'ok' });
     await m.engine.stop();
   });
 

@@ -1,45 +1,17 @@
 import {
-  BinNumberSchema,
+  type BinBinding,
+  BinBindingsSchema,
   type BrewerStatus,
   DEFAULT_BINS,
-  MaterialCodeSchema,
-  MaterialUnitSchema,
   type RegisterKey,
 } from '@crema/protocol';
-import { z } from 'zod';
 import type { AuxSnapshot } from '../drivers/modbus/types';
-
-/** One bin of this machine and the material bound to it (a code of the merchant's catalog). */
-export const BinBindingSchema = z
-  .object({
-    bin: BinNumberSchema,
-    material: MaterialCodeSchema,
-    unit: MaterialUnitSchema,
-    /** Overrides the capacity the supply board reports. */
-    capacity: z.number().positive().max(1_000_000).optional(),
-  })
-  .strict();
-export type BinBinding = z.infer<typeof BinBindingSchema>;
 
 /**
  * The machine's bins: bin number → material. Defaults to bins 1 to 5 holding water, beans, milk, cups and
  * waste; rebinding a bin (the milk line to `oat_milk`) makes recipes naming that material sellable here.
  */
-export const BinsConfigSchema = z
-  .array(BinBindingSchema)
-  .min(1)
-  .max(32)
-  .superRefine((bins, ctx) => {
-    const seen = (key: (b: BinBinding) => string | number, what: string) => {
-      const keys = bins.map(key);
-      const dupe = keys.find((k, i) => keys.indexOf(k) !== i);
-      if (dupe !== undefined) ctx.addIssue({ code: 'custom', message: `${what} ${dupe} is bound twice` });
-    };
-    seen((b) => b.bin, 'bin');
-    // One bin per material: a recipe's material must name exactly one place to draw from.
-    seen((b) => b.material, 'material');
-  })
-  .default(DEFAULT_BINS.map((b) => ({ ...b })));
+export const BinsConfigSchema = BinBindingsSchema.default(DEFAULT_BINS.map((b) => ({ ...b })));
 
 /**
  * Sensors of the physical bins of this machine model, by bin number: level and capacity registers, and the
@@ -58,10 +30,23 @@ const SENSORS: Record<
 
 export type BinLevel = BinBinding & { level: number | undefined; capacity: number | undefined };
 
-export class Bins {
-  private readonly byMaterial: Map<string, BinBinding>;
+export type { BinBinding };
 
-  constructor(readonly bindings: readonly BinBinding[] = BinsConfigSchema.parse(undefined)) {
+/** The binding in force; `replace` swaps it live (a `set_config` from the hub with `settings.bins`). */
+export class Bins {
+  private byMaterial = new Map<string, BinBinding>();
+  private current: readonly BinBinding[] = [];
+
+  constructor(bindings: readonly BinBinding[] = BinsConfigSchema.parse(undefined)) {
+    this.replace(bindings);
+  }
+
+  get bindings(): readonly BinBinding[] {
+    return this.current;
+  }
+
+  replace(bindings: readonly BinBinding[]): void {
+    this.current = bindings;
     this.byMaterial = new Map(bindings.map((b) => [b.material, b]));
   }
 
@@ -78,7 +63,7 @@ export class Bins {
   /** Each bin's level and capacity, from its sensor; undefined when the bin has none or it is unreadable. */
   levels(snapshot: AuxSnapshot, status?: BrewerStatus): BinLevel[] {
     const v = snapshot.values;
-    return this.bindings.map((b) => {
+    return this.current.map((b) => {
       const s = SENSORS[b.bin];
       const raw = s ? (v[s.level] ?? (s.status ? status?.[s.status] : undefined)) : undefined;
       const cap =

@@ -13,7 +13,7 @@ import { AgentError } from './errors';
 import { createLogger, type Logger } from './log/logger';
 import { AgentMetrics, type DriverHealth } from './metrics/metrics';
 import { AlarmDetector } from './monitor/alarms';
-import { Bins } from './monitor/bins';
+import { BIN_LEVELS_KEY, Bins } from './monitor/bins';
 import { MaterialsReporter } from './monitor/materials';
 import type { MonitorSink } from './monitor/sink';
 import { TelemetrySampler } from './monitor/telemetry';
@@ -135,7 +135,10 @@ export class Agent {
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
       const salesLocked = () => isSalesLocked(store.settings);
       // A binding the hub installed (set_config `settings.bins`) wins over the configuration file.
-      const bins = new Bins(installedConfig({ store }).settings.bins ?? config.bins);
+      const bins = new Bins(installedConfig({ store }).settings.bins ?? config.bins, {
+        load: () => store.settings.get<Record<string, number>>(BIN_LEVELS_KEY),
+        save: (levels) => store.settings.set(BIN_LEVELS_KEY, levels),
+      });
       const engine =
         this.options.runner ??
         new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked, bins });
@@ -215,6 +218,7 @@ export class Agent {
         store,
         orders,
         runner: engine,
+        bins,
         metrics,
         health,
         logger,

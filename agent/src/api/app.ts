@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { AgentMetrics, DriverHealth } from '../metrics/metrics';
+import type { Bins } from '../monitor/bins';
 import { buildMenu } from '../orders/menu';
 import { FREE_VEND_KEY, salesLocked as isSalesLocked, type OrderService } from '../orders/order-service';
 import type { RecipeRunner } from '../recipe/types';
@@ -20,6 +21,8 @@ export type ApiOptions = {
   store: Store;
   orders: OrderService;
   runner: RecipeRunner;
+  /** The machine's bins; technicians fill the unsensed ones through `/service/bins/{bin}/fill`. */
+  bins?: Bins;
   metrics: AgentMetrics;
   health: () => DriverHealth;
   logger: Logger;
@@ -83,7 +86,10 @@ export function createApi(o: ApiOptions): Hono {
     });
   });
 
-  app.route('/service', serviceRoutes({ store: o.store, logger: log, technicianToken: o.technicianToken }));
+  app.route(
+    '/service',
+    serviceRoutes({ store: o.store, logger: log, technicianToken: o.technicianToken, bins: o.bins }),
+  );
 
   app.get('/metrics', async (c) =>
     c.body(await o.metrics.text(), 200, { 'Content-Type': o.metrics.contentType }),

@@ -5,8 +5,11 @@ import {
   RecipeSetSchema,
   recipeConsumption,
 } from '@crema/protocol';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakePaymentTerminal } from '../../test/helpers/orders/fake-terminal';
+import { onApiError } from '../api/errors';
+import { serviceRoutes } from '../api/service';
 import { FakeBrewer } from '../drivers/brewer/fake-brewer';
 import { ModbusBoards } from '../drivers/modbus/boards';
 import { FakeModbusLink } from '../drivers/modbus/fake-link';
@@ -17,7 +20,7 @@ import { OrderService } from '../orders/order-service';
 import { RecipeEngine } from '../recipe/engine';
 import { Store } from '../store/store';
 import { FakeClock } from '../time/fake-clock';
-import { type BinBinding, Bins, BinsConfigSchema } from './bins';
+import { type BinBinding, Bins, BinsConfigSchema, type TrackedLevelsStore } from './bins';
 import { MaterialsReporter } from './materials';
 
 const shot = [
@@ -41,6 +44,12 @@ const recipes: Recipe[] = [
     steps: [shot[0], { op: 'grind', grams: 9, material: 'decaf_beans' }, shot[2], { op: 'dispense' }],
   },
 ];
+recipes.push({
+  id: 'mocha',
+  name: 'Mocha',
+  sizes: [...sizes],
+  steps: [...shot, { op: 'dose', material: 'chocolate', amount: 20 }, milk(), { op: 'dispense' }],
+});
 const recipeSet = RecipeSetSchema.parse({
   recipes,
   prices: {
@@ -59,12 +68,13 @@ const oatBins: BinBinding[] = BinsConfigSchema.parse(undefined).map((b) =>
   b.bin === 3 ? { ...b, material: 'oat_milk' } : b,
 );
 
+const TOKEN = 'technician-credential-for-the-bins-test';
 const stores: Store[] = [];
 afterEach(() => {
   for (const s of stores.splice(0)) s.close();
 });
 
-async function machine(bindings?: BinBinding[]) {
+async function machine(bindings?: BinBinding[], levels?: TrackedLevelsStore) {
   const clock = new FakeClock();
   const link = new FakeModbusLink();
   link.set('boilerTemp', 93);
@@ -80,7 +90,7 @@ async function machine(bindings?: BinBinding[]) {
   link.set('doorOpen', false);
   const boards = new ModbusBoards({ link, clock, logger: silentLogger });
   const brewer = new FakeBrewer();
-  const bins = new Bins(bindings);
+  const bins = new Bins(bindings, levels);
   const engine = new RecipeEngine({ brewer, boards, logger: silentLogger, salesLocked: () => false, bins });
   await boards.start();
   await engine.start();
@@ -115,7 +125,7 @@ async function machine(bindings?: BinBinding[]) {
   });
   const menu = () =>
     Object.fromEntries(buildMenu(store.catalog, engine).items.map((i) => [i.id, i.sizes[0]?.reason ?? 'ok']));
-  return { engine, service, ledger, reporter, sent, menu, brewer, link, clock, bins };
+  return { engine, service, ledger, reporter, sent, menu, brewer, link, clock, bins, store };
 }
 
 describe('bins', () => {
@@ -125,6 +135,7 @@ describe('bins', () => {
       flat_white: 'ok',
       oat_flat_white: 'MATERIAL_INSUFFICIENT',
       decaf: 'MATERIAL_INSUFFICIENT',
+      mocha: 'MATERIAL_INSUFFICIENT',
     });
     await m.engine.stop();
   });
@@ -135,6 +146,7 @@ describe('bins', () => {
       flat_white: 'MATERIAL_INSUFFICIENT',
       oat_flat_white: 'ok',
       decaf: 'MATERIAL_INSUFFICIENT',
+      mocha: 'MATERIAL_INSUFFICIENT',
     });
     await m.service.start();
     const order = m.service.create({ recipeId: 'oat_flat_white', size: 'M', method: 'card' });
@@ -179,6 +191,63 @@ describe('bins', () => {
       { bin: 4, material: 'cups', level: 30, capacity: 100, unit: 'pcs' },
       { bin: 5, material: 'waste', level: 20, capacity: 100, unit: 'pct' },
     ]);
+    await m.engine.stop();
+  });
+
+  it('a chocolate doser (bin 6, no sensor) sells once filled, is dosed by bin number and accounted', async () => {
+    const chocolate: BinBinding[] = [
+      ...BinsConfigSchema.parse(undefined),
+      { bin: 6, material: 'chocolate', unit: 'g', capacity: 1000 },
+    ];
+    let saved: Record<string, number> | undefined;
+    const levels: TrackedLevelsStore = { load: () => saved, save: (l) => (saved = { ...l }) };
+    const m = await machine(chocolate, levels);
+    // Never brewed on a guess: an unsensed bin is unknown until a technician fills it.
+    expect(m.menu().mocha).toBe('MATERIAL_INSUFFICIENT');
+    const service = new Hono();
+    service.onError(onApiError(silentLogger));
+    service.route(
+      '/',
+      serviceRoutes({ store: m.store, logger: silentLogger, technicianToken: TOKEN, bins: m.bins }),
+    );
+    const fill = (bin: number, body: object, token = TOKEN) =>
+      service.request(`/bins/${bin}/fill`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      });
+    expect((await fill(6, {}, 'not-the-technician-credential-at-all')).status).toBe(401);
+    expect((await fill(3, {})).status).toBe(409);
+    expect((await fill(9, {})).status).toBe(404);
+    expect((await fill(6, { level: 5000 })).status).toBe(400);
+    const filled = await fill(6, {});
+    expect(await filled.json()).toEqual({ bin: 6, material: 'chocolate', level: 1000 });
+    expect(m.menu().mocha).toBe('ok');
+
+    await m.service.start();
+    const order = m.service.create({ recipeId: 'mocha', size: 'M', method: 'card' });
+    await m.service.idle();
+    expect(m.ledger.get(order.id)).toMatchObject({
+      state: 'completed',
+      consumption: { chocolate: 20, milk: 120 },
+    });
+    expect(m.brewer.requests.find((r) => r.verb === 'DOSE')?.args).toEqual({ bin: 6, amt: 20 });
+    m.reporter.report();
+    expect(m.sent[0]?.levels.at(-1)).toEqual({
+      bin: 6,
+      material: 'chocolate',
+      level: 980,
+      capacity: 1000,
+      unit: 'g',
+    });
+    // The accounted level survives a restart; rebinding the bin to another material forgets it.
+    expect(new Bins(chocolate, levels).levelsByMaterial({ values: {}, health: [] } as never).chocolate).toBe(
+      980,
+    );
+    m.bins.replace(chocolate.map((b) => (b.bin === 6 ? { ...b, material: 'vanilla' } : b)));
+    expect(saved).toEqual({});
+    expect(m.menu().mocha).toBe('MATERIAL_INSUFFICIENT');
+    await m.service.stop();
     await m.engine.stop();
   });
 

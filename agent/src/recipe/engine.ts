@@ -12,7 +12,7 @@ import type { Brewer, BrewerEvent } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
-import type { Bins } from '../monitor/bins';
+import { Bins } from '../monitor/bins';
 import type { Clock, ClockTimer } from '../time/clock';
 import { machineView } from './machine-view';
 import { checkPreconditions } from './preconditions';
@@ -73,9 +73,11 @@ export class RecipeEngine implements RecipeRunner {
   private refreshTimer: ClockTimer | undefined;
   private progressListener: ((e: BrewerEvent) => void) | undefined;
   private readonly log: Logger;
+  private readonly bins: Bins;
 
   constructor(private readonly opts: RecipeEngineOptions) {
     this.log = opts.logger.child({ ns: 'agent:recipe' });
+    this.bins = opts.bins ?? new Bins();
   }
 
   get busy(): boolean {
@@ -144,7 +146,7 @@ export class RecipeEngine implements RecipeRunner {
         index = i;
         pct = 0;
         if (signal?.aborted) throw abortError(signal);
-        const req = stepRequest(step, scale);
+        const req = stepRequest(step, scale, (m) => this.bins.binOf(m)?.bin);
         onProgress?.({ step: i + 1, of, op: step.op, pct: 0 });
         let reply: Record<string, string>;
         try {
@@ -166,6 +168,8 @@ export class RecipeEngine implements RecipeRunner {
       if (step) await this.safeAbort();
       throw this.failure(err, signal, dispensed, index, step?.op);
     } finally {
+      // Bins without a sensor are accounted here: what the steps used, whether or not the drink was made.
+      this.bins.book(dispensed);
       off();
       this.progressListener = undefined;
       this.running = false;
@@ -178,7 +182,7 @@ export class RecipeEngine implements RecipeRunner {
       this.lastStatus,
       this.brewerFaults,
       this.opts.brewer.connected,
-      this.opts.bins,
+      this.bins,
     );
     return checkPreconditions(recipe, size, view, {
       salesLocked: this.opts.salesLocked(),

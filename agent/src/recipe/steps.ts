@@ -4,8 +4,15 @@ export type StepRequest = { verb: BrewerVerb; args: Record<string, number | bool
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** The brewer request that performs one recipe step, quantities scaled to the size. */
-export function stepRequest(step: RecipeStep, scale: number): StepRequest {
+/**
+ * The brewer request that performs one recipe step, quantities scaled to the size. `binOf` gives the bin a
+ * `dose` step's material is bound to (the preconditions refused the drink if there is none).
+ */
+export function stepRequest(
+  step: RecipeStep,
+  scale: number,
+  binOf: (material: string) => number | undefined = () => undefined,
+): StepRequest {
   switch (step.op) {
     case 'cup':
       return { verb: 'CUP', args: {} };
@@ -24,6 +31,8 @@ export function stepRequest(step: RecipeStep, scale: number): StepRequest {
       return { verb: 'MILK', args: { ml: round(step.ml * scale), temp_c: step.tempC, foam: step.foam } };
     case 'water':
       return { verb: 'WATER', args: { ml: round(step.ml * scale) } };
+    case 'dose':
+      return { verb: 'DOSE', args: { bin: binOf(step.material) ?? 0, amt: round(step.amount * scale) } };
     case 'dispense':
       return { verb: 'DISPENSE', args: {} };
   }
@@ -54,6 +63,8 @@ export function stepConsumption(
       return { [material]: reply ? 1 : 0 };
     case 'grind':
       return { [material]: reported('g', requested('g')) };
+    case 'dose':
+      return { [material]: reported('amt', requested('amt')) };
     default:
       return { [material]: reported('ml', requested('ml')) };
   }

@@ -162,6 +162,7 @@ const LimitUnits: Record<keyof typeof PhysicalLimits, string> = {
   groundsG: 'g — `grind.grams`',
   waterMl: 'ml — `brew.ml`, `water.ml`',
   milkMl: 'ml — `milk.ml`',
+  doseAmount: 'the material’s unit (g, ml) — `dose.amount`',
   preinfuseMs: 'ms — `preinfuse.ms`',
   stepTimeoutMs: 'ms — `timeoutMs` of any step',
 };

@@ -102,6 +102,8 @@ export function stepMaterial(step: RecipeStep): string | undefined {
       return 'water';
     case 'milk':
       return step.material ?? 'milk';
+    case 'dose':
+      return step.material;
     case 'heat':
     case 'preinfuse':
     case 'dispense':
@@ -140,6 +142,8 @@ function stepAmount(step: RecipeStep, scale: number): number {
     case 'water':
     case 'milk':
       return step.ml * scale;
+    case 'dose':
+      return step.amount * scale;
     default:
       return 0;
   }

@@ -9,6 +9,7 @@ export const PhysicalLimits = {
   groundsG: { min: 5, max: 30 },
   waterMl: { min: 10, max: 500 },
   milkMl: { min: 0, max: 300 },
+  doseAmount: { min: 0.5, max: 100 },
   preinfuseMs: { min: 0, max: 10_000 },
   stepTimeoutMs: { min: 100, max: 180_000 },
 } as const;
@@ -54,6 +55,13 @@ export const HotWaterStepSchema = z.object({
   ml: range(PhysicalLimits.waterMl),
   timeoutMs,
 });
+/** A measured amount of any bound material (chocolate powder, syrup), in its unit, from the bin bound to it. */
+export const DoseStepSchema = z.object({
+  op: z.literal('dose'),
+  material: MaterialCodeSchema,
+  amount: range(PhysicalLimits.doseAmount),
+  timeoutMs,
+});
 export const CupStepSchema = z.object({ op: z.literal('cup'), timeoutMs });
 export const DispenseStepSchema = z.object({ op: z.literal('dispense'), timeoutMs });
 
@@ -65,6 +73,7 @@ export const RecipeStepSchema = z.discriminatedUnion('op', [
   BrewStepSchema,
   MilkStepSchema,
   HotWaterStepSchema,
+  DoseStepSchema,
   DispenseStepSchema,
 ]);
 export type RecipeStep = z.infer<typeof RecipeStepSchema>;
@@ -79,5 +88,6 @@ export const DEFAULT_STEP_TIMEOUT_MS: Record<RecipeStepOp, number> = {
   brew: 60_000,
   milk: 60_000,
   water: 60_000,
+  dose: 30_000,
   dispense: 10_000,
 };

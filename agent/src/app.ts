@@ -162,6 +162,7 @@ export class Agent {
           logger,
           sink,
           thresholds: config.thresholds,
+          bins,
         }),
       ];
       for (const m of monitors) m.start();

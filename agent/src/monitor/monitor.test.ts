@@ -6,6 +6,7 @@ import { FakeModbusLink } from '../drivers/modbus/fake-link';
 import { silentLogger } from '../log/logger';
 import { FakeClock } from '../time/fake-clock';
 import { AlarmDetector } from './alarms';
+import { Bins, BinsConfigSchema } from './bins';
 import { MaterialsReporter } from './materials';
 import type { MonitorSink } from './sink';
 import { TelemetrySampler } from './telemetry';
@@ -85,7 +86,7 @@ describe('MaterialsReporter', () => {
 });
 
 describe('AlarmDetector', () => {
-  async function detector() {
+  async function detector(bins?: Bins) {
     const s = await setup();
     const d = new AlarmDetector({
       boards: s.boards,
@@ -95,6 +96,7 @@ describe('AlarmDetector', () => {
       logger: silentLogger,
       sink: s.sink,
       offlineGraceMs: 5000,
+      ...(bins ? { bins } : {}),
     });
     d.start();
     return { ...s, d };
@@ -114,6 +116,20 @@ describe('AlarmDetector', () => {
       ['water_low', 'cleared'],
     ]);
     expect(s.d.active()).toEqual([]);
+  });
+
+  it('names the material bound to a sensed bin in its low alarm, keeping the code of the bin', async () => {
+    const oat = new Bins(
+      BinsConfigSchema.parse(undefined).map((b) => (b.bin === 3 ? { ...b, material: 'oat_milk' } : b)),
+    );
+    const s = await detector(oat);
+    s.link.set('milkLevel', 150);
+    s.link.set('waterLevel', 400);
+    await s.poll();
+    expect(s.alarms().map((a) => [a.code, a.message])).toEqual([
+      ['water_low', 'water level 400 below 500'],
+      ['milk_low', 'oat_milk (bin 3) level 150 below 200'],
+    ]);
   });
 
   it('follows fault bits and brewer FAULT/CLEAR, clearing only when no source is left', async () => {

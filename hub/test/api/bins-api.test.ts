@@ -70,6 +70,31 @@ describe.each(BACKENDS)('bin binding API on %s', (backend) => {
     const [entry] = (await audit.json()).items;
     expect(entry).toMatchObject({ action: 'material.bin.bind', targetId: `${deviceId}/6` });
 
+    // Installing the binding on the machine: a set_config with every bin, at increasing config versions.
+    const push = (token: string) =>
+      t.request('POST', `/api/v1/materials/bins/${deviceId}/push`, { token, body: {} });
+    expect((await push(t.fx.usersA.viewer.token)).status).toBe(403);
+    expect((await push(t.fx.usersB.merchant_admin.token)).status).toBe(404);
+    const first = await push(admin);
+    expect(first.status).toBe(201);
+    const pushed = await first.json();
+    expect(pushed).toMatchObject({
+      configVersion: 1,
+      bins: [{ bin: 6, material: 'chocolate', unit: 'g', capacity: 1500 }],
+    });
+    expect((await (await push(admin)).json()).configVersion).toBe(2);
+    const queued = await t.request('GET', `/api/v1/commands?deviceId=${deviceId}&kind=set_config`, {
+      token: admin,
+    });
+    const commands = (await queued.json()).items as { id: string; params: unknown }[];
+    expect(commands.map((c) => c.id)).toContain(pushed.commandId);
+    expect(commands.find((c) => c.id === pushed.commandId)?.params).toEqual({
+      config: { version: 1, settings: { bins: pushed.bins } },
+    });
+    const empty = (await t.addDevice(t.fx.merchantA)).id;
+    const none = await t.request('POST', `/api/v1/materials/bins/${empty}/push`, { token: admin, body: {} });
+    expect(none.status).toBe(404);
+
     const doc = await t.request('GET', '/api/openapi.json');
     expect(Object.keys((await doc.json()).paths)).toContain('/api/v1/materials/bins/{deviceId}/{bin}/bind');
   });

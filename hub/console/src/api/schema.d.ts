@@ -3605,6 +3605,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/materials/bins/{deviceId}/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Install the hub's binding of the machine's bins on the machine: queues one set_config command with settings.bins (every bin, replacing the machine's binding), at a config version above any it has or was sent */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deviceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ttlMs?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Queued */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BinBindingPush"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/materials/bins/{deviceId}/{material}/restock": {
         parameters: {
             query?: never;
@@ -5407,6 +5487,12 @@ export interface paths {
                                 /** @enum {string} */
                                 op: "water";
                                 ml: number;
+                                timeoutMs?: number;
+                            } | {
+                                /** @enum {string} */
+                                op: "dose";
+                                material: string;
+                                amount: number;
                                 timeoutMs?: number;
                             } | {
                                 /** @enum {string} */
@@ -8452,6 +8538,18 @@ export interface components {
             lowSince: number | null;
             updatedAt: number;
         };
+        BinBindingPush: {
+            commandId: string;
+            batchId: string;
+            configVersion: number;
+            bins: {
+                bin: number;
+                material: string;
+                /** @enum {string} */
+                unit: "ml" | "g" | "pcs" | "pct";
+                capacity?: number;
+            }[];
+        };
         Restock: {
             id: string;
             deviceId: string;
@@ -8656,6 +8754,12 @@ export interface components {
                             /** @enum {string} */
                             op: "water";
                             ml: number;
+                            timeoutMs?: number;
+                        } | {
+                            /** @enum {string} */
+                            op: "dose";
+                            material: string;
+                            amount: number;
                             timeoutMs?: number;
                         } | {
                             /** @enum {string} */
@@ -8991,6 +9095,12 @@ export interface components {
                                     timeoutMs?: number;
                                 } | {
                                     /** @enum {string} */
+                                    op: "dose";
+                                    material: string;
+                                    amount: number;
+                                    timeoutMs?: number;
+                                } | {
+                                    /** @enum {string} */
                                     op: "dispense";
                                     timeoutMs?: number;
                                 })[];
@@ -9031,6 +9141,13 @@ export interface components {
                             boilerTargetC?: number;
                             lowLevelPct?: number;
                             screenMessage?: string;
+                            bins?: {
+                                bin: number;
+                                material: string;
+                                /** @enum {string} */
+                                unit: "ml" | "g" | "pcs" | "pct";
+                                capacity?: number;
+                            }[];
                         };
                     };
                 };

@@ -1,10 +1,11 @@
-import { DeviceIdSchema, IdSchema, MaterialCodeSchema } from '@crema/protocol';
+import { BinBindingSchema, DeviceIdSchema, IdSchema, MaterialCodeSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import { HubError } from '../../errors';
 import { callerOf, mutate } from '../../operations/http';
 import { BinConfigSchema, BindSchema, BinService, RestockSchema } from '../../operations/materials/bins';
 import { CatalogItemInputSchema, CatalogService } from '../../operations/materials/catalog';
 import { CSV_COLUMNS, CSV_MAX_BYTES, importCatalogCsv } from '../../operations/materials/csv-import';
+import { pushBinding } from '../../operations/materials/push';
 import { owningMerchant } from '../../operations/shared/lookup';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
@@ -177,6 +178,32 @@ const bindBin = createRoute({
   middleware: requirePermission('device:write'),
   request: { params: BindParamsSchema, body: jsonBody(BindSchema) },
   responses: { 200: jsonContent(BinSchema, 'The bin'), ...problemResponses(400, 401, 403, 404, 409) },
+});
+const pushBins = createRoute({
+  method: 'post',
+  path: '/api/v1/materials/bins/{deviceId}/push',
+  tags,
+  summary:
+    "Install the hub's binding of the machine's bins on the machine: queues one set_config command with settings.bins (every bin, replacing the machine's binding), at a config version above any it has or was sent",
+  middleware: requirePermission('device:command'),
+  request: {
+    params: z.object({ deviceId: DeviceIdSchema }),
+    body: jsonBody(z.object({ ttlMs: z.number().int().optional() })),
+  },
+  responses: {
+    201: jsonContent(
+      z
+        .object({
+          commandId: z.string(),
+          batchId: z.string(),
+          configVersion: z.number().int(),
+          bins: z.array(BinBindingSchema),
+        })
+        .openapi('BinBindingPush'),
+      'Queued',
+    ),
+    ...errors,
+  },
 });
 const restock = createRoute({
   method: 'post',
@@ -354,6 +381,46 @@ export function register(app: HubApp, deps: ApiDeps): void {
       };
     });
     return c.json(bin, 200);
+  });
+
+  app.openapi(pushBins, async (c) => {
+    const { scope, actor } = callerOf(c);
+    const { deviceId } = c.req.valid('param');
+    const { ttlMs } = c.req.valid('json');
+    const out = await mutate(c, deps, async (tx) => {
+      const r = await pushBinding(tx, scope, actor, deviceId, ttlMs);
+      const command = r.commands[0];
+      if (!command) throw new HubError('INTERNAL', 'set_config was not queued');
+      const config = (command.params as { config: { version: number; settings: { bins: unknown[] } } })
+        .config;
+      const result = {
+        commandId: command.id,
+        batchId: r.batch.id,
+        configVersion: config.version,
+        bins: config.settings.bins as z.infer<typeof BinBindingSchema>[],
+      };
+      return {
+        result,
+        audit: [
+          {
+            action: 'material.bin.push',
+            targetType: 'device',
+            targetId: deviceId,
+            merchantId: command.merchantId,
+            after: result,
+          },
+        ],
+        events: [
+          {
+            type: 'command.queued',
+            merchantId: command.merchantId,
+            deviceId,
+            data: { id: command.id, kind: command.kind, batchId: command.batchId },
+          },
+        ],
+      };
+    });
+    return c.json(out, 201);
   });
 
   app.openapi(restock, async (c) => {

@@ -174,6 +174,16 @@ export const OPERATIONS_MATRIX: MatrixRow[] = [
     }),
   },
   {
+    method: 'POST',
+    path: '/api/v1/materials/bins/{deviceId}/push',
+    access: 'device:command',
+    kind: 'item',
+    build: async (ctx) => ({
+      path: `/api/v1/materials/bins/${await seed(ctx).lowBin(ctx.merchantId)}/push`,
+      body: {},
+    }),
+  },
+  {
     method: 'GET',
     path: '/api/v1/materials/restocks',
     access: 'device:read',

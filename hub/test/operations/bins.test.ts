@@ -177,6 +177,20 @@ describe.each(BACKENDS)('bins bound to catalog materials on %s', (kind) => {
       highThreshold: 1400,
     });
     expect(same.after).toMatchObject({ level: 1500, lowThreshold: 100, highThreshold: 1400 });
+    const bigger = await bins.bind(m1, 'm1-dev-2', 3, { material: 'oat_milk', capacity: 2000 });
+    expect(bigger.after).toMatchObject({
+      capacity: 2000,
+      level: 1500,
+      lowThreshold: 100,
+      highThreshold: 1400,
+    });
+    const smaller = await bins.bind(m1, 'm1-dev-2', 3, { material: 'oat_milk', capacity: 1000 });
+    expect(smaller.after).toMatchObject({
+      capacity: 1000,
+      level: 1000,
+      lowThreshold: 200,
+      highThreshold: 900,
+    });
     expect((await bins.list(m1, { material: 'oat_milk' })).items.map((b) => b.deviceId)).toEqual([
       'm1-dev-2',
     ]);

@@ -23,7 +23,8 @@ export type BinConfig = z.infer<typeof BinConfigSchema>;
 /**
  * Binds a machine's bin to a catalog material. Rebinding to another material empties the bin's record (level 0
  * until the machine reports or someone restocks, the old material's alarm cleared) and, unless given, takes
- * default thresholds for the capacity; binding the same material again only changes what is given.
+ * default thresholds for the capacity; binding the same material again changes only what is given (its
+ * thresholds are kept while they fit the capacity).
  */
 export const BindSchema = z
   .object({
@@ -129,6 +130,7 @@ export class BinService {
   ): Promise<{ before: BinView | null; after: BinView }> {
     const cfg = BinConfigSchema.parse(input);
     MaterialCodeSchema.parse(material);
+    BinNumberSchema.optional().parse(input.bin);
     const device = await deviceInScope(this.ctx, scope, deviceId);
     const unit = await this.unitOf(device.merchantId, material);
     if (cfg.catalogId) await this.checkItem(device.merchantId, cfg.catalogId, material);
@@ -193,9 +195,11 @@ export class BinService {
       const capacity = req.capacity ?? before?.capacity;
       if (capacity === undefined)
         throw new HubError('VALIDATION_FAILED', 'capacity is required for a new bin');
+      // Same material: thresholds are kept while they fit the capacity; otherwise defaults for the capacity.
       const t = defaultThresholds(req.material, capacity);
-      const low = req.lowThreshold ?? (same && !req.capacity ? before.low_threshold : t.low);
-      const high = req.highThreshold ?? (same && !req.capacity ? before.high_threshold : t.high);
+      const keep = same && before.high_threshold <= capacity;
+      const low = req.lowThreshold ?? (keep ? before.low_threshold : t.low);
+      const high = req.highThreshold ?? (keep ? before.high_threshold : t.high);
       if (!(low < high && high <= capacity)) {
         throw new HubError('VALIDATION_FAILED', 'thresholds must satisfy low < high ≤ capacity');
       }

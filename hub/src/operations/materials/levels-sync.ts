@@ -1,9 +1,14 @@
-import { defaultBinOf, MaterialCodeSchema } from '@crema/protocol';
-import type { Selectable } from 'kysely';
+import { DEFAULT_BINS, defaultBinOf, MaterialCodeSchema } from '@crema/protocol';
+import { type Selectable, sql } from 'kysely';
 import type { MaterialBinsTable } from '../../db/tables/operations';
 import type { OpsContext } from '../context';
 import { inTx } from '../shared/tx';
 import { binByMaterial, binByNumber, defaultThresholds, evaluateStock } from './bins';
+
+/** SQL for the default bin number of a default kind (null for any other material), as `defaultBinOf`. */
+const DEFAULT_BIN_SQL = sql.raw(
+  `case ml.material ${DEFAULT_BINS.map((b) => `when '${b.material}' then ${b.bin}`).join(' ')} else null end`,
+);
 
 type Pending = {
   device_id: string;
@@ -33,6 +38,12 @@ export async function syncMaterialLevels(
     .leftJoin('material_bins as b', (j) =>
       j.onRef('b.device_id', '=', 'ml.device_id').onRef('b.material', '=', 'ml.material'),
     )
+    // The bin the report names (or the default bin of its kind), to spot one bound to another material.
+    .leftJoin('material_bins as o', (j) =>
+      j
+        .onRef('o.device_id', '=', 'ml.device_id')
+        .on(sql<boolean>`o.bin = coalesce(ml.bin, ${DEFAULT_BIN_SQL})`),
+    )
     .select([
       'ml.device_id',
       'ml.material',
@@ -42,6 +53,8 @@ export async function syncMaterialLevels(
       'ml.capacity',
       'ml.unit',
       'ml.at',
+      'b.id as bin_id',
+      'o.material as bound',
     ])
     .where((eb) => eb.or([eb('b.id', 'is', null), eb('b.level_at', '<', eb.ref('ml.at'))]))
     .execute();
@@ -50,6 +63,10 @@ export async function syncMaterialLevels(
   let updated = 0;
   for (const p of pending) {
     if (!MaterialCodeSchema.safeParse(p.material).success) continue;
+    if (p.bin_id === null && p.bound !== null && p.bound !== p.material) {
+      mismatched.push(`${p.device_id}/${p.bin ?? defaultBinOf(p.material) ?? '?'}:${p.material}`);
+      continue;
+    }
     const bin = await inTx(ctx.db, async (tx) => {
       const txCtx = { ...ctx, db: tx };
       const row = await upsertLevel(txCtx, p);

@@ -1,4 +1,4 @@
-import { BinBindingsSchema, MaterialUnitSchema } from '@crema/protocol';
+import { type BinBinding, BinBindingsSchema, DEFAULT_BINS, MaterialUnitSchema } from '@crema/protocol';
 import { CommandService } from '../../commands/service';
 import { HubError } from '../../errors';
 import type { Actor, OpsContext, Scope } from '../context';
@@ -6,8 +6,8 @@ import { deviceInScope } from '../shared/lookup';
 
 /**
  * Installs the hub's binding of a machine's bins on the machine: one `set_config` command whose
- * `settings.bins` is every bin of the device (number, material, unit, capacity), replacing the machine's
- * binding as a whole. Its config version is above both what the machine last said it runs (birth) and any
+ * `settings.bins` is every bin of the device (number, material, unit, capacity) and the default kind of any
+ * default bin the hub has not seen yet, replacing the machine's binding as a whole. Its config version is above both what the machine last said it runs (birth) and any
  * set_config already sent to it, so the machine never refuses it as older.
  */
 export async function pushBinding(
@@ -25,14 +25,18 @@ export async function pushBinding(
     .orderBy('bin')
     .execute();
   if (rows.length === 0) throw new HubError('NOT_FOUND', `device ${deviceId} has no bins to install`);
-  const bins = BinBindingsSchema.parse(
-    rows.map((r) => ({
-      bin: Number(r.bin),
-      material: r.material,
-      unit: MaterialUnitSchema.parse(r.unit),
-      capacity: Number(r.capacity),
-    })),
-  );
+  const known: BinBinding[] = rows.map((r) => ({
+    bin: Number(r.bin),
+    material: r.material,
+    unit: MaterialUnitSchema.parse(r.unit),
+    capacity: Number(r.capacity),
+  }));
+  // The binding replaces the machine's whole: a default bin the hub has no row for yet (no report so far)
+  // keeps its default kind, unless that kind is bound elsewhere.
+  const defaults = DEFAULT_BINS.filter(
+    (d) => !known.some((k) => k.bin === d.bin || k.material === d.material),
+  ).map((d) => ({ ...d }));
+  const bins = BinBindingsSchema.parse([...defaults, ...known].sort((a, b) => a.bin - b.bin));
   const [state, sent] = await Promise.all([
     ctx.db
       .selectFrom('device_state')

@@ -3,6 +3,7 @@ import { createUlidGenerator, type TrustStore } from '@crema/protocol';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from './api/app';
 import { isLoopbackHost } from './api/guards/host';
+import { installedConfig } from './commands/handlers/machine';
 import type { AgentConfig } from './config/schema';
 import { asIdentity, createDrivers } from './drivers';
 import type { Brewer } from './drivers/brewer/types';
@@ -13,6 +14,7 @@ import { createLogger, type Logger } from './log/logger';
 import { MaintenanceService } from './maintenance/service';
 import { AgentMetrics, type DriverHealth } from './metrics/metrics';
 import { AlarmDetector } from './monitor/alarms';
+import { BIN_LEVELS_KEY, Bins } from './monitor/bins';
 import { MaterialsReporter } from './monitor/materials';
 import type { MonitorSink } from './monitor/sink';
 import { TelemetrySampler } from './monitor/telemetry';
@@ -143,9 +145,14 @@ export class Agent {
       const hardware = this.options.hardware ?? this.realHardware(logger, store);
       await Promise.all([hardware.brewer.start(), hardware.terminal.start(), hardware.boards.start()]);
       const salesLocked = () => isSalesLocked(store.settings);
+      // A binding the hub installed (set_config `settings.bins`) wins over the configuration file.
+      const bins = new Bins(installedConfig({ store }).settings.bins ?? config.bins, {
+        load: () => store.settings.get<Record<string, number>>(BIN_LEVELS_KEY),
+        save: (levels) => store.settings.set(BIN_LEVELS_KEY, levels),
+      });
       const engine =
         this.options.runner ??
-        new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked });
+        new RecipeEngine({ brewer: hardware.brewer, boards: hardware.boards, logger, salesLocked, bins });
       await (engine as { start?(): Promise<void> }).start?.();
 
       const sink = this.sink(store);
@@ -157,7 +164,7 @@ export class Agent {
           logger,
           sink,
         }),
-        new MaterialsReporter({ boards: hardware.boards, clock, sink }),
+        new MaterialsReporter({ boards: hardware.boards, clock, sink, bins }),
         new AlarmDetector({
           boards: hardware.boards,
           brewer: hardware.brewer,
@@ -166,6 +173,7 @@ export class Agent {
           logger,
           sink,
           thresholds: config.thresholds,
+          bins,
         }),
       ];
       for (const m of monitors) m.start();
@@ -209,6 +217,9 @@ export class Agent {
           clock,
           logger,
           restartAgent: () => this.restartRequested(),
+          onSettings: (settings) => {
+            if (settings.bins) bins.replace(settings.bins);
+          },
           hooks: this.options.hubHooks,
           updates: {
             config: config.updates,
@@ -268,6 +279,7 @@ export class Agent {
         orders,
         maintenance,
         runner: engine,
+        bins,
         metrics,
         health,
         logger,

@@ -25,10 +25,67 @@ export const SemverSchema = z
 
 export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex sha256');
 
+/** The five materials every machine had before bins were bindable: the default binding of bins 1 to 5. */
 export const MaterialSchema = z.enum(['water', 'beans', 'milk', 'cups', 'waste']);
 export type Material = z.infer<typeof MaterialSchema>;
 
 export const MATERIAL_UNITS = { water: 'ml', beans: 'g', milk: 'ml', cups: 'pcs', waste: 'pct' } as const;
+
+/**
+ * A material is named by the code of the merchant's catalog material (`beans`, `chocolate`, `oat_milk`).
+ * The five default kinds are codes too, so every older message still parses.
+ */
+export const MaterialCodeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{1,31}$/, 'lowercase letters, digits and _, 2 to 32 characters');
+export type MaterialCode = z.infer<typeof MaterialCodeSchema>;
+
+export const MaterialUnitSchema = z.enum(['ml', 'g', 'pcs', 'pct']);
+export type MaterialUnit = z.infer<typeof MaterialUnitSchema>;
+
+/** A machine's bins are numbered from 1; bins 1 to 5 are the tank, hopper, milk line, cup stack, grounds bin. */
+export const BinNumberSchema = z.number().int().min(1).max(32);
+
+/** The binding a machine has when nothing else is configured: bin n holds the n-th default material. */
+export const DEFAULT_BINS: ReadonlyArray<{ bin: number; material: Material; unit: MaterialUnit }> =
+  MaterialSchema.options.map((material, i) => ({ bin: i + 1, material, unit: MATERIAL_UNITS[material] }));
+
+/** One bin of a machine and the material bound to it, with its unit and optionally its capacity. */
+export const BinBindingSchema = z
+  .object({
+    bin: BinNumberSchema,
+    material: MaterialCodeSchema,
+    unit: MaterialUnitSchema,
+    /** Overrides the capacity the machine's sensor reports. */
+    capacity: z.number().positive().max(1_000_000).optional(),
+  })
+  .strict();
+export type BinBinding = z.infer<typeof BinBindingSchema>;
+
+/** A machine's whole binding: each bin number and each material at most once (a material has one source). */
+export const BinBindingsSchema = z
+  .array(BinBindingSchema)
+  .min(1)
+  .max(32)
+  .superRefine((bins, ctx) => {
+    const twice = (keys: Array<string | number>, what: string) => {
+      const dupe = keys.find((k, i) => keys.indexOf(k) !== i);
+      if (dupe !== undefined) ctx.addIssue({ code: 'custom', message: `${what} ${dupe} is bound twice` });
+    };
+    twice(
+      bins.map((b) => b.bin),
+      'bin',
+    );
+    twice(
+      bins.map((b) => b.material),
+      'material',
+    );
+  });
+
+/** The default bin of one of the five kinds, or undefined for any other material. */
+export function defaultBinOf(material: string): number | undefined {
+  return DEFAULT_BINS.find((b) => b.material === material)?.bin;
+}
 
 export const PaymentMethodSchema = z.enum(['card', 'free_vend']);
 export type PaymentMethod = z.infer<typeof PaymentMethodSchema>;

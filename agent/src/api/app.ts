@@ -5,6 +5,7 @@ import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { MaintenanceService } from '../maintenance/service';
 import type { AgentMetrics, DriverHealth } from '../metrics/metrics';
+import type { Bins } from '../monitor/bins';
 import { buildMenu } from '../orders/menu';
 import { FREE_VEND_KEY, salesLocked as isSalesLocked, type OrderService } from '../orders/order-service';
 import type { RecipeRunner } from '../recipe/types';
@@ -23,6 +24,8 @@ export type ApiOptions = {
   /** Cleaning compliance (absent in unit tests that do not need it). */
   maintenance?: MaintenanceService;
   runner: RecipeRunner;
+  /** The machine's bins; technicians fill the unsensed ones through `/service/bins/{bin}/fill`. */
+  bins?: Bins;
   metrics: AgentMetrics;
   health: () => DriverHealth;
   logger: Logger;
@@ -100,6 +103,7 @@ export function createApi(o: ApiOptions): Hono {
       logger: log,
       technicianToken: o.technicianToken,
       ...(o.maintenance ? { maintenance: o.maintenance } : {}),
+      bins: o.bins,
     }),
   );
 

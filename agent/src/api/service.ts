@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { MaintenanceService } from '../maintenance/service';
+import type { Bins } from '../monitor/bins';
 import { FREE_VEND_KEY } from '../orders/order-service';
 import type { Store } from '../store/store';
 import { readJson } from './errors';
@@ -14,6 +15,7 @@ export function serviceRoutes(o: {
   logger: Logger;
   technicianToken?: string;
   maintenance?: MaintenanceService;
+  bins?: Bins | undefined;
 }): Hono {
   const app = new Hono();
   app.use('*', technicianOnly(o.technicianToken));
@@ -40,6 +42,18 @@ export function serviceRoutes(o: {
     if (maintenance.view().running !== kind.data) await run;
     run.catch(() => undefined);
     return c.json({ running: kind.data }, 202);
+  });
+  // A technician filled a bin without a level sensor (a powder doser): to `level`, or to its capacity.
+  app.post('/bins/:bin/fill', async (c) => {
+    const body = ((await readJson(c)) ?? {}) as { level?: unknown };
+    if (body.level !== undefined && (typeof body.level !== 'number' || !Number.isFinite(body.level)))
+      throw new AgentError('VALIDATION_FAILED', 'level: expected a number');
+    const bin = Number(c.req.param('bin'));
+    const binding = o.bins?.bindings.find((b) => b.bin === bin);
+    if (!o.bins || !binding) throw new AgentError('NOT_FOUND', `no bin ${c.req.param('bin')} is bound`);
+    const level = o.bins.fill(bin, body.level as number | undefined);
+    o.logger.info({ bin, material: binding.material, level }, 'bin filled');
+    return c.json({ bin, material: binding.material, level });
   });
   return app;
 }

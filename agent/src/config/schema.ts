@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isLoopbackHost } from '../api/guards/host';
 import { DriversConfigSchema } from '../drivers/config';
 import { MaintenanceConfigSchema } from '../maintenance/policy';
+import { BinsConfigSchema } from '../monitor/bins';
 import { HubConfigSchema } from './hub';
 import { UpdatesConfigSchema } from './updates';
 
@@ -85,6 +86,8 @@ export const AgentConfigSchema = z
       })
       .strict()
       .default({ reserveBytes: 1024 ** 2 }),
+    /** Bin number → material code (and unit, optional capacity); bins 1 to 5 hold the five default kinds. */
+    bins: BinsConfigSchema,
     /** Material alarms (see monitor/alarms.ts): raise below `low`, clear at `low + margin`; unset keeps the default. */
     thresholds: z
       .object({

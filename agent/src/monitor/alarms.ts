@@ -5,6 +5,7 @@ import {
   AlarmSchema,
   type BoardName,
   decodeFaultBits,
+  defaultBinOf,
   FaultBits,
   type RegisterKey,
   type Severity,
@@ -13,6 +14,7 @@ import type { Brewer, BrewerEvent } from '../drivers/brewer/types';
 import type { AuxBoards, AuxSnapshot } from '../drivers/modbus/types';
 import type { Logger } from '../log/logger';
 import type { Clock, ClockTimer } from '../time/clock';
+import type { Bins } from './bins';
 import type { MonitorSink } from './sink';
 
 /** Raise below `low`; clear only once back at or above `low + margin`, so a level near the line never flaps. */
@@ -67,6 +69,11 @@ export type AlarmDetectorOptions = {
   logger: Logger;
   sink: MonitorSink;
   thresholds?: Partial<AlarmThresholds>;
+  /**
+   * The bin binding: a sensed bin's low alarm keeps the code of its default kind (`milk_low` for the milk line)
+   * but its message names the material bound to it (`oat_milk (bin 3) level …`).
+   */
+  bins?: Bins;
   /** A link must stay down this long before its offline alarm is raised. */
   offlineGraceMs?: number;
   checkIntervalMs?: number;
@@ -113,6 +120,12 @@ export class AlarmDetector {
     return [...this.raisedAt.values()];
   }
 
+  private boundName(kind: string): string {
+    const bin = defaultBinOf(kind);
+    const bound = this.opts.bins?.bindings.find((b) => b.bin === bin)?.material;
+    return bound === undefined || bound === kind ? kind : `${bound} (bin ${bin})`;
+  }
+
   private onSnapshot(snap: AuxSnapshot): void {
     const v = snap.values;
     for (const [material, key, code] of LEVELS) {
@@ -121,7 +134,7 @@ export class AlarmDetector {
       const t = this.thresholds[material];
       const raised = this.has(code, 'level');
       if (!raised && level < t.low)
-        this.set(code, 'level', true, level, `${material} level ${level} below ${t.low}`);
+        this.set(code, 'level', true, level, `${this.boundName(material)} level ${level} below ${t.low}`);
       else if (raised && level >= t.low + t.margin) this.set(code, 'level', false, level);
     }
     const waste = v.wasteLevel;

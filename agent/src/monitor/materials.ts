@@ -1,32 +1,19 @@
-import {
-  MATERIAL_UNITS,
-  type Material,
-  type MaterialLevel,
-  type MaterialLevels,
-  MaterialLevelsSchema,
-  type RegisterKey,
-} from '@crema/protocol';
+import { type MaterialLevel, type MaterialLevels, MaterialLevelsSchema } from '@crema/protocol';
 import type { AuxBoards } from '../drivers/modbus/types';
 import type { Clock, ClockTimer } from '../time/clock';
+import { Bins } from './bins';
 import type { MonitorSink } from './sink';
-
-/** Level and capacity registers of each material; the waste bin is a percentage of 100. */
-const SOURCES: ReadonlyArray<[Material, RegisterKey, RegisterKey | number]> = [
-  ['water', 'waterLevel', 'waterCapacity'],
-  ['beans', 'beansLevel', 'beansCapacity'],
-  ['milk', 'milkLevel', 'milkCapacity'],
-  ['cups', 'cupsLevel', 'cupsCapacity'],
-  ['waste', 'wasteLevel', 100],
-];
 
 export type MaterialsReporterOptions = {
   boards: AuxBoards;
   clock: Clock;
   sink: MonitorSink;
   intervalMs?: number;
+  /** Which bin holds which material; the five default kinds in bins 1 to 5 when absent. */
+  bins?: Bins;
 };
 
-/** Reports material levels against capacity: on a schedule, and on demand (e.g. after each drink). */
+/** Reports each bin's level against its capacity: on a schedule, and on demand (e.g. after each drink). */
 export class MaterialsReporter {
   private timer: ClockTimer | undefined;
 
@@ -43,13 +30,12 @@ export class MaterialsReporter {
 
   /** Sends the current levels; nothing when no level is known (supply board unreachable). */
   report(): MaterialLevels | undefined {
-    const { values } = this.opts.boards.snapshot();
+    const bins = this.opts.bins ?? new Bins();
     const levels: MaterialLevel[] = [];
-    for (const [material, levelKey, cap] of SOURCES) {
-      const level = values[levelKey];
-      const capacity = typeof cap === 'number' ? cap : values[cap];
-      if (level === undefined || capacity === undefined || capacity <= 0) continue;
-      levels.push({ material, level: Math.max(0, level), capacity, unit: MATERIAL_UNITS[material] });
+    // One level per bin, named by its number and the material bound to it.
+    for (const b of bins.levels(this.opts.boards.snapshot())) {
+      if (b.level === undefined || b.capacity === undefined || b.capacity <= 0) continue;
+      levels.push({ bin: b.bin, material: b.material, level: b.level, capacity: b.capacity, unit: b.unit });
     }
     if (levels.length === 0) return undefined;
     const body = MaterialLevelsSchema.parse({ levels, at: this.opts.clock.now() });

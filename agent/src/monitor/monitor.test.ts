@@ -6,6 +6,7 @@ import { FakeModbusLink } from '../drivers/modbus/fake-link';
 import { silentLogger } from '../log/logger';
 import { FakeClock } from '../time/fake-clock';
 import { AlarmDetector } from './alarms';
+import { Bins, BinsConfigSchema } from './bins';
 import { MaterialsReporter } from './materials';
 import type { MonitorSink } from './sink';
 import { TelemetrySampler } from './telemetry';
@@ -70,22 +71,22 @@ describe('TelemetrySampler', () => {
 });
 
 describe('MaterialsReporter', () => {
-  it('reports each material against its capacity', async () => {
+  it('reports each bin, with its default material, against its capacity', async () => {
     const s = await setup();
     const body = new MaterialsReporter({ boards: s.boards, clock: s.clock, sink: s.sink }).report();
     expect(body?.levels).toEqual([
-      { material: 'water', level: 1500, capacity: 2000, unit: 'ml' },
-      { material: 'beans', level: 400, capacity: 1000, unit: 'g' },
-      { material: 'milk', level: 800, capacity: 1000, unit: 'ml' },
-      { material: 'cups', level: 40, capacity: 100, unit: 'pcs' },
-      { material: 'waste', level: 20, capacity: 100, unit: 'pct' },
+      { bin: 1, material: 'water', level: 1500, capacity: 2000, unit: 'ml' },
+      { bin: 2, material: 'beans', level: 400, capacity: 1000, unit: 'g' },
+      { bin: 3, material: 'milk', level: 800, capacity: 1000, unit: 'ml' },
+      { bin: 4, material: 'cups', level: 40, capacity: 100, unit: 'pcs' },
+      { bin: 5, material: 'waste', level: 20, capacity: 100, unit: 'pct' },
     ]);
     expect((s.out[0]?.body as MaterialLevels | undefined)?.at).toBe(s.clock.now());
   });
 });
 
 describe('AlarmDetector', () => {
-  async function detector() {
+  async function detector(bins?: Bins) {
     const s = await setup();
     const d = new AlarmDetector({
       boards: s.boards,
@@ -95,6 +96,7 @@ describe('AlarmDetector', () => {
       logger: silentLogger,
       sink: s.sink,
       offlineGraceMs: 5000,
+      ...(bins ? { bins } : {}),
     });
     d.start();
     return { ...s, d };
@@ -114,6 +116,20 @@ describe('AlarmDetector', () => {
       ['water_low', 'cleared'],
     ]);
     expect(s.d.active()).toEqual([]);
+  });
+
+  it('names the material bound to a sensed bin in its low alarm, keeping the code of the bin', async () => {
+    const oat = new Bins(
+      BinsConfigSchema.parse(undefined).map((b) => (b.bin === 3 ? { ...b, material: 'oat_milk' } : b)),
+    );
+    const s = await detector(oat);
+    s.link.set('milkLevel', 150);
+    s.link.set('waterLevel', 400);
+    await s.poll();
+    expect(s.alarms().map((a) => [a.code, a.message])).toEqual([
+      ['water_low', 'water level 400 below 500'],
+      ['milk_low', 'oat_milk (bin 3) level 150 below 200'],
+    ]);
   });
 
   it('follows fault bits and brewer FAULT/CLEAR, clearing only when no source is left', async () => {

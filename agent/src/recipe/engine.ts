@@ -12,6 +12,7 @@ import type { Brewer, BrewerEvent } from '../drivers/brewer/types';
 import type { AuxBoards } from '../drivers/modbus/types';
 import { AgentError } from '../errors';
 import type { Logger } from '../log/logger';
+import { Bins } from '../monitor/bins';
 import type { Clock, ClockTimer } from '../time/clock';
 import { machineView } from './machine-view';
 import { checkPreconditions } from './preconditions';
@@ -41,6 +42,8 @@ export type RecipeEngineOptions = {
   /** With a clock, `start()` also re-reads the brewer's STATUS this often, so `check` stays current. */
   clock?: Clock;
   statusRefreshMs?: number;
+  /** Which bin holds which material; the five default kinds in bins 1 to 5 when absent. */
+  bins?: Bins;
 };
 
 /** What a failed brew carries in AgentError `details`. */
@@ -70,9 +73,11 @@ export class RecipeEngine implements RecipeRunner {
   private refreshTimer: ClockTimer | undefined;
   private progressListener: ((e: BrewerEvent) => void) | undefined;
   private readonly log: Logger;
+  private readonly bins: Bins;
 
   constructor(private readonly opts: RecipeEngineOptions) {
     this.log = opts.logger.child({ ns: 'agent:recipe' });
+    this.bins = opts.bins ?? new Bins();
   }
 
   get busy(): boolean {
@@ -141,7 +146,7 @@ export class RecipeEngine implements RecipeRunner {
         index = i;
         pct = 0;
         if (signal?.aborted) throw abortError(signal);
-        const req = stepRequest(step, scale);
+        const req = stepRequest(step, scale, (m) => this.bins.binOf(m)?.bin);
         onProgress?.({ step: i + 1, of, op: step.op, pct: 0 });
         let reply: Record<string, string>;
         try {
@@ -163,6 +168,8 @@ export class RecipeEngine implements RecipeRunner {
       if (step) await this.safeAbort();
       throw this.failure(err, signal, dispensed, index, step?.op);
     } finally {
+      // Bins without a sensor are accounted here: what the steps used, whether or not the drink was made.
+      this.bins.book(dispensed);
       off();
       this.progressListener = undefined;
       this.running = false;
@@ -175,6 +182,7 @@ export class RecipeEngine implements RecipeRunner {
       this.lastStatus,
       this.brewerFaults,
       this.opts.brewer.connected,
+      this.bins,
     );
     return checkPreconditions(recipe, size, view, {
       salesLocked: this.opts.salesLocked(),

@@ -1,12 +1,15 @@
 import { type BrewerStatus, decodeFaultBits } from '@crema/protocol';
 import type { AuxSnapshot } from '../drivers/modbus/types';
+import { Bins } from '../monitor/bins';
 
 /** What the preconditions look at, merged from the Modbus boards (preferred) and the brewer's STATUS. */
 export type MachineView = {
   brewerConnected: boolean;
   tempC?: number;
   doorOpen?: boolean;
-  levels: { water?: number; beans?: number; milk?: number; cups?: number };
+  /** Level per material code, through the bin bound to it; absent or undefined when unknown. */
+  levels: Record<string, number | undefined>;
+  bins: Bins;
   faults: Set<string>;
 };
 
@@ -15,6 +18,7 @@ export function machineView(
   status: BrewerStatus | undefined,
   brewerFaults: Iterable<string>,
   brewerConnected: boolean,
+  bins: Bins = new Bins(),
 ): MachineView {
   const v = snapshot.values;
   const faults = new Set<string>(brewerFaults);
@@ -24,12 +28,8 @@ export function machineView(
   const door = v.doorOpen !== undefined ? v.doorOpen !== 0 : status ? status.door === 'open' : undefined;
   const view: MachineView = {
     brewerConnected,
-    levels: {
-      water: v.waterLevel ?? status?.water_ml,
-      beans: v.beansLevel ?? status?.beans_g,
-      milk: v.milkLevel ?? status?.milk_ml,
-      cups: v.cupsLevel ?? status?.cups,
-    },
+    levels: bins.levelsByMaterial(snapshot, status),
+    bins,
     faults,
   };
   const temp = v.boilerTemp ?? status?.temp_c;

@@ -23,14 +23,15 @@ export function checkPreconditions(
 
   const need = recipeConsumption(recipe, size);
   if (view.faults.has('cups_empty') || (view.levels.cups ?? 0) < need.cups) return 'NO_CUP';
-  const short = (need: number, level: number | undefined, emptyFault: string) =>
-    need > 0 && (view.faults.has(emptyFault) || level === undefined || level < need);
-  if (
-    short(need.water, view.levels.water, 'water_empty') ||
-    short(need.beans, view.levels.beans, 'beans_empty') ||
-    short(need.milk, view.levels.milk, 'milk_empty')
-  ) {
-    return 'MATERIAL_INSUFFICIENT';
+  // Every material the drink uses comes from the bin bound to it; a material no bin holds is never enough.
+  for (const [material, amount] of Object.entries(need)) {
+    if (material === 'cups' || amount <= 0) continue;
+    const bin = view.bins.binOf(material);
+    const emptyFault = bin ? view.bins.emptyFault(bin.bin) : undefined;
+    const level = view.levels[material];
+    if (!bin || (emptyFault && view.faults.has(emptyFault)) || level === undefined || level < amount) {
+      return 'MATERIAL_INSUFFICIENT';
+    }
   }
 
   // A recipe with its own heat step brings the boiler up itself (bounded by that step's timeout).

@@ -1,11 +1,18 @@
-import type { BrewerVerb, Consumption, RecipeStep } from '@crema/protocol';
+import { type BrewerVerb, type Consumption, type RecipeStep, stepMaterial } from '@crema/protocol';
 
 export type StepRequest = { verb: BrewerVerb; args: Record<string, number | boolean> };
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** The brewer request that performs one recipe step, quantities scaled to the size. */
-export function stepRequest(step: RecipeStep, scale: number): StepRequest {
+/**
+ * The brewer request that performs one recipe step, quantities scaled to the size. `binOf` gives the bin a
+ * `dose` step's material is bound to (the preconditions refused the drink if there is none).
+ */
+export function stepRequest(
+  step: RecipeStep,
+  scale: number,
+  binOf: (material: string) => number | undefined = () => undefined,
+): StepRequest {
   switch (step.op) {
     case 'cup':
       return { verb: 'CUP', args: {} };
@@ -24,12 +31,14 @@ export function stepRequest(step: RecipeStep, scale: number): StepRequest {
       return { verb: 'MILK', args: { ml: round(step.ml * scale), temp_c: step.tempC, foam: step.foam } };
     case 'water':
       return { verb: 'WATER', args: { ml: round(step.ml * scale) } };
+    case 'dose':
+      return { verb: 'DOSE', args: { bin: binOf(step.material) ?? 0, amt: round(step.amount * scale) } };
     case 'dispense':
       return { verb: 'DISPENSE', args: {} };
   }
 }
 
-export const emptyConsumption = (): Consumption => ({ water: 0, beans: 0, milk: 0, cups: 0 });
+export { emptyConsumption } from '@crema/protocol';
 
 /**
  * What a step used, from the brewer's reply (`fraction` 1) or, when it failed part-way, the share its last
@@ -46,23 +55,21 @@ export function stepConsumption(
     return Number.isFinite(v) ? v : round(requested * fraction);
   };
   const requested = (key: string) => Number(request.args[key] ?? 0);
+  // Booked against the step's material (a milk step of `oat_milk` draws oat milk), as the recipe names it.
+  const material = stepMaterial(step);
+  if (material === undefined) return {};
   switch (step.op) {
     case 'cup':
-      return { cups: reply ? 1 : 0 };
+      return { [material]: reply ? 1 : 0 };
     case 'grind':
-      return { beans: reported('g', requested('g')) };
-    case 'brew':
-    case 'water':
-      return { water: reported('ml', requested('ml')) };
-    case 'milk':
-      return { milk: reported('ml', requested('ml')) };
-    case 'heat':
-    case 'preinfuse':
-    case 'dispense':
-      return {};
+      return { [material]: reported('g', requested('g')) };
+    case 'dose':
+      return { [material]: reported('amt', requested('amt')) };
+    default:
+      return { [material]: reported('ml', requested('ml')) };
   }
 }
 
 export function addConsumption(total: Consumption, part: Partial<Consumption>): void {
-  for (const k of Object.keys(part) as Array<keyof Consumption>) total[k] = round(total[k] + (part[k] ?? 0));
+  for (const [k, v] of Object.entries(part)) total[k] = round((total[k] ?? 0) + (v ?? 0));
 }

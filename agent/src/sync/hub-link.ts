@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Command, CommandProgress, CommandResult, TrustStore } from '@crema/protocol';
+import type { Command, CommandProgress, CommandResult, RemoteSettings, TrustStore } from '@crema/protocol';
 import {
   CommandExecutor,
   type CommandHandlers,
@@ -60,6 +60,8 @@ export type HubLinkOptions = {
   logger: Logger;
   /** Restarts the agent (a `restart` command with target `agent`), after its result is recorded. */
   restartAgent: () => void;
+  /** Told the whole installed remote settings after a `set_config` (e.g. a new bin binding). */
+  onSettings?: (settings: RemoteSettings) => void;
   hooks?: HubLinkHooks;
   /** Updates: configuration, where staged artifacts go by default, the trust store and release slots. */
   updates?: {
@@ -141,7 +143,10 @@ export class HubLink {
         sync: sync?.stats,
         uptimeS: Math.floor((o.clock.now() - startedAt) / 1000),
       }),
-      onConfig: (config) => sync?.applySettings(config.settings),
+      onConfig: (config) => {
+        sync?.applySettings(config.settings);
+        o.onSettings?.(config.settings);
+      },
       restart: (target) => this.restart(target),
       ...(updates ? { updates } : {}),
       ...(o.maintenance

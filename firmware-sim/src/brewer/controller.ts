@@ -134,6 +134,10 @@ export class BrewerController {
       }
       case 'WATER':
         return ops.water((a as Args<'WATER'>).ml);
+      case 'DOSE': {
+        const d = a as Args<'DOSE'>;
+        return ops.dose(d.bin, d.amt);
+      }
       case 'DISPENSE':
         return ops.dispense();
       case 'RINSE':

@@ -222,6 +222,22 @@ export class Operations {
     });
   }
 
+  /**
+   * A measured amount from an auxiliary doser (bins 6 and up: powders, syrups). The model has no level sensor
+   * on them, so it never runs dry here: the agent keeps their accounting.
+   */
+  dose(bin: number, amt: number): Promise<StepResult> {
+    if (!Number.isInteger(bin) || bin < 6 || bin > 32 || !inRange(amt, PhysicalLimits.doseAmount)) {
+      return Promise.resolve(refuse('BAD_ARGS', undefined, 'dose needs an auxiliary bin (6-32) and amt'));
+    }
+    return this.run('dose', async (tick) => {
+      this.checkCup();
+      // About 5 units a second, like a powder auger.
+      await this.hold((amt / 5) * 1000, tick);
+      return ok({ amt: round1(amt) });
+    });
+  }
+
   dispense(): Promise<StepResult> {
     return this.run('dispense', async (tick) => {
       const m = this.m;

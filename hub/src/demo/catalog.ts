@@ -25,18 +25,49 @@ export const DEMO_DRINKS = [
 ] as const;
 
 export const DEMO_BINS = [
-  { material: 'water', unit: 'ml', capacity: 10_000, low: 1500, high: 9500 },
-  { material: 'beans', unit: 'g', capacity: 2_000, low: 300, high: 1900 },
-  { material: 'milk', unit: 'ml', capacity: 4_000, low: 600, high: 3800 },
-  { material: 'cups', unit: 'pcs', capacity: 300, low: 40, high: 290 },
-  { material: 'waste', unit: 'pct', capacity: 100, low: 0, high: 80 },
+  { bin: 1, material: 'water', unit: 'ml', capacity: 10_000, low: 1500, high: 9500 },
+  { bin: 2, material: 'beans', unit: 'g', capacity: 2_000, low: 300, high: 1900 },
+  { bin: 3, material: 'milk', unit: 'ml', capacity: 4_000, low: 600, high: 3800 },
+  { bin: 4, material: 'cups', unit: 'pcs', capacity: 300, low: 40, high: 290 },
+  { bin: 5, material: 'waste', unit: 'pct', capacity: 100, low: 0, high: 80 },
 ] as const;
+
+/** Machines whose milk line carries oat milk instead (every 5th), and with a chocolate bin 6 (every 4th). */
+export const DEMO_OAT_MILK_BIN = {
+  bin: 3,
+  material: 'oat_milk',
+  unit: 'ml',
+  capacity: 4_000,
+  low: 600,
+  high: 3800,
+};
+export const DEMO_CHOCOLATE_BIN = {
+  bin: 6,
+  material: 'chocolate',
+  unit: 'g',
+  capacity: 1_500,
+  low: 200,
+  high: 1400,
+};
+
+/** The bins of the d-th demo machine (from 1): a fixed pattern, so the random sequence stays as it was. */
+export function demoBins(d: number) {
+  const bins = DEMO_BINS.map((b) => (b.bin === 3 && d % 5 === 0 ? DEMO_OAT_MILK_BIN : b));
+  return d % 4 === 0 ? [...bins, DEMO_CHOCOLATE_BIN] : bins;
+}
 
 export const DEMO_CATALOG = [
   { sku: 'BEAN-ARABICA-1KG', name: 'Arabica house blend 1 kg', material: 'beans', unit: 'g', packSize: 1000 },
   { sku: 'BEAN-DECAF-500', name: 'Decaf 500 g', material: 'beans', unit: 'g', packSize: 500 },
   { sku: 'MILK-WHOLE-1L', name: 'Whole milk 1 l', material: 'milk', unit: 'ml', packSize: 1000 },
-  { sku: 'MILK-OAT-1L', name: 'Oat drink 1 l', material: 'milk', unit: 'ml', packSize: 1000 },
+  { sku: 'MILK-OAT-1L', name: 'Oat drink 1 l', material: 'oat_milk', unit: 'ml', packSize: 1000 },
+  {
+    sku: 'CHOC-POWDER-1KG',
+    name: 'Drinking chocolate 1 kg',
+    material: 'chocolate',
+    unit: 'g',
+    packSize: 1000,
+  },
   { sku: 'CUP-8OZ-50', name: 'Paper cups 8 oz (50)', material: 'cups', unit: 'pcs', packSize: 50 },
   { sku: 'WATER-FILTER', name: 'Water refill 10 l', material: 'water', unit: 'ml', packSize: 10000 },
 ] as const;

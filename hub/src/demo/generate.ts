@@ -15,13 +15,13 @@ import type { ArtifactStore } from '../updates/artifacts/store';
 import { seedActivity } from './activity';
 import { seedApiKeys } from './api-keys';
 import {
-  DEMO_BINS,
   DEMO_CATALOG,
   DEMO_CITIES,
   DEMO_FAULTS,
   DEMO_MERCHANTS,
   DEMO_SITES,
   DEMO_TIME_ZONES,
+  demoBins,
 } from './catalog';
 import { seedClaimCodes } from './claim-codes';
 import { seedDexReads } from './dex';
@@ -192,7 +192,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
         agent_version: '0.1.0',
         last_seq: 0,
       });
-      for (const bin of DEMO_BINS) {
+      for (const bin of demoBins(d)) {
         const low = rng.chance(0.12);
         const level =
           bin.material === 'waste'
@@ -206,7 +206,9 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
           id: `${id}-${bin.material}`,
           merchant_id: merchant.id,
           device_id: id,
+          bin: bin.bin,
           material: bin.material,
+          unit: bin.unit,
           catalog_id: null,
           capacity: bin.capacity,
           level: bin.capacity,
@@ -219,6 +221,7 @@ export async function generateDemo(db: Db, options: DemoOptions, env: DemoEnv): 
         levelRows.push({
           device_id: id,
           material: bin.material,
+          bin: bin.bin,
           merchant_id: merchant.id,
           level,
           capacity: bin.capacity,

@@ -8,7 +8,7 @@ const espressoSteps = (grams: number, ml: number) => [
   { op: 'brew' as const, ml, tempC: 92, pressureBar: 9 },
 ];
 
-/** The demo menu: five drinks, priced as DEMO_DRINKS sells them. */
+/** The demo menu: five drinks priced as DEMO_DRINKS sells them, and an oat-milk and a chocolate drink. */
 export function demoMenu(): RecipeSetInput {
   const sizes = {
     S: { id: 'S' as const, label: 'Small', scale: 1 },
@@ -46,12 +46,38 @@ export function demoMenu(): RecipeSetInput {
       steps: [...espressoSteps(9, 30), { op: 'milk', ml: 200, tempC: 62, foam: true }, { op: 'dispense' }],
       sizes: [sizes.L],
     },
+    // Sellable only where a bin holds the material: oat milk in the milk line, chocolate in a doser.
+    {
+      id: 'oat-flat-white',
+      name: 'Oat flat white',
+      steps: [
+        ...espressoSteps(18, 40),
+        { op: 'milk', ml: 110, tempC: 60, foam: false, material: 'oat_milk' },
+        { op: 'dispense' },
+      ],
+      sizes: [sizes.M],
+    },
+    {
+      id: 'mocha',
+      name: 'Mocha',
+      steps: [
+        ...espressoSteps(9, 30),
+        { op: 'dose', material: 'chocolate', amount: 20 },
+        { op: 'milk', ml: 150, tempC: 62, foam: true },
+        { op: 'dispense' },
+      ],
+      sizes: [sizes.M],
+    },
   ];
   return {
     recipes,
     prices: {
       currency: 'EUR',
-      items: DEMO_DRINKS.map((d) => ({ recipeId: d.recipeId, size: d.size, amount: d.amount })),
+      items: [
+        ...DEMO_DRINKS.map((d) => ({ recipeId: d.recipeId, size: d.size, amount: d.amount })),
+        { recipeId: 'oat-flat-white', size: 'M' as const, amount: 390 },
+        { recipeId: 'mocha', size: 'M' as const, amount: 380 },
+      ],
     },
     note: 'Demo menu',
   };

@@ -26,7 +26,15 @@ export interface DeviceLatestState {
    */
   clock: { offsetMs: number; measuredAt: number } | null;
   sequenceGaps: { from: number; to: number; detectedAt: number }[];
-  materials: { material: string; level: number; capacity: number; unit: string; at: number }[];
+  /** Latest level per material; `bin` is the number the machine reported (null from older agents). */
+  materials: {
+    material: string;
+    bin: number | null;
+    level: number;
+    capacity: number;
+    unit: string;
+    at: number;
+  }[];
   activeAlarms: {
     code: string;
     severity: string;
@@ -58,7 +66,7 @@ export async function readDeviceState(db: Db, deviceId: string): Promise<DeviceL
       .execute(),
     k
       .selectFrom('material_levels')
-      .select(['material', 'level', 'capacity', 'unit', 'at'])
+      .select(['material', 'bin', 'level', 'capacity', 'unit', 'at'])
       .where('device_id', '=', deviceId)
       .orderBy('material')
       .execute(),

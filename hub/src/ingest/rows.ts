@@ -93,6 +93,7 @@ function addRows(rows: RecordRows, base: Base, e: RecordEnvelope, receivedAt: nu
           device_id: base.device_id,
           merchant_id: base.merchant_id,
           material: l.material,
+          bin: l.bin ?? null,
           level: l.level,
           capacity: l.capacity,
           unit: l.unit,

@@ -184,6 +184,7 @@ export async function storeRecords(trx: Trx, records: readonly QueuedRecord[], r
           .columns(['device_id', 'material'])
           .doUpdateSet({
             level: sql.ref('excluded.level'),
+            bin: sql.ref('excluded.bin'),
             capacity: sql.ref('excluded.capacity'),
             unit: sql.ref('excluded.unit'),
             at: sql.ref('excluded.at'),

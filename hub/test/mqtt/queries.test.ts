@@ -109,7 +109,7 @@ describe.each(BACKENDS)('telemetry and state queries on %s', (backend) => {
       lastSeq: 9,
       firmwareVersion: '1.0.0',
       sequenceGaps: [{ from: 3, to: 4, detectedAt: t0 }],
-      materials: [{ material: 'milk', level: 300, capacity: 2000, unit: 'ml', at: t0 }],
+      materials: [{ material: 'milk', bin: null, level: 300, capacity: 2000, unit: 'ml', at: t0 }],
       activeAlarms: [],
     });
   });

@@ -36,7 +36,7 @@ describe.each(BACKENDS)('catalog CSV import API on %s', (backend) => {
   it('answers a broken file with CSV_INVALID listing each bad line, writing nothing', async () => {
     const { ops_engineer: ops } = t.fx.usersA;
     const res = await upload(
-      'sku,name,material,unit,pack_size\nB-1,Renamed,beans,g,500\nX,,tea,g,1\nW-1,Water,water,ml,-5\n',
+      'sku,name,material,unit,pack_size\nB-1,Renamed,beans,g,500\nX,,Tea leaves,g,1\nW-1,Water,water,ml,-5\n',
       ops.token,
     );
     expect(res.status).toBe(422);

@@ -60,7 +60,15 @@ describe.each(BACKENDS)('demo data generator on %s', (backend) => {
     expect(summary.orders).toBe(300);
     expect(await count('payments')).toBeGreaterThan(280);
     expect(await count('refunds')).toBe(summary.refunds);
-    expect(await count('material_bins')).toBe(60);
+    // Five default bins per machine, plus a chocolate bin 6 on every 4th; every 5th has oat milk in bin 3.
+    expect(await count('material_bins')).toBe(63);
+    const bound = await db.selectFrom('material_bins').select(['bin', 'material', 'unit']).execute();
+    expect(bound.filter((b) => b.material === 'chocolate').map((b) => `${b.bin}:${b.unit}`)).toEqual([
+      '6:g',
+      '6:g',
+      '6:g',
+    ]);
+    expect(bound.filter((b) => b.material === 'oat_milk').map((b) => b.bin)).toEqual([3, 3]);
     expect(await count('commands')).toBe(summary.commands);
     expect(await count('work_orders')).toBe(summary.workOrders);
     // Assignees are users of the work order's merchant; some orders carry a photo or a service sheet.

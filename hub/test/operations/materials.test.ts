@@ -66,13 +66,16 @@ describe.each(backends)('materials on %s', (kind) => {
       'sku,name,material,unit,pack_size',
       'NEW-1,Fine,water,ml,5000',
       'BEAN-1,Changed name,beans,g,abc',
-      'X-2,,coffee,g,10',
+      'X-2,,Coffee!,g,10',
       'MILK-1,Milk,milk,g,1000',
       'NEW-1,Dupe,water,ml,5000',
       'SHORT,only three,beans',
+      'CHOC-1,Chocolate 1 kg,chocolate,g,1000',
+      'CHOC-2,Chocolate sticks,chocolate,pcs,50',
     ].join('\n');
     const errors = await csvError(importCatalogCsv(catalog, 'm1', utf8(bad)));
-    expect(errors.map((e) => e.line)).toEqual([3, 4, 4, 5, 6, 7]);
+    expect(errors.map((e) => e.line)).toEqual([3, 4, 4, 5, 6, 7, 9]);
+    expect(errors.find((e) => e.line === 9)?.message).toBe('chocolate is measured in g (line 8)');
     expect(errors.find((e) => e.line === 3)?.column).toBe('pack_size');
     expect(errors.find((e) => e.line === 5)?.message).toContain('milk is measured in ml');
     expect(errors.find((e) => e.line === 6)?.message).toContain('first on line 2');

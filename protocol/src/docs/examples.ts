@@ -273,6 +273,17 @@ export const MessageExamples: { [T in MessageType]: Envelope<T>[] } = {
       ],
       at: at(100),
     }),
+    // Bins by number with the material bound to each: here the milk line (bin 3) carries oat milk.
+    makeEnvelope('materials', fields(48, 105), {
+      levels: [
+        { bin: 1, material: 'water', level: 3400, capacity: 5000, unit: 'ml' },
+        { bin: 2, material: 'beans', level: 800, capacity: 1200, unit: 'g' },
+        { bin: 3, material: 'oat_milk', level: 950, capacity: 1200, unit: 'ml' },
+        { bin: 4, material: 'cups', level: 63, capacity: 150, unit: 'pcs' },
+        { bin: 5, material: 'waste', level: 39, capacity: 100, unit: 'pct' },
+      ],
+      at: at(105),
+    }),
   ],
   telemetry: [
     makeEnvelope('telemetry', fields(49, 110), {

@@ -55,6 +55,10 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
     value: 'The measured value that raised it, when there is one',
   },
   materials: {
+    'levels[].bin':
+      'Bin number on the machine; absent from agents that predate numbered bins (then the material is one of the five default kinds, in its default bin 1 to 5)',
+    'levels[].material':
+      'Code of the catalog material bound to the bin (`water`, `beans`, `milk`, `cups`, `waste` by default; any code such as `oat_milk`)',
     'levels[].level': 'Current amount, in `unit`',
     'levels[].capacity': 'Full amount, in `unit`',
   },
@@ -115,5 +119,10 @@ export const FieldNotes: Readonly<Record<string, Readonly<Record<string, string>
     'settings.boilerTargetC': 'Boiler set point',
     'settings.lowLevelPct': 'Material level (% of capacity) that raises a `*_low` alarm',
     'settings.screenMessage': 'Text shown on the touchscreen',
+    'settings.bins':
+      "The machine's bin binding, replacing the installed one as a whole; each bin number and each material at most once",
+    'settings.bins[].bin': 'Bin number (1 to 5: tank, hopper, milk line, cup stack, grounds bin)',
+    'settings.bins[].material': 'Catalog material code the bin holds',
+    'settings.bins[].capacity': "Overrides the capacity the bin's sensor reports",
   },
 };

@@ -162,6 +162,7 @@ const LimitUnits: Record<keyof typeof PhysicalLimits, string> = {
   groundsG: 'g — `grind.grams`',
   waterMl: 'ml — `brew.ml`, `water.ml`',
   milkMl: 'ml — `milk.ml`',
+  doseAmount: 'the material’s unit (g, ml) — `dose.amount`',
   preinfuseMs: 'ms — `preinfuse.ms`',
   stepTimeoutMs: 'ms — `timeoutMs` of any step',
 };
@@ -183,7 +184,7 @@ export function renderRecipeLimits(): string {
     const size = recipe.sizes[1]?.id ?? 'M';
     out.push(
       '',
-      `Material consumption is the sum over the steps, scaled by the size: \`cup\` takes 1 cup, \`grind\` its grams of beans, \`brew\` and \`water\` their ml of water, \`milk\` its ml of milk. For example \`${recipe.id}\` in size \`${size}\` consumes:`,
+      `Material consumption is the sum over the steps, scaled by the size, keyed by material code: \`cup\` takes 1 of \`cups\`, \`grind\` its grams of its \`material\` (\`beans\` when absent), \`brew\` and \`water\` their ml of \`water\`, \`milk\` its ml of its \`material\` (\`milk\` when absent, e.g. \`oat_milk\`). The four default kinds are always present. The agent draws each material from the bin bound to it; a drink needing a material no bin holds is refused with \`MATERIAL_INSUFFICIENT\`. For example \`${recipe.id}\` in size \`${size}\` consumes:`,
       '',
       '```json',
       JSON.stringify(recipeConsumption(recipe, size)),

@@ -44,6 +44,11 @@ export const BrewerDescription: DialectDescription<
       errors: 'EMPTY fault=milk_empty, NO_CUP, ABORTED',
     },
     WATER: { args: 'ml', reply: '`ml`', errors: 'EMPTY fault=water_empty, NO_CUP, ABORTED' },
+    DOSE: {
+      args: 'bin amt',
+      reply: '`amt` (actually dosed, in the bin’s unit)',
+      errors: 'BAD_ARGS (no such bin), NO_CUP, ABORTED',
+    },
     DISPENSE: { args: '', reply: '(none); the drink is released to the customer', errors: 'NO_CUP' },
     STOP: {
       args: '',

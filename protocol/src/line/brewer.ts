@@ -52,6 +52,8 @@ export const BrewerRequestArgs = {
   BREW: z.object({ ml: num, temp_c: num, bar: num }).strict(),
   MILK: z.object({ ml: num, temp_c: num, foam: flag }).strict(),
   WATER: z.object({ ml: num }).strict(),
+  /** A measured amount from bin `bin` (powders, syrups), in that bin's unit. */
+  DOSE: z.object({ bin: num, amt: num }).strict(),
   DISPENSE: none,
   STOP: none,
   RINSE: z.object({ cycles: num }).strict(),

@@ -66,6 +66,7 @@ const brewer: Record<FrameKind, Record<string, Args>> = {
     BREW: args({ ml: num, temp_c: num, bar: num }),
     MILK: args({ ml: num, temp_c: num, foam: flag }),
     WATER: args({ ml: num }),
+    DOSE: args({ bin: num, amt: num }),
     DISPENSE: none,
     STOP: none,
     RINSE: args({ cycles: num }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BinBindingsSchema } from '../common';
 
 /** Settings the hub may change remotely (set_config). Every field optional: a change sets only what it names. */
 export const RemoteSettingsSchema = z
@@ -10,6 +11,8 @@ export const RemoteSettingsSchema = z
     boilerTargetC: z.number().min(80).max(98),
     lowLevelPct: z.number().min(1).max(90),
     screenMessage: z.string().max(200),
+    /** The machine's bin binding (bin number → material code), replacing the configured one as a whole. */
+    bins: BinBindingsSchema,
   })
   .partial()
   .strict();

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
   AmountSchema,
+  BinNumberSchema,
   CurrencySchema,
   IdSchema,
-  MaterialSchema,
+  MaterialCodeSchema,
+  MaterialUnitSchema,
   PaymentMethodSchema,
   SeveritySchema,
   TimestampSchema,
@@ -60,11 +62,16 @@ export const PaymentEventSchema = z.object({
 });
 export type PaymentEvent = z.infer<typeof PaymentEventSchema>;
 
+/**
+ * The level of one bin. `bin` is the bin number and `material` the code bound to it; a report without `bin`
+ * (older agents, which only know the five default kinds) means the material's default bin.
+ */
 export const MaterialLevelSchema = z.object({
-  material: MaterialSchema,
+  bin: BinNumberSchema.optional(),
+  material: MaterialCodeSchema,
   level: z.number().min(0),
   capacity: z.number().positive(),
-  unit: z.enum(['ml', 'g', 'pcs', 'pct']),
+  unit: MaterialUnitSchema,
 });
 export type MaterialLevel = z.infer<typeof MaterialLevelSchema>;
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { exampleRecipeBundle, exampleRecipes } from '../docs/examples';
-import { PriceListSchema, type Recipe, RecipeBundleSchema, RecipeSchema, recipeConsumption } from './recipe';
+import {
+  PriceListSchema,
+  type Recipe,
+  RecipeBundleSchema,
+  RecipeSchema,
+  recipeConsumption,
+  recipeMaterials,
+} from './recipe';
 import { PhysicalLimits, RecipeStepSchema } from './steps';
 
 const espresso = exampleRecipes[0]!;
@@ -66,6 +73,34 @@ describe('recipe schema', () => {
 });
 
 describe('recipeConsumption', () => {
+  it('books a step naming a material against that material code, keeping the default kinds', () => {
+    const oat: Recipe = RecipeSchema.parse({
+      ...flatWhite,
+      steps: flatWhite.steps.map((s) =>
+        s.op === 'milk' ? { ...s, material: 'oat_milk' } : s.op === 'grind' ? { ...s, material: 'decaf' } : s,
+      ),
+    });
+    const plain = recipeConsumption(flatWhite, 'L');
+    expect(recipeConsumption(oat, 'L')).toEqual({
+      water: plain.water,
+      beans: 0,
+      milk: 0,
+      cups: 1,
+      oat_milk: plain.milk,
+      decaf: plain.beans,
+    });
+    expect(recipeMaterials(oat)).toEqual(['cups', 'decaf', 'water', 'oat_milk']);
+    expect(recipeMaterials(flatWhite)).toEqual(['cups', 'beans', 'water', 'milk']);
+  });
+
+  it('refuses a material code that is not a code', () => {
+    const bad = {
+      ...flatWhite,
+      steps: flatWhite.steps.map((s) => (s.op === 'milk' ? { ...s, material: 'Oat Milk' } : s)),
+    };
+    expect(RecipeSchema.safeParse(bad).success).toBe(false);
+  });
+
   it('sums the steps, scaled by the size', () => {
     expect(recipeConsumption(espresso, 'S')).toEqual({ water: 30, beans: 9, milk: 0, cups: 1 });
     expect(recipeConsumption(espresso, 'M')).toEqual({ water: 60, beans: 18, milk: 0, cups: 1 });

@@ -82,34 +82,69 @@ export const RecipeBundleSchema = z.object({
 });
 export type RecipeBundle = z.infer<typeof RecipeBundleSchema>;
 
-export type Consumption = Record<Exclude<Material, 'waste'>, number>;
+/**
+ * Amount of each material one drink consumes, keyed by material code. The four default kinds a drink can use
+ * are always present (0 when unused), so older readers keep working; other materials appear when used.
+ */
+export type Consumption = Record<Exclude<Material, 'waste'>, number> & { [material: string]: number };
+
+export const emptyConsumption = (): Consumption => ({ water: 0, beans: 0, milk: 0, cups: 0 });
+
+/** The material a step draws from, or undefined for steps that use none. */
+export function stepMaterial(step: RecipeStep): string | undefined {
+  switch (step.op) {
+    case 'cup':
+      return 'cups';
+    case 'grind':
+      return step.material ?? 'beans';
+    case 'brew':
+    case 'water':
+      return 'water';
+    case 'milk':
+      return step.material ?? 'milk';
+    case 'dose':
+      return step.material;
+    case 'heat':
+    case 'preinfuse':
+    case 'dispense':
+      return undefined;
+  }
+}
+
+/** Every material code a recipe draws from, in step order. */
+export function recipeMaterials(recipe: Recipe): string[] {
+  const out = new Set<string>();
+  for (const step of recipe.steps) {
+    const m = stepMaterial(step);
+    if (m) out.add(m);
+  }
+  return [...out];
+}
 
 /** Materials one drink of a size consumes, from its steps: the agent checks and books these. */
 export function recipeConsumption(recipe: Recipe, size: SizeId): Consumption {
   const scale = recipe.sizes.find((s) => s.id === size)?.scale ?? 1;
-  const total: Consumption = { water: 0, beans: 0, milk: 0, cups: 0 };
-  for (const step of recipe.steps) addStep(total, step, scale);
+  const total = emptyConsumption();
+  for (const step of recipe.steps) {
+    const material = stepMaterial(step);
+    if (material) total[material] = (total[material] ?? 0) + stepAmount(step, scale);
+  }
   return total;
 }
 
-function addStep(total: Consumption, step: RecipeStep, scale: number): void {
+function stepAmount(step: RecipeStep, scale: number): number {
   switch (step.op) {
     case 'cup':
-      total.cups += 1;
-      return;
+      return 1;
     case 'grind':
-      total.beans += step.grams * scale;
-      return;
+      return step.grams * scale;
     case 'brew':
     case 'water':
-      total.water += step.ml * scale;
-      return;
     case 'milk':
-      total.milk += step.ml * scale;
-      return;
-    case 'heat':
-    case 'preinfuse':
-    case 'dispense':
-      return;
+      return step.ml * scale;
+    case 'dose':
+      return step.amount * scale;
+    default:
+      return 0;
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MaterialCodeSchema } from '../common';
 
 /** Physical limits of the brewer. Recipes outside them are refused before they reach a machine. */
 export const PhysicalLimits = {
@@ -8,6 +9,7 @@ export const PhysicalLimits = {
   groundsG: { min: 5, max: 30 },
   waterMl: { min: 10, max: 500 },
   milkMl: { min: 0, max: 300 },
+  doseAmount: { min: 0.5, max: 100 },
   preinfuseMs: { min: 0, max: 10_000 },
   stepTimeoutMs: { min: 100, max: 180_000 },
 } as const;
@@ -18,6 +20,8 @@ const timeoutMs = range(PhysicalLimits.stepTimeoutMs).int().optional();
 export const GrindStepSchema = z.object({
   op: z.literal('grind'),
   grams: range(PhysicalLimits.groundsG),
+  /** Material ground, drawn from the bin bound to it (the hopper); `beans` when absent. */
+  material: MaterialCodeSchema.optional(),
   timeoutMs,
 });
 export const HeatStepSchema = z.object({
@@ -42,11 +46,20 @@ export const MilkStepSchema = z.object({
   ml: range(PhysicalLimits.milkMl),
   tempC: range(PhysicalLimits.milkTempC),
   foam: z.boolean().default(false),
+  /** Material pumped, drawn from the bin bound to it (e.g. `oat_milk`); `milk` when absent. */
+  material: MaterialCodeSchema.optional(),
   timeoutMs,
 });
 export const HotWaterStepSchema = z.object({
   op: z.literal('water'),
   ml: range(PhysicalLimits.waterMl),
+  timeoutMs,
+});
+/** A measured amount of any bound material (chocolate powder, syrup), in its unit, from the bin bound to it. */
+export const DoseStepSchema = z.object({
+  op: z.literal('dose'),
+  material: MaterialCodeSchema,
+  amount: range(PhysicalLimits.doseAmount),
   timeoutMs,
 });
 export const CupStepSchema = z.object({ op: z.literal('cup'), timeoutMs });
@@ -60,6 +73,7 @@ export const RecipeStepSchema = z.discriminatedUnion('op', [
   BrewStepSchema,
   MilkStepSchema,
   HotWaterStepSchema,
+  DoseStepSchema,
   DispenseStepSchema,
 ]);
 export type RecipeStep = z.infer<typeof RecipeStepSchema>;
@@ -74,5 +88,6 @@ export const DEFAULT_STEP_TIMEOUT_MS: Record<RecipeStepOp, number> = {
   brew: 60_000,
   milk: 60_000,
   water: 60_000,
+  dose: 30_000,
   dispense: 10_000,
 };

@@ -1,8 +1,10 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
+  type BinBinding,
   bundleManifestBytes,
   type Command,
   type CommandResult,
+  CommandSchema,
   RECIPE_BUNDLE_TYP,
   type RecipeBundle,
   type RecipeSet,
@@ -261,6 +263,26 @@ describe('command handlers', () => {
     const older = await run(cmd('set_config', { config: { version: 1, settings: { lowLevelPct: 5 } } }));
     expect(older).toMatchObject({ status: 'failed', code: 'CONFLICT' });
     expect(configs).toHaveLength(2);
+  });
+
+  it('installs a bin binding from the hub as a whole, and refuses one binding a material twice', async () => {
+    const bins: BinBinding[] = [
+      { bin: 1, material: 'water', unit: 'ml' },
+      { bin: 3, material: 'oat_milk', unit: 'ml' },
+      { bin: 6, material: 'chocolate', unit: 'g', capacity: 1500 },
+    ];
+    expect(await run(cmd('set_config', { config: { version: 5, settings: { bins } } }))).toMatchObject({
+      status: 'succeeded',
+    });
+    expect(installedConfig({ store }).settings.bins).toEqual(bins);
+    expect(configs.at(-1)).toMatchObject({ settings: { bins } });
+    // The command never reaches the handler: the link parses every command with the protocol's schema.
+    const twice: BinBinding[] = [...bins, { bin: 7, material: 'chocolate', unit: 'g' }];
+    const bad = cmd('set_config', { config: { version: 6, settings: { bins: twice } } });
+    expect(CommandSchema.safeParse(bad).success).toBe(false);
+    expect(
+      CommandSchema.safeParse(cmd('set_config', { config: { version: 6, settings: { bins } } })).success,
+    ).toBe(true);
   });
 
   it('reports a diagnostics snapshot', async () => {

@@ -96,6 +96,8 @@ export class FakeBrewer implements Brewer {
       case 'MILK':
         s.milk_ml -= n('ml');
         return { ml: String(n('ml')) };
+      case 'DOSE':
+        return { amt: String(n('amt')) };
       case 'HEAT':
         s.temp_c = n('temp_c');
         return { temp_c: String(s.temp_c) };

@@ -3055,7 +3055,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     offset?: number | null;
-                    material?: "water" | "beans" | "milk" | "cups" | "waste";
+                    material?: string;
                     search?: string;
                 };
                 header?: never;
@@ -3125,8 +3125,7 @@ export interface paths {
                     "application/json": {
                         sku: string;
                         name: string;
-                        /** @enum {string} */
-                        material: "water" | "beans" | "milk" | "cups" | "waste";
+                        material: string;
                         /** @enum {string} */
                         unit: "ml" | "g" | "pcs" | "pct";
                         packSize: number;
@@ -3373,7 +3372,8 @@ export interface paths {
                     limit?: number;
                     offset?: number | null;
                     deviceId?: string;
-                    material?: "water" | "beans" | "milk" | "cups" | "waste";
+                    material?: string;
+                    bin?: number;
                     low?: "true" | "false";
                 };
                 header?: never;
@@ -3442,8 +3442,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         deviceId: string;
-                        /** @enum {string} */
-                        material: "water" | "beans" | "milk" | "cups" | "waste";
+                        material: string;
+                        bin?: number;
                     } & {
                         capacity: number;
                         lowThreshold: number;
@@ -3460,6 +3460,189 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["MaterialBin"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/materials/bins/{deviceId}/{bin}/bind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bind a machine's bin (by number) to a material of the catalog. Rebinding to another material resets the level to 0 (unknown until the machine reports or a restock) and the thresholds to defaults for the capacity unless given, and clears the old material's low-stock alarm */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deviceId: string;
+                    bin: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        material: string;
+                        catalogId?: string | null;
+                        capacity?: number;
+                        lowThreshold?: number;
+                        highThreshold?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The bin */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MaterialBin"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/materials/bins/{deviceId}/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Install the hub's binding of the machine's bins on the machine: queues one set_config command with settings.bins (every bin, replacing the machine's binding), at a config version above any it has or was sent */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deviceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ttlMs?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Queued */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BinBindingPush"];
                     };
                 };
                 /** @description Problem */
@@ -3515,14 +3698,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a restock (fills to capacity unless a quantity is given; the waste bin is emptied) */
+        /** Record a restock of a bin named by number or by its material (fills to capacity unless a quantity is given; the waste bin is emptied) */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     deviceId: string;
-                    material: "water" | "beans" | "milk" | "cups" | "waste";
+                    material: string;
                 };
                 cookie?: never;
             };
@@ -3605,6 +3788,7 @@ export interface paths {
                     limit?: number;
                     offset?: number | null;
                     deviceId?: string;
+                    material?: string;
                 };
                 header?: never;
                 path?: never;
@@ -5406,6 +5590,7 @@ export interface paths {
                                 /** @enum {string} */
                                 op: "grind";
                                 grams: number;
+                                material?: string;
                                 timeoutMs?: number;
                             } | {
                                 /** @enum {string} */
@@ -5431,11 +5616,18 @@ export interface paths {
                                 tempC: number;
                                 /** @default false */
                                 foam?: boolean;
+                                material?: string;
                                 timeoutMs?: number;
                             } | {
                                 /** @enum {string} */
                                 op: "water";
                                 ml: number;
+                                timeoutMs?: number;
+                            } | {
+                                /** @enum {string} */
+                                op: "dose";
+                                material: string;
+                                amount: number;
                                 timeoutMs?: number;
                             } | {
                                 /** @enum {string} */
@@ -9979,8 +10171,7 @@ export interface components {
             merchantId: string;
             sku: string;
             name: string;
-            /** @enum {string} */
-            material: "water" | "beans" | "milk" | "cups" | "waste";
+            material: string;
             unit: string;
             packSize: number;
             createdAt: number;
@@ -10004,8 +10195,9 @@ export interface components {
             id: string;
             merchantId: string;
             deviceId: string;
-            /** @enum {string} */
-            material: "water" | "beans" | "milk" | "cups" | "waste";
+            bin: number;
+            material: string;
+            unit: string;
             catalogId: string | null;
             capacity: number;
             level: number;
@@ -10017,10 +10209,23 @@ export interface components {
             lowSince: number | null;
             updatedAt: number;
         };
+        BinBindingPush: {
+            commandId: string;
+            batchId: string;
+            configVersion: number;
+            bins: {
+                bin: number;
+                material: string;
+                /** @enum {string} */
+                unit: "ml" | "g" | "pcs" | "pct";
+                capacity?: number;
+            }[];
+        };
         Restock: {
             id: string;
             deviceId: string;
             binId: string;
+            bin: number | null;
             material: string;
             quantity: number;
             levelBefore: number;
@@ -10223,6 +10428,7 @@ export interface components {
                             /** @enum {string} */
                             op: "grind";
                             grams: number;
+                            material?: string;
                             timeoutMs?: number;
                         } | {
                             /** @enum {string} */
@@ -10248,11 +10454,18 @@ export interface components {
                             tempC: number;
                             /** @default false */
                             foam: boolean;
+                            material?: string;
                             timeoutMs?: number;
                         } | {
                             /** @enum {string} */
                             op: "water";
                             ml: number;
+                            timeoutMs?: number;
+                        } | {
+                            /** @enum {string} */
+                            op: "dose";
+                            material: string;
+                            amount: number;
                             timeoutMs?: number;
                         } | {
                             /** @enum {string} */
@@ -10554,6 +10767,7 @@ export interface components {
                                     /** @enum {string} */
                                     op: "grind";
                                     grams: number;
+                                    material?: string;
                                     timeoutMs?: number;
                                 } | {
                                     /** @enum {string} */
@@ -10579,11 +10793,18 @@ export interface components {
                                     tempC: number;
                                     /** @default false */
                                     foam: boolean;
+                                    material?: string;
                                     timeoutMs?: number;
                                 } | {
                                     /** @enum {string} */
                                     op: "water";
                                     ml: number;
+                                    timeoutMs?: number;
+                                } | {
+                                    /** @enum {string} */
+                                    op: "dose";
+                                    material: string;
+                                    amount: number;
                                     timeoutMs?: number;
                                 } | {
                                     /** @enum {string} */
@@ -10627,6 +10848,13 @@ export interface components {
                             boilerTargetC?: number;
                             lowLevelPct?: number;
                             screenMessage?: string;
+                            bins?: {
+                                bin: number;
+                                material: string;
+                                /** @enum {string} */
+                                unit: "ml" | "g" | "pcs" | "pct";
+                                capacity?: number;
+                            }[];
                         };
                     };
                 };

@@ -81,6 +81,7 @@ export function Materials() {
             label: 'Machine',
             render: (b) => <a href={`#/machines/${b.deviceId}`}>{b.deviceId}</a>,
           },
+          { key: 'bin', label: 'Bin', render: (b) => b.bin },
           { key: 'material', label: 'Material', render: (b) => b.material },
           {
             key: 'level',
@@ -99,7 +100,7 @@ export function Materials() {
                 {
                   key: 'restock',
                   label: 'Restock',
-                  render: (b: { deviceId: string; material: (typeof MATERIALS)[number] }) => (
+                  render: (b: { deviceId: string; material: string }) => (
                     <ActionButton
                       label={
                         b.material === 'waste'

@@ -1,10 +1,11 @@
-import { DeviceIdSchema, IdSchema, MaterialSchema } from '@crema/protocol';
+import { BinBindingSchema, DeviceIdSchema, IdSchema, MaterialCodeSchema } from '@crema/protocol';
 import { createRoute, z } from '@hono/zod-openapi';
 import { HubError } from '../../errors';
 import { callerOf, mutate } from '../../operations/http';
-import { BinConfigSchema, BinService, RestockSchema } from '../../operations/materials/bins';
+import { BinConfigSchema, BindSchema, BinService, RestockSchema } from '../../operations/materials/bins';
 import { CatalogItemInputSchema, CatalogService } from '../../operations/materials/catalog';
 import { CSV_COLUMNS, CSV_MAX_BYTES, importCatalogCsv } from '../../operations/materials/csv-import';
+import { pushBinding } from '../../operations/materials/push';
 import { owningMerchant } from '../../operations/shared/lookup';
 import { requirePermission } from '../../rbac/require-permission';
 import type { ApiDeps } from '../deps';
@@ -18,7 +19,7 @@ const CatalogItemSchema = z
     merchantId: z.string(),
     sku: z.string(),
     name: z.string(),
-    material: MaterialSchema,
+    material: MaterialCodeSchema,
     unit: z.string(),
     packSize: z.number(),
     createdAt: z.number().int(),
@@ -30,7 +31,9 @@ const BinSchema = z
     id: z.string(),
     merchantId: z.string(),
     deviceId: z.string(),
-    material: MaterialSchema,
+    bin: z.number().int(),
+    material: MaterialCodeSchema,
+    unit: z.string(),
     catalogId: z.string().nullable(),
     capacity: z.number(),
     level: z.number(),
@@ -48,6 +51,7 @@ const RestockViewSchema = z
     id: z.string(),
     deviceId: z.string(),
     binId: z.string(),
+    bin: z.number().int().nullable(),
     material: z.string(),
     quantity: z.number(),
     levelBefore: z.number(),
@@ -61,7 +65,21 @@ const ImportResultSchema = z
   .object({ rows: z.number().int(), created: z.number().int(), updated: z.number().int() })
   .openapi('CatalogImportResult');
 const JsonCsvSchema = z.object({ csv: z.string() }).openapi('CsvUpload');
-const BinParamsSchema = z.object({ deviceId: DeviceIdSchema, material: MaterialSchema });
+/** A bin in a path: its number, or (as before numbered bins) the material bound to it. */
+const BinRefSchema = z
+  .string()
+  .regex(/^(?:[1-9]|[1-2][0-9]|3[0-2]|[a-z][a-z0-9_]{1,31})$/, 'a bin number (1 to 32) or a material code')
+  .openapi({ example: 'oat_milk' });
+const BinParamsSchema = z.object({ deviceId: DeviceIdSchema, material: BinRefSchema });
+const BindParamsSchema = z.object({
+  deviceId: DeviceIdSchema,
+  bin: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .openapi({ param: { name: 'bin', in: 'path' }, example: 3 }),
+});
 
 const tags = ['materials'];
 const errors = problemResponses(400, 401, 403, 404);
@@ -73,7 +91,7 @@ const listCatalog = createRoute({
   middleware: requirePermission('device:read'),
   request: {
     query: PageQuerySchema.extend({
-      material: MaterialSchema.optional(),
+      material: MaterialCodeSchema.optional(),
       search: z.string().max(100).optional(),
     }),
   },
@@ -125,7 +143,8 @@ const listBins = createRoute({
   request: {
     query: PageQuerySchema.extend({
       deviceId: z.string().max(64).optional(),
-      material: MaterialSchema.optional(),
+      material: MaterialCodeSchema.optional(),
+      bin: z.coerce.number().int().min(1).max(32).optional(),
       low: z.enum(['true', 'false']).optional(),
     }),
   },
@@ -138,15 +157,60 @@ const configureBin = createRoute({
   summary: "Set a machine bin's capacity, thresholds and catalog item (created when new)",
   middleware: requirePermission('device:write'),
   request: {
-    body: jsonBody(z.object({ deviceId: DeviceIdSchema, material: MaterialSchema }).and(BinConfigSchema)),
+    body: jsonBody(
+      z
+        .object({
+          deviceId: DeviceIdSchema,
+          material: MaterialCodeSchema,
+          bin: z.number().int().min(1).max(32).optional(),
+        })
+        .and(BinConfigSchema),
+    ),
   },
-  responses: { 200: jsonContent(BinSchema, 'The bin'), ...errors },
+  responses: { 200: jsonContent(BinSchema, 'The bin'), ...problemResponses(400, 401, 403, 404, 409) },
+});
+const bindBin = createRoute({
+  method: 'post',
+  path: '/api/v1/materials/bins/{deviceId}/{bin}/bind',
+  tags,
+  summary:
+    "Bind a machine's bin (by number) to a material of the catalog. Rebinding to another material resets the level to 0 (unknown until the machine reports or a restock) and the thresholds to defaults for the capacity unless given, and clears the old material's low-stock alarm",
+  middleware: requirePermission('device:write'),
+  request: { params: BindParamsSchema, body: jsonBody(BindSchema) },
+  responses: { 200: jsonContent(BinSchema, 'The bin'), ...problemResponses(400, 401, 403, 404, 409) },
+});
+const pushBins = createRoute({
+  method: 'post',
+  path: '/api/v1/materials/bins/{deviceId}/push',
+  tags,
+  summary:
+    "Install the hub's binding of the machine's bins on the machine: queues one set_config command with settings.bins (every bin, replacing the machine's binding), at a config version above any it has or was sent",
+  middleware: requirePermission('device:command'),
+  request: {
+    params: z.object({ deviceId: DeviceIdSchema }),
+    body: jsonBody(z.object({ ttlMs: z.number().int().optional() })),
+  },
+  responses: {
+    201: jsonContent(
+      z
+        .object({
+          commandId: z.string(),
+          batchId: z.string(),
+          configVersion: z.number().int(),
+          bins: z.array(BinBindingSchema),
+        })
+        .openapi('BinBindingPush'),
+      'Queued',
+    ),
+    ...errors,
+  },
 });
 const restock = createRoute({
   method: 'post',
   path: '/api/v1/materials/bins/{deviceId}/{material}/restock',
   tags,
-  summary: 'Record a restock (fills to capacity unless a quantity is given; the waste bin is emptied)',
+  summary:
+    'Record a restock of a bin named by number or by its material (fills to capacity unless a quantity is given; the waste bin is emptied)',
   middleware: requirePermission('device:write'),
   request: { params: BinParamsSchema, body: jsonBody(RestockSchema) },
   responses: {
@@ -160,7 +224,12 @@ const listRestocks = createRoute({
   tags,
   summary: 'Restock records, newest first',
   middleware: requirePermission('device:read'),
-  request: { query: PageQuerySchema.extend({ deviceId: z.string().max(64).optional() }) },
+  request: {
+    query: PageQuerySchema.extend({
+      deviceId: z.string().max(64).optional(),
+      material: MaterialCodeSchema.optional(),
+    }),
+  },
   responses: { 200: jsonContent(pageOf(RestockViewSchema, 'RestockPage'), 'Restocks'), ...errors },
 });
 
@@ -291,19 +360,83 @@ export function register(app: HubApp, deps: ApiDeps): void {
     return c.json(bin, 200);
   });
 
+  app.openapi(bindBin, async (c) => {
+    const { scope } = callerOf(c);
+    const { deviceId, bin: number } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const bin = await mutate(c, deps, async (tx) => {
+      const { before, after } = await new BinService(tx).bind(scope, deviceId, number, body);
+      return {
+        result: after,
+        audit: [
+          {
+            action: 'material.bin.bind',
+            targetType: 'material_bin',
+            targetId: `${deviceId}/${number}`,
+            merchantId: after.merchantId,
+            before,
+            after,
+          },
+        ],
+      };
+    });
+    return c.json(bin, 200);
+  });
+
+  app.openapi(pushBins, async (c) => {
+    const { scope, actor } = callerOf(c);
+    const { deviceId } = c.req.valid('param');
+    const { ttlMs } = c.req.valid('json');
+    const out = await mutate(c, deps, async (tx) => {
+      const r = await pushBinding(tx, scope, actor, deviceId, ttlMs);
+      const command = r.commands[0];
+      if (!command) throw new HubError('INTERNAL', 'set_config was not queued');
+      const config = (command.params as { config: { version: number; settings: { bins: unknown[] } } })
+        .config;
+      const result = {
+        commandId: command.id,
+        batchId: r.batch.id,
+        configVersion: config.version,
+        bins: config.settings.bins as z.infer<typeof BinBindingSchema>[],
+      };
+      return {
+        result,
+        audit: [
+          {
+            action: 'material.bin.push',
+            targetType: 'device',
+            targetId: deviceId,
+            merchantId: command.merchantId,
+            after: result,
+          },
+        ],
+        events: [
+          {
+            type: 'command.queued',
+            merchantId: command.merchantId,
+            deviceId,
+            data: { id: command.id, kind: command.kind, batchId: command.batchId },
+          },
+        ],
+      };
+    });
+    return c.json(out, 201);
+  });
+
   app.openapi(restock, async (c) => {
     const { scope, actor } = callerOf(c);
-    const { deviceId, material } = c.req.valid('param');
+    const { deviceId, material: ref } = c.req.valid('param');
     const body = c.req.valid('json');
     const result = await mutate(c, deps, async (tx) => {
-      const r = await new BinService(tx).restock(scope, actor, deviceId, material, body);
+      const target = /^\d+$/.test(ref) ? Number(ref) : ref;
+      const r = await new BinService(tx).restock(scope, actor, deviceId, target, body);
       return {
         result: r,
         audit: [
           {
             action: 'material.restock',
             targetType: 'material_bin',
-            targetId: `${deviceId}/${material}`,
+            targetId: `${deviceId}/${r.restock.material}`,
             merchantId: r.bin.merchantId,
             before: { level: r.restock.levelBefore },
             after: { level: r.restock.levelAfter, restockId: r.restock.id },

@@ -95,6 +95,8 @@ export interface PaymentEventsTable {
 export interface MaterialLevelsTable {
   device_id: string;
   material: string;
+  /** Bin number the machine reported; null from agents that predate numbered bins. */
+  bin: number | null;
   merchant_id: string;
   level: number;
   capacity: number;

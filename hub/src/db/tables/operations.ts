@@ -23,7 +23,7 @@ export interface MaterialCatalogTable {
   merchant_id: string;
   sku: string;
   name: string;
-  /** Which bin of a machine the item fills (the protocol's material). */
+  /** The material code the item is (`beans`, `oat_milk`); bins are bound to these codes. */
   material: string;
   unit: string;
   pack_size: number;
@@ -35,7 +35,11 @@ export interface MaterialBinsTable {
   id: string;
   merchant_id: string;
   device_id: string;
+  /** Bin number on the machine (1 to 5 are the default kinds). */
+  bin: number;
+  /** The material code bound to the bin; unique per machine. */
   material: string;
+  unit: string;
   catalog_id: string | null;
   capacity: number;
   level: number;

@@ -1,4 +1,4 @@
-import { type Material, MaterialSchema } from '@crema/protocol';
+import { BinNumberSchema, defaultBinOf, MaterialCodeSchema } from '@crema/protocol';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import type { MaterialBinsTable, RestocksTable } from '../../db/tables/operations';
@@ -7,6 +7,7 @@ import { AlarmService } from '../alarms/service';
 import { type Actor, type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
 import { deviceInScope } from '../shared/lookup';
 import { inTx } from '../shared/tx';
+import { materialUnit } from './units';
 
 export const BinConfigSchema = z
   .object({
@@ -19,6 +20,25 @@ export const BinConfigSchema = z
   .refine((b) => b.highThreshold <= b.capacity, 'highThreshold must not exceed capacity');
 export type BinConfig = z.infer<typeof BinConfigSchema>;
 
+/**
+ * Binds a machine's bin to a catalog material. Rebinding to another material empties the bin's record (level 0
+ * until the machine reports or someone restocks, the old material's alarm cleared) and, unless given, takes
+ * default thresholds for the capacity; binding the same material again changes only what is given (its
+ * thresholds are kept while they fit the capacity).
+ */
+export const BindSchema = z
+  .object({
+    material: MaterialCodeSchema,
+    catalogId: z.string().max(64).nullable().optional(),
+    capacity: z.number().positive().max(1_000_000).optional(),
+    lowThreshold: z.number().min(0).optional(),
+    highThreshold: z.number().min(0).optional(),
+  })
+  .refine((b) => (b.lowThreshold === undefined) === (b.highThreshold === undefined), {
+    message: 'give both lowThreshold and highThreshold, or neither',
+  });
+export type BindInput = z.infer<typeof BindSchema>;
+
 export const RestockSchema = z.object({
   /** Amount added; omitted fills the bin to capacity. The waste bin is always emptied. */
   quantity: z.number().positive().max(1_000_000).optional(),
@@ -30,7 +50,9 @@ export interface BinView {
   id: string;
   merchantId: string;
   deviceId: string;
-  material: Material;
+  bin: number;
+  material: string;
+  unit: string;
   catalogId: string | null;
   capacity: number;
   level: number;
@@ -48,6 +70,8 @@ export interface RestockView {
   id: string;
   deviceId: string;
   binId: string;
+  /** The bin's number now (null when the bin is gone); `material` is what was restocked. */
+  bin: number | null;
   material: string;
   quantity: number;
   levelBefore: number;
@@ -58,7 +82,7 @@ export interface RestockView {
 }
 
 /** Defaults for a bin first seen in a machine report: low at 20 %, high at 90 % (waste: full at 80 %). */
-export function defaultThresholds(material: Material, capacity: number) {
+export function defaultThresholds(material: string, capacity: number) {
   return material === 'waste'
     ? { low: 0, high: capacity * 0.8 }
     : { low: capacity * 0.2, high: capacity * 0.9 };
@@ -78,49 +102,56 @@ export class BinService {
 
   async list(
     scope: Scope,
-    q: PageQuery & { deviceId?: string; material?: string; lowOnly?: boolean },
+    q: PageQuery & { deviceId?: string; material?: string; bin?: number; lowOnly?: boolean },
   ): Promise<Page<BinView>> {
     const { limit, offset } = pageBounds(q);
     let query = this.ctx.db.selectFrom('material_bins');
     if (scope.merchantId !== undefined) query = query.where('merchant_id', '=', scope.merchantId);
     if (q.deviceId) query = query.where('device_id', '=', q.deviceId);
     if (q.material) query = query.where('material', '=', q.material);
+    if (q.bin !== undefined) query = query.where('bin', '=', q.bin);
     if (q.lowOnly) query = query.where('low_since', 'is not', null);
     const [rows, count] = await Promise.all([
-      query.selectAll().orderBy('device_id').orderBy('material').limit(limit).offset(offset).execute(),
+      query.selectAll().orderBy('device_id').orderBy('bin').limit(limit).offset(offset).execute(),
       query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return { items: rows.map(toBinView), total: Number(count.n), limit, offset };
   }
 
+  /**
+   * Sets the capacity, thresholds and catalog item of the bin holding `material` (the API of the five fixed
+   * kinds). A machine without such a bin gets one: the material's default bin, else the next free number.
+   */
   async configure(
     scope: Scope,
     deviceId: string,
-    material: Material,
-    input: BinConfig,
+    material: string,
+    input: BinConfig & { bin?: number },
   ): Promise<{ before: BinView | null; after: BinView }> {
     const cfg = BinConfigSchema.parse(input);
-    MaterialSchema.parse(material);
+    MaterialCodeSchema.parse(material);
+    BinNumberSchema.optional().parse(input.bin);
     const device = await deviceInScope(this.ctx, scope, deviceId);
-    if (cfg.catalogId) {
-      const item = await this.ctx.db
-        .selectFrom('material_catalog')
-        .select(['material'])
-        .where('id', '=', cfg.catalogId)
-        .where('merchant_id', '=', device.merchantId)
-        .executeTakeFirst();
-      if (!item) throw new HubError('NOT_FOUND', `catalog item ${cfg.catalogId} not found`);
-      if (item.material !== material) throw new HubError('VALIDATION_FAILED', `the item is not ${material}`);
-    }
+    const unit = await this.unitOf(device.merchantId, material);
+    if (cfg.catalogId) await this.checkItem(device.merchantId, cfg.catalogId, material);
     return inTx(this.ctx.db, async (tx) => {
       const txCtx = { ...this.ctx, db: tx };
-      const before = await binRow(txCtx, deviceId, material);
+      const before = await binByMaterial(txCtx, deviceId, material);
+      const number = before?.bin ?? input.bin ?? (await freeBin(txCtx, deviceId, material));
+      if (!before && (await binByNumber(txCtx, deviceId, number))) {
+        throw new HubError(
+          'CONFLICT',
+          `bin ${number} of ${deviceId} holds another material; bind it instead`,
+        );
+      }
       const now = this.ctx.now();
       const row: Selectable<MaterialBinsTable> = {
         id: before?.id ?? this.ctx.newId(),
         merchant_id: device.merchantId,
         device_id: deviceId,
+        bin: number,
         material,
+        unit,
         catalog_id: cfg.catalogId ?? before?.catalog_id ?? null,
         capacity: cfg.capacity,
         level: Math.min(before?.level ?? 0, cfg.capacity),
@@ -141,22 +172,92 @@ export class BinService {
     });
   }
 
+  /** Binds bin `number` of a machine to a material of the merchant's catalog (see BindSchema). */
+  async bind(
+    scope: Scope,
+    deviceId: string,
+    number: number,
+    input: BindInput,
+  ): Promise<{ before: BinView | null; after: BinView }> {
+    const req = BindSchema.parse(input);
+    BinNumberSchema.parse(number);
+    const device = await deviceInScope(this.ctx, scope, deviceId);
+    const unit = await this.unitOf(device.merchantId, req.material);
+    if (req.catalogId) await this.checkItem(device.merchantId, req.catalogId, req.material);
+    return inTx(this.ctx.db, async (tx) => {
+      const txCtx = { ...this.ctx, db: tx };
+      const before = await binByNumber(txCtx, deviceId, number);
+      const holder = await binByMaterial(txCtx, deviceId, req.material);
+      if (holder && holder.bin !== number) {
+        throw new HubError('CONFLICT', `${req.material} is already in bin ${holder.bin} of ${deviceId}`);
+      }
+      const same = before?.material === req.material;
+      const capacity = req.capacity ?? before?.capacity;
+      if (capacity === undefined)
+        throw new HubError('VALIDATION_FAILED', 'capacity is required for a new bin');
+      // Same material: thresholds are kept while they fit the capacity; otherwise defaults for the capacity.
+      const t = defaultThresholds(req.material, capacity);
+      const keep = same && before.high_threshold <= capacity;
+      const low = req.lowThreshold ?? (keep ? before.low_threshold : t.low);
+      const high = req.highThreshold ?? (keep ? before.high_threshold : t.high);
+      if (!(low < high && high <= capacity)) {
+        throw new HubError('VALIDATION_FAILED', 'thresholds must satisfy low < high ≤ capacity');
+      }
+      const now = this.ctx.now();
+      const row: Selectable<MaterialBinsTable> = {
+        id: before?.id ?? this.ctx.newId(),
+        merchant_id: device.merchantId,
+        device_id: deviceId,
+        bin: number,
+        material: req.material,
+        unit,
+        catalog_id: req.catalogId !== undefined ? req.catalogId : same ? before.catalog_id : null,
+        capacity,
+        // Another material starts from nothing known: level 0 as of now, so older reports of the previous
+        // material never land on it.
+        level: same ? Math.min(before.level, capacity) : 0,
+        low_threshold: low,
+        high_threshold: high,
+        level_at: same ? before.level_at : now,
+        low_since: same ? before.low_since : null,
+        updated_at: now,
+      };
+      if (before) {
+        await tx.updateTable('material_bins').set(row).where('id', '=', row.id).execute();
+        if (!same && before.low_since !== null) {
+          await new AlarmService(txCtx).clearOpen(deviceId, stockAlarmCode(before.material), 'materials');
+        }
+      } else {
+        await tx.insertInto('material_bins').values(row).execute();
+      }
+      const after = same ? await evaluateStock(txCtx, row) : row;
+      return { before: before ? toBinView(before) : null, after: toBinView(after) };
+    });
+  }
+
+  /** Records a restock of the bin named by its number or by the material bound to it. */
   async restock(
     scope: Scope,
     actor: Actor,
     deviceId: string,
-    material: Material,
+    binOrMaterial: string | number,
     input: RestockInput,
   ): Promise<{ restock: RestockView; bin: BinView }> {
     const req = RestockSchema.parse(input);
     await deviceInScope(this.ctx, scope, deviceId);
     return inTx(this.ctx.db, async (tx) => {
       const txCtx = { ...this.ctx, db: tx };
-      const bin = await binRow(txCtx, deviceId, material);
-      if (!bin) throw new HubError('NOT_FOUND', `device ${deviceId} has no ${material} bin`);
+      const bin =
+        typeof binOrMaterial === 'number'
+          ? await binByNumber(txCtx, deviceId, binOrMaterial)
+          : await binByMaterial(txCtx, deviceId, binOrMaterial);
+      if (!bin) {
+        const what = typeof binOrMaterial === 'number' ? `bin ${binOrMaterial}` : `${binOrMaterial} bin`;
+        throw new HubError('NOT_FOUND', `device ${deviceId} has no ${what}`);
+      }
       const now = this.ctx.now();
       const levelAfter =
-        material === 'waste'
+        bin.material === 'waste'
           ? 0
           : Math.min(bin.capacity, bin.level + (req.quantity ?? bin.capacity - bin.level));
       const restock: Selectable<RestocksTable> = {
@@ -164,7 +265,7 @@ export class BinService {
         merchant_id: bin.merchant_id,
         device_id: deviceId,
         bin_id: bin.id,
-        material,
+        material: bin.material,
         quantity: Math.abs(levelAfter - bin.level),
         level_before: bin.level,
         level_after: levelAfter,
@@ -180,36 +281,85 @@ export class BinService {
         .where('id', '=', bin.id)
         .execute();
       const after = await evaluateStock(txCtx, updated);
-      return { restock: toRestockView(restock), bin: toBinView(after) };
+      return { restock: toRestockView(restock, bin.bin), bin: toBinView(after) };
     });
   }
 
-  async listRestocks(scope: Scope, q: PageQuery & { deviceId?: string }): Promise<Page<RestockView>> {
+  private async unitOf(merchantId: string, material: string): Promise<string> {
+    const unit = await materialUnit(this.ctx, merchantId, material);
+    if (unit === undefined) {
+      throw new HubError('NOT_FOUND', `material ${material} is not in the catalog; add a catalog item first`);
+    }
+    return unit;
+  }
+
+  private async checkItem(merchantId: string, catalogId: string, material: string): Promise<void> {
+    const item = await this.ctx.db
+      .selectFrom('material_catalog')
+      .select(['material'])
+      .where('id', '=', catalogId)
+      .where('merchant_id', '=', merchantId)
+      .executeTakeFirst();
+    if (!item) throw new HubError('NOT_FOUND', `catalog item ${catalogId} not found`);
+    if (item.material !== material) throw new HubError('VALIDATION_FAILED', `the item is not ${material}`);
+  }
+
+  async listRestocks(
+    scope: Scope,
+    q: PageQuery & { deviceId?: string; material?: string },
+  ): Promise<Page<RestockView>> {
     const { limit, offset } = pageBounds(q);
-    let query = this.ctx.db.selectFrom('restocks');
-    if (scope.merchantId !== undefined) query = query.where('merchant_id', '=', scope.merchantId);
-    if (q.deviceId) query = query.where('device_id', '=', q.deviceId);
+    let query = this.ctx.db.selectFrom('restocks as r');
+    if (scope.merchantId !== undefined) query = query.where('r.merchant_id', '=', scope.merchantId);
+    if (q.deviceId) query = query.where('r.device_id', '=', q.deviceId);
+    if (q.material) query = query.where('r.material', '=', q.material);
     const [rows, count] = await Promise.all([
       query
-        .selectAll()
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
+        .leftJoin('material_bins as b', 'b.id', 'r.bin_id')
+        .selectAll('r')
+        .select('b.bin as bin')
+        .orderBy('r.created_at', 'desc')
+        .orderBy('r.id', 'desc')
         .limit(limit)
         .offset(offset)
         .execute(),
       query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
-    return { items: rows.map(toRestockView), total: Number(count.n), limit, offset };
+    const items = rows.map(({ bin, ...r }) => toRestockView(r, bin === null ? null : Number(bin)));
+    return { items, total: Number(count.n), limit, offset };
   }
 }
 
-function binRow(ctx: OpsContext, deviceId: string, material: string) {
+export function binByMaterial(ctx: OpsContext, deviceId: string, material: string) {
   return ctx.db
     .selectFrom('material_bins')
     .selectAll()
     .where('device_id', '=', deviceId)
     .where('material', '=', material)
     .executeTakeFirst();
+}
+
+export function binByNumber(ctx: OpsContext, deviceId: string, bin: number) {
+  return ctx.db
+    .selectFrom('material_bins')
+    .selectAll()
+    .where('device_id', '=', deviceId)
+    .where('bin', '=', bin)
+    .executeTakeFirst();
+}
+
+/** A bin number for a material a machine has no bin of: its default bin, else the first free one above 5. */
+async function freeBin(ctx: OpsContext, deviceId: string, material: string): Promise<number> {
+  const preferred = defaultBinOf(material);
+  if (preferred !== undefined) return preferred;
+  const rows = await ctx.db
+    .selectFrom('material_bins')
+    .select('bin')
+    .where('device_id', '=', deviceId)
+    .execute();
+  const used = new Set(rows.map((r) => r.bin));
+  for (let n = 6; n <= 32; n++) if (!used.has(n)) return n;
+  throw new HubError('CONFLICT', `${deviceId} has no free bin number`);
 }
 
 /**
@@ -251,7 +401,9 @@ export function toBinView(r: Selectable<MaterialBinsTable>): BinView {
     id: r.id,
     merchantId: r.merchant_id,
     deviceId: r.device_id,
-    material: r.material as Material,
+    bin: Number(r.bin),
+    material: r.material,
+    unit: r.unit,
     catalogId: r.catalog_id,
     capacity: Number(r.capacity),
     level: Number(r.level),
@@ -265,11 +417,12 @@ export function toBinView(r: Selectable<MaterialBinsTable>): BinView {
   };
 }
 
-function toRestockView(r: Selectable<RestocksTable>): RestockView {
+function toRestockView(r: Selectable<RestocksTable>, bin: number | null): RestockView {
   return {
     id: r.id,
     deviceId: r.device_id,
     binId: r.bin_id,
+    bin,
     material: r.material,
     quantity: Number(r.quantity),
     levelBefore: Number(r.level_before),

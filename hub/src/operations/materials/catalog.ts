@@ -1,4 +1,4 @@
-import { MaterialSchema } from '@crema/protocol';
+import { MaterialCodeSchema } from '@crema/protocol';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import type { MaterialCatalogTable } from '../../db/tables/operations';
@@ -6,10 +6,14 @@ import { HubError } from '../../errors';
 import { type OpsContext, type Page, type PageQuery, pageBounds, type Scope } from '../context';
 import { owningMerchant } from '../shared/lookup';
 import { inTx } from '../shared/tx';
+import { checkUnit } from './units';
 
 export const CatalogUnitSchema = z.enum(['ml', 'g', 'pcs', 'pct']);
 
-/** One catalog item: what a merchant buys to fill a bin (e.g. "Arabica 1 kg" fills the beans bin). */
+/**
+ * One catalog item: what a merchant buys to fill a bin ("Arabica 1 kg" is `beans`, "Oat drink 1 l" is
+ * `oat_milk`). Its material code is what bins are bound to; all items of a code share one unit.
+ */
 export const CatalogItemInputSchema = z.object({
   sku: z
     .string()
@@ -18,7 +22,7 @@ export const CatalogItemInputSchema = z.object({
     .max(64)
     .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'),
   name: z.string().trim().min(1).max(120),
-  material: MaterialSchema,
+  material: MaterialCodeSchema,
   unit: CatalogUnitSchema,
   packSize: z.number().positive().max(1_000_000),
 });
@@ -78,6 +82,23 @@ export class CatalogService {
     const now = this.ctx.now();
     return inTx(this.ctx.db, async (tx) => {
       const out: { before: CatalogItem | null; after: CatalogItem }[] = [];
+      const units = new Map<string, string>();
+      for (const item of items) {
+        const unit = units.get(item.material);
+        if (unit !== undefined && unit !== item.unit)
+          throw new HubError('VALIDATION_FAILED', `${item.material} is measured in ${unit}`);
+        units.set(item.material, item.unit);
+      }
+      for (const [material, unit] of units) {
+        // The item being replaced (same SKU) may be the only one holding the old unit: it may change.
+        await checkUnit(
+          { ...this.ctx, db: tx },
+          merchantId,
+          material,
+          unit,
+          items.map((i) => i.sku),
+        );
+      }
       for (const item of items) {
         const existing = await tx
           .selectFrom('material_catalog')

@@ -1,7 +1,8 @@
-import { Limits, MATERIAL_UNITS } from '@crema/protocol';
+import { Limits } from '@crema/protocol';
 import { CsvError, parse } from 'csv-parse/sync';
 import { HubError } from '../../errors';
 import { type CatalogItemInput, CatalogItemInputSchema, type CatalogService } from './catalog';
+import { defaultUnit } from './units';
 
 /**
  * CSV import of the material catalog. Policy: ALL OR NOTHING. If any row is bad the whole file is refused
@@ -73,6 +74,7 @@ export function parseCatalogCsv(bytes: Uint8Array): CatalogItemInput[] {
   const errors: CsvRowError[] = [];
   const items: CatalogItemInput[] = [];
   const firstLineOfSku = new Map<string, number>();
+  const unitOfMaterial = new Map<string, { unit: string; line: number }>();
   for (const { record, info } of rows) {
     const line = info.lines;
     if (record.length !== columns.length) {
@@ -96,14 +98,15 @@ export function parseCatalogCsv(bytes: Uint8Array): CatalogItemInput[] {
       continue;
     }
     const item = parsed.data;
-    if (MATERIAL_UNITS[item.material] !== item.unit) {
-      errors.push({
-        line,
-        column: 'unit',
-        message: `${item.material} is measured in ${MATERIAL_UNITS[item.material]}`,
-      });
+    // The default kinds have fixed units; any other code takes the unit of its first row in the file.
+    const unit = defaultUnit(item.material) ?? unitOfMaterial.get(item.material)?.unit;
+    if (unit !== undefined && unit !== item.unit) {
+      const first = unitOfMaterial.get(item.material);
+      const where = defaultUnit(item.material) || !first ? '' : ` (line ${first.line})`;
+      errors.push({ line, column: 'unit', message: `${item.material} is measured in ${unit}${where}` });
       continue;
     }
+    if (!unitOfMaterial.has(item.material)) unitOfMaterial.set(item.material, { unit: item.unit, line });
     const first = firstLineOfSku.get(item.sku);
     if (first !== undefined) {
       errors.push({ line, column: 'sku', message: `duplicate sku ${item.sku} (first on line ${first})` });

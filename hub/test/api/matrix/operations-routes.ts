@@ -164,6 +164,26 @@ export const OPERATIONS_MATRIX: MatrixRow[] = [
     }),
   },
   {
+    method: 'POST',
+    path: '/api/v1/materials/bins/{deviceId}/{bin}/bind',
+    access: 'device:write',
+    kind: 'item',
+    build: async (ctx) => ({
+      path: `/api/v1/materials/bins/${(await seed(ctx).device(ctx.merchantId)).id}/3/bind`,
+      body: { material: 'milk', capacity: 2000 },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/materials/bins/{deviceId}/push',
+    access: 'device:command',
+    kind: 'item',
+    build: async (ctx) => ({
+      path: `/api/v1/materials/bins/${await seed(ctx).lowBin(ctx.merchantId)}/push`,
+      body: {},
+    }),
+  },
+  {
     method: 'GET',
     path: '/api/v1/materials/restocks',
     access: 'device:read',

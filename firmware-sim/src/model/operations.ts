@@ -327,7 +327,10 @@ export class Operations {
       }
     };
     try {
-      return await body(tick);
+      const result = await body(tick);
+      // A step always ends its progress at 100, even when a slow host's timers skipped every quarter.
+      if (result.ok && lastPct < 100) this.m.emit({ type: 'progress', op, pct: 100 });
+      return result;
     } catch (e) {
       if (e instanceof StepEnded) return e.result;
       return refuse('INTERNAL', undefined, e instanceof Error ? e.message.slice(0, 60) : 'error');

@@ -117,7 +117,8 @@ export const BrewerDescription: DialectDescription<
     READY: { args: 'fw model', reply: 'Sent at power-up and after the link is restored', errors: '' },
     PROGRESS: {
       args: 'op pct',
-      reply: 'A long step is `pct` percent done; `op` is its verb as requested, e.g. `BREW`',
+      reply:
+        'A long step is `pct` percent done; `op` is its verb as requested, e.g. `BREW`; a step that succeeds always sends its 100 before its reply',
       errors: '',
     },
     FAULT: { args: 'code', reply: 'A fault was raised (`code` is a brewer fault)', errors: '' },

@@ -228,7 +228,11 @@ describe('admin console in a browser', () => {
     failShot('work-order');
     await page.goto(url('/alarms'));
     const card = page.getByTestId(`wo-${workOrderId}`);
-    await page.getByLabel('Assign to').fill(engineer.email);
+    // A picker of the merchant's assignees (users who may handle work orders), not free text.
+    const picker = page.getByLabel('Assign to');
+    await expect.poll(() => picker.locator('option').allTextContents()).toContain(engineer.email);
+    expect(await picker.locator('option').allTextContents()).not.toContain(viewer.email);
+    await picker.selectOption({ label: engineer.email });
     for (const [to, column] of [
       ['→ assigned', 'assigned'],
       ['→ in progress', 'in_progress'],

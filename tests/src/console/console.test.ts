@@ -260,6 +260,10 @@ describe('admin console in a browser', () => {
       ['/audit', 'Audit log'],
       ['/recipes', 'Recipes and prices'],
       ['/firmware', 'Firmware and agent updates'],
+      ['/api-keys', 'API keys'],
+      ['/claim-codes', 'Claim codes'],
+      ['/maintenance', 'Cleaning and descaling'],
+      ['/counters', 'Audit counters'],
       ['/account', 'Account'],
     ] as const) {
       await page.goto(url(path));

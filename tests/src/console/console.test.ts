@@ -606,8 +606,20 @@ describe('admin console in a browser', () => {
     await page.goto(url(`/machines/${deviceId}`));
     await page.getByTestId('sales').waitFor();
     await expectAccessible(page, 'machine detail (viewer)');
-    for (const name of ['Lock sales', 'Unlock sales', 'Rinse', 'Restart agent', 'Diagnostics', 'Revoke'])
+    for (const name of [
+      'Lock sales',
+      'Unlock sales',
+      'Rinse',
+      'Descale',
+      'Restart agent',
+      'Diagnostics',
+      'Revoke',
+      'Download DEX',
+      'Reset counters',
+    ])
       expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    // Cleaning compliance is the machine's state: a viewer reads it.
+    await page.getByRole('heading', { name: 'Cleaning' }).waitFor();
     await page.goto(url('/materials'));
     await page.locator('td').first().waitFor();
     expect(await page.getByRole('button', { name: /Refill|Empty/ }).count()).toBe(0);

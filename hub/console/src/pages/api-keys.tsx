@@ -204,7 +204,7 @@ function CreateKey(props: {
           <input name="allowedIps" placeholder="203.0.113.0/24, 2001:db8::/32" />
         </Field>
         <Field label="Expires (optional)">
-          <input name="expires" type="date" />
+          <input name="expires" type="date" min={new Date().toISOString().slice(0, 10)} />
         </Field>
       </div>
       <fieldset>

@@ -230,9 +230,11 @@ describe('admin console in a browser', () => {
     const card = page.getByTestId(`wo-${workOrderId}`);
     // A picker of the merchant's assignees (users who may handle work orders), not free text.
     const picker = page.getByLabel('Assign to');
-    await expect.poll(() => picker.locator('option').allTextContents()).toContain(engineer.email);
-    expect(await picker.locator('option').allTextContents()).not.toContain(viewer.email);
-    await picker.selectOption({ label: engineer.email });
+    // The superadmin's board spans merchants: each person is named with theirs.
+    const offered = `${engineer.email} · Lisbon Coffee`;
+    await expect.poll(() => picker.locator('option').allTextContents()).toContain(offered);
+    expect((await picker.locator('option').allTextContents()).join('\n')).not.toContain(viewer.email);
+    await picker.selectOption({ label: offered });
     for (const [to, column] of [
       ['→ assigned', 'assigned'],
       ['→ in progress', 'in_progress'],

@@ -5,6 +5,7 @@ import { ago } from '../ui/format';
 import { useLive, useQuery } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Page, Table } from '../ui/widgets';
 import { AssigneeSelect, useAssignees } from './assignees';
+import { useMerchants } from './merchant-field';
 import { WorkOrderPanel } from './work-order';
 
 type Status = 'open' | 'assigned' | 'in_progress' | 'resolved' | 'closed';
@@ -45,6 +46,7 @@ export function Alarms() {
     500,
   );
   const people = useAssignees(undefined);
+  const merchants = useMerchants();
   // Oneself by default when one may take work orders; the hub refuses anyone not of the card's merchant.
   const [picked, setPicked] = useState(session.me?.id ?? '');
   const assigneeId = people.data?.some((u) => u.id === picked) ? picked : '';
@@ -130,7 +132,12 @@ export function Alarms() {
       <section aria-labelledby="board-title">
         <h2 id="board-title">Work orders</h2>
         {canWrite ? (
-          <AssigneeSelect people={people.data ?? []} value={assigneeId} onChange={setPicked} />
+          <AssigneeSelect
+            people={people.data ?? []}
+            merchants={merchants.data}
+            value={assigneeId}
+            onChange={setPicked}
+          />
         ) : null}
         <ErrorNote error={people.error} />
         <ErrorNote error={board.error} />

@@ -23,7 +23,9 @@ export function useAssignees(merchantId: string | undefined, ready = true) {
 
 /** A labelled picker of assignees; the value is the user id. */
 export function AssigneeSelect(props: {
-  people: { id: string; email: string; name: string | null }[];
+  people: { id: string; email: string; name: string | null; merchantId: string }[];
+  /** Names the merchant of each person, for the superadmin's board that spans merchants. */
+  merchants?: { id: string; name: string }[];
   value?: string | null;
   name?: string;
   required?: boolean;
@@ -43,6 +45,9 @@ export function AssigneeSelect(props: {
         {props.people.map((u) => (
           <option key={u.id} value={u.id} selected={!props.onChange && u.id === props.value}>
             {u.name ? `${u.name} (${u.email})` : u.email}
+            {props.merchants?.length
+              ? ` · ${props.merchants.find((m) => m.id === u.merchantId)?.name ?? u.merchantId}`
+              : ''}
           </option>
         ))}
       </select>

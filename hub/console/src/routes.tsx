@@ -3,10 +3,14 @@ import type { Permission } from './api/session';
 import { Account } from './pages/account';
 import { AdminPage } from './pages/admin';
 import { Alarms } from './pages/alarms';
+import { ApiKeys } from './pages/api-keys';
+import { ClaimCodes } from './pages/claim-codes';
+import { AuditCountersPage } from './pages/counters';
 import { Dashboard } from './pages/dashboard';
 import { Firmware } from './pages/firmware';
 import { MachineDetail } from './pages/machine';
 import { Machines } from './pages/machines';
+import { Maintenance } from './pages/maintenance';
 import { Materials } from './pages/materials';
 import { OrderDetail } from './pages/order';
 import { Orders } from './pages/orders';
@@ -27,11 +31,19 @@ export const ROUTES: RouteDef[] = [
   { path: '/', nav: 'Dashboard', needs: 'device:read', page: () => <Dashboard /> },
   { path: '/machines', nav: 'Machines', needs: 'device:read', page: () => <Machines /> },
   { path: '/machines/:id', needs: 'device:read', page: (id) => <MachineDetail id={id ?? ''} /> },
+  { path: '/claim-codes', nav: 'Claim codes', needs: 'device:write', page: () => <ClaimCodes /> },
+  { path: '/maintenance', nav: 'Cleaning', needs: 'device:read', page: () => <Maintenance /> },
   { path: '/orders', nav: 'Orders', needs: 'order:read', page: () => <Orders /> },
   {
     path: '/orders/:device/:order',
     needs: 'order:read',
     page: (d, o) => <OrderDetail deviceId={d ?? ''} orderId={o ?? ''} />,
+  },
+  {
+    path: '/counters',
+    nav: 'Audit counters',
+    needs: 'finance:read',
+    page: () => <AuditCountersPage />,
   },
   { path: '/materials', nav: 'Materials', needs: 'device:read', page: () => <Materials /> },
   { path: '/recipes', nav: 'Recipes & prices', needs: 'device:read', page: () => <Recipes /> },
@@ -50,6 +62,7 @@ export const ROUTES: RouteDef[] = [
     needs: 'location:read',
     page: () => <AdminPage kind="locations" />,
   },
+  { path: '/api-keys', nav: 'API keys', needs: 'api_key:read', page: () => <ApiKeys /> },
   { path: '/audit', nav: 'Audit log', needs: 'audit:read', page: () => <AdminPage kind="audit" /> },
   { path: '/account', page: () => <Account /> },
 ];

@@ -228,7 +228,13 @@ describe('admin console in a browser', () => {
     failShot('work-order');
     await page.goto(url('/alarms'));
     const card = page.getByTestId(`wo-${workOrderId}`);
-    await page.getByLabel('Assign to').fill(engineer.email);
+    // A picker of the merchant's assignees (users who may handle work orders), not free text.
+    const picker = page.getByLabel('Assign to');
+    // The superadmin's board spans merchants: each person is named with theirs.
+    const offered = `${engineer.email} · Lisbon Coffee`;
+    await expect.poll(() => picker.locator('option').allTextContents()).toContain(offered);
+    expect((await picker.locator('option').allTextContents()).join('\n')).not.toContain(viewer.email);
+    await picker.selectOption({ label: offered });
     for (const [to, column] of [
       ['→ assigned', 'assigned'],
       ['→ in progress', 'in_progress'],
@@ -256,6 +262,10 @@ describe('admin console in a browser', () => {
       ['/audit', 'Audit log'],
       ['/recipes', 'Recipes and prices'],
       ['/firmware', 'Firmware and agent updates'],
+      ['/api-keys', 'API keys'],
+      ['/claim-codes', 'Claim codes'],
+      ['/maintenance', 'Cleaning and descaling'],
+      ['/counters', 'Audit counters'],
       ['/account', 'Account'],
     ] as const) {
       await page.goto(url(path));
@@ -598,8 +608,20 @@ describe('admin console in a browser', () => {
     await page.goto(url(`/machines/${deviceId}`));
     await page.getByTestId('sales').waitFor();
     await expectAccessible(page, 'machine detail (viewer)');
-    for (const name of ['Lock sales', 'Unlock sales', 'Rinse', 'Restart agent', 'Diagnostics', 'Revoke'])
+    for (const name of [
+      'Lock sales',
+      'Unlock sales',
+      'Rinse',
+      'Descale',
+      'Restart agent',
+      'Diagnostics',
+      'Revoke',
+      'Download DEX',
+      'Reset counters',
+    ])
       expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    // Cleaning compliance is the machine's state: a viewer reads it.
+    await page.getByRole('heading', { name: 'Cleaning' }).waitFor();
     await page.goto(url('/materials'));
     await page.locator('td').first().waitFor();
     expect(await page.getByRole('button', { name: /Refill|Empty/ }).count()).toBe(0);

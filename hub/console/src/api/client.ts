@@ -36,7 +36,12 @@ export async function download(path: string, query: Record<string, string | unde
   for (const [k, v] of Object.entries(query)) if (v) url.searchParams.set(k, v);
   const res = await authedFetch(new Request(url));
   if (!res.ok) throw new Error(problemText(await res.json().catch(() => null), res.status));
-  const href = URL.createObjectURL(await res.blob());
+  saveFile(await res.blob(), file);
+}
+
+/** Hands a blob to the browser as a download named `file`. */
+export function saveFile(blob: Blob, file: string): void {
+  const href = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = href;
   a.download = file;

@@ -4,6 +4,8 @@ import { session } from '../api/session';
 import { ago } from '../ui/format';
 import { useLive, useQuery } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Page, Table } from '../ui/widgets';
+import { AssigneeSelect, useAssignees } from './assignees';
+import { useMerchants } from './merchant-field';
 import { WorkOrderPanel } from './work-order';
 
 type Status = 'open' | 'assigned' | 'in_progress' | 'resolved' | 'closed';
@@ -43,7 +45,11 @@ export function Alarms() {
     },
     500,
   );
-  const [assignee, setAssignee] = useState(session.me?.email ?? '');
+  const people = useAssignees(undefined);
+  const merchants = useMerchants();
+  // Oneself by default when one may take work orders; the hub refuses anyone not of the card's merchant.
+  const [picked, setPicked] = useState(session.me?.id ?? '');
+  const assigneeId = people.data?.some((u) => u.id === picked) ? picked : '';
   const [open, setOpen] = useState<string | null>(null);
   return (
     <Page title="Alarms and work orders">
@@ -126,11 +132,14 @@ export function Alarms() {
       <section aria-labelledby="board-title">
         <h2 id="board-title">Work orders</h2>
         {canWrite ? (
-          <label class="field inline">
-            <span>Assign to</span>
-            <input value={assignee} onInput={(e) => setAssignee(e.currentTarget.value)} />
-          </label>
+          <AssigneeSelect
+            people={people.data ?? []}
+            merchants={merchants.data}
+            value={assigneeId}
+            onChange={setPicked}
+          />
         ) : null}
+        <ErrorNote error={people.error} />
         <ErrorNote error={board.error} />
         {open ? <WorkOrderPanel id={open} onChange={board.reload} onClose={() => setOpen(null)} /> : null}
         <div class="board">
@@ -156,7 +165,7 @@ export function Alarms() {
                     <p class="muted">
                       <Badge value={w.priority} />{' '}
                       {w.deviceId ? <a href={`#/machines/${w.deviceId}`}>{w.deviceId}</a> : null}{' '}
-                      {w.assignee ? `· ${w.assignee}` : ''}
+                      {w.assignee ? `· ${w.assigneeName ?? w.assignee}` : ''}
                     </p>
                     {canWrite ? (
                       <div class="actions">
@@ -168,7 +177,7 @@ export function Alarms() {
                               must(
                                 await api.POST('/api/v1/work-orders/{id}/transition', {
                                   params: { path: { id: w.id } },
-                                  body: { to, ...(to === 'assigned' && assignee ? { assignee } : {}) },
+                                  body: { to, ...(to === 'assigned' && assigneeId ? { assigneeId } : {}) },
                                 }),
                               )
                             }

@@ -18,7 +18,20 @@ export function Dashboard() {
       ...samples.current.slice(-199),
       { at: d.at, online: d.devices.online, orders: d.today.orders },
     ];
-  useLive(() => true, summary.reload, 1000);
+  // Machines late on a rinse or descale (the summary does not count them).
+  const overdue = useQuery(
+    async () =>
+      must(await api.GET('/api/v1/maintenance', { params: { query: { overdue: 'true', limit: 1 } } })).total,
+    [],
+  );
+  useLive(
+    () => true,
+    () => {
+      summary.reload();
+      overdue.reload();
+    },
+    1000,
+  );
   return (
     <Page title="Dashboard">
       <ErrorNote error={summary.error} />
@@ -52,6 +65,12 @@ export function Dashboard() {
               value={d.materials.low}
               tone={d.materials.low ? 'warn' : 'ok'}
               href="#/materials?low=true"
+            />
+            <Stat
+              label="Cleaning overdue"
+              value={overdue.data ?? '—'}
+              tone={overdue.data ? 'bad' : 'ok'}
+              href="#/maintenance?overdue=true"
             />
             <Stat label="Pending commands" value={d.commands.pending} />
             <Stat label="Open work orders" value={d.workOrders.open} href="#/alarms" />

@@ -6,6 +6,8 @@ import { SecretDialog } from '../ui/dialog';
 import { ago, money, when } from '../ui/format';
 import { useLive, useQuery } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Page, Table } from '../ui/widgets';
+import { DexCard } from './counters';
+import { CleaningCard } from './maintenance';
 import { SetPrices } from './prices';
 
 /** The fleet state fields the page shows (the API types the state as an open object). */
@@ -21,11 +23,18 @@ interface LiveState {
   materials?: { material: string; level: number; capacity: number; unit: string }[];
 }
 
-type CommandKind = 'lock' | 'unlock' | 'rinse' | 'restart' | 'diagnostics';
+type CommandKind = 'lock' | 'unlock' | 'rinse' | 'descale' | 'restart' | 'diagnostics';
 const ACTIONS: { kind: CommandKind; label: string; params: Record<string, unknown>; confirm?: string }[] = [
   { kind: 'lock', label: 'Lock sales', params: { reason: 'locked from the console' } },
   { kind: 'unlock', label: 'Unlock sales', params: {} },
   { kind: 'rinse', label: 'Rinse', params: { cycles: 1 } },
+  {
+    kind: 'descale',
+    label: 'Descale',
+    params: {},
+    confirm:
+      'Descale this machine now? It takes about 15 minutes, needs descaling solution in the tank, and refuses orders meanwhile.',
+  },
   {
     kind: 'restart',
     label: 'Restart agent',
@@ -204,6 +213,8 @@ export function MachineDetail(props: { id: string }) {
               {alarms.data?.length === 0 ? <li>None.</li> : null}
             </ul>
           </section>
+          <CleaningCard maintenance={d.maintenance} />
+          {session.can('finance:read') ? <DexCard deviceId={id} /> : null}
           {session.can('telemetry:read') ? <Telemetry id={id} /> : null}
           <section class="card wide">
             <h2>Commands</h2>

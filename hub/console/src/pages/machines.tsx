@@ -105,6 +105,8 @@ export function Machines() {
           >
             Export CSV
           </button>
+          {session.can('device:write') ? <a href="#/claim-codes">Claim codes</a> : null}
+          <a href="#/maintenance?overdue=true">Cleaning overdue</a>
           {session.can('device:write') ? (
             <button type="button" class="primary" onClick={() => setRegistering(true)}>
               Register machine

@@ -4,6 +4,7 @@ import { session } from '../api/session';
 import { when } from '../ui/format';
 import { useQuery } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote } from '../ui/widgets';
+import { AssigneeSelect, useAssignees } from './assignees';
 import { WorkOrderAttachments } from './work-order-attachments';
 
 type Status = 'open' | 'assigned' | 'in_progress' | 'resolved' | 'closed';
@@ -25,13 +26,7 @@ export function WorkOrderPanel(props: { id: string; onChange: () => void; onClos
   const [error, setError] = useState<string | null>(null);
   const canWrite = session.can('device:write');
   const merchantId = q.data?.merchantId;
-  const people = useQuery(
-    async () =>
-      canWrite && merchantId
-        ? must(await api.GET('/api/v1/work-orders/assignees', { params: { query: { merchantId } } })).items
-        : [],
-    [canWrite, merchantId],
-  );
+  const people = useAssignees(merchantId, merchantId !== undefined);
   const [alarmNote, setAlarmNote] = useState<string | null>(null);
   const act = (run: () => Promise<unknown>) => async (e: Event) => {
     e.preventDefault();
@@ -164,17 +159,7 @@ export function WorkOrderPanel(props: { id: string; onChange: () => void; onClos
                   )(e);
                 }}
               >
-                <label class="field">
-                  <span>Assign to</span>
-                  <select name="assigneeId" required>
-                    <option value="">— choose —</option>
-                    {(people.data ?? []).map((u) => (
-                      <option key={u.id} value={u.id} selected={u.id === w.assigneeId}>
-                        {u.name ? `${u.name} (${u.email})` : u.email}
-                      </option>
-                    ))}
-                  </select>
-                </label>
+                <AssigneeSelect name="assigneeId" required people={people.data ?? []} value={w.assigneeId} />
                 <button type="submit">Assign</button>
               </form>
             </div>

@@ -253,6 +253,51 @@ describe('admin console in a browser', () => {
     expect(wo).toMatchObject({ status: 'closed', assignee: engineer.email });
   });
 
+  it('binds a bin to a catalog material and sends the binding to the machine', async () => {
+    failShot('bin-binding');
+    await hub.call('POST', '/api/v1/materials/catalog', {
+      merchantId,
+      sku: 'DECAF-1',
+      name: 'Decaf beans 1 kg',
+      material: 'decaf_beans',
+      unit: 'g',
+      packSize: 1000,
+    });
+    type Bins = { items: { bin: number; material: string; level: number }[] };
+    const bins = await hub.call<Bins>('GET', `/api/v1/materials/bins?deviceId=${shelfId}`);
+    const beans = bins.items.find((b) => b.material === 'beans');
+    if (!beans) throw new Error('the shelf machine has no beans bin');
+    await page.goto(url(`/materials?deviceId=${shelfId}`));
+    const choice = page.getByLabel(`Material for ${shelfId} bin ${beans.bin}`);
+    await expect.poll(() => choice.locator('option').allTextContents()).toContain('decaf_beans');
+    await choice.selectOption('decaf_beans');
+    await page.getByRole('button', { name: `Bind ${shelfId} bin ${beans.bin}` }).click();
+    const ask = page.getByRole('alertdialog');
+    await expectAccessible(page, 'bin binding question');
+    await ask.getByRole('button', { name: 'Bind', exact: true }).click();
+    await expect
+      .poll(async () => (await hub.call<Bins>('GET', `/api/v1/materials/bins?deviceId=${shelfId}`)).items)
+      .toContainEqual(expect.objectContaining({ bin: beans.bin, material: 'decaf_beans', level: 0 }));
+    await page.getByRole('button', { name: `Send the bins to ${shelfId}` }).click();
+    await page
+      .getByRole('alertdialog')
+      .getByRole('button', { name: `Send the bins to ${shelfId}` })
+      .click();
+    type Commands = {
+      items: {
+        kind: string;
+        params: { config?: { settings?: { bins?: { bin: number; material: string }[] } } };
+      }[];
+    };
+    await expect
+      .poll(async () => {
+        const sent = await hub.call<Commands>('GET', `/api/v1/commands?deviceId=${shelfId}`);
+        return sent.items.find((c) => c.kind === 'set_config')?.params.config?.settings?.bins ?? [];
+      })
+      .toContainEqual(expect.objectContaining({ bin: beans.bin, material: 'decaf_beans' }));
+    await expectAccessible(page, 'materials of one machine');
+  });
+
   it('shows the administration pages to the superadmin, each accessible', async () => {
     failShot('admin-pages');
     for (const [path, heading] of [

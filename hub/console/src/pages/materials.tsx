@@ -3,16 +3,16 @@ import { session } from '../api/session';
 import { when } from '../ui/format';
 import { navigate, useLive, useQuery, useRoute } from '../ui/hooks';
 import { ActionButton, Badge, ErrorNote, Field, Page, Pager, Table } from '../ui/widgets';
+import { BindBin, PushBinding, useMaterialCodes } from './bin-binding';
 import { Catalog } from './catalog';
 
 const PAGE_SIZE = 25;
-const MATERIALS = ['water', 'beans', 'milk', 'cups', 'waste'] as const;
 
 export function Materials() {
   const { params } = useRoute();
   const f = {
     deviceId: params.get('deviceId') ?? '',
-    material: (params.get('material') ?? '') as '' | (typeof MATERIALS)[number],
+    material: params.get('material') ?? '',
     low: (params.get('low') ?? '') as '' | 'true',
     offset: Number(params.get('offset') ?? 0),
   };
@@ -36,6 +36,7 @@ export function Materials() {
   );
   useLive((e) => e.type.startsWith('material') || e.type.startsWith('alarm'), list.reload, 1000);
   const canRestock = session.can('device:write');
+  const materials = useMaterialCodes();
   return (
     <Page title="Materials">
       <form
@@ -50,12 +51,9 @@ export function Materials() {
           <input name="deviceId" defaultValue={f.deviceId} />
         </Field>
         <Field label="Material">
-          <select
-            value={f.material}
-            onChange={(e) => set({ material: e.currentTarget.value as typeof f.material })}
-          >
+          <select value={f.material} onChange={(e) => set({ material: e.currentTarget.value })}>
             <option value="">All</option>
-            {MATERIALS.map((m) => (
+            {materials.map((m) => (
               <option key={m} value={m}>
                 {m}
               </option>
@@ -73,6 +71,7 @@ export function Materials() {
         <button type="submit">Apply</button>
       </form>
       <ErrorNote error={list.error} />
+      {f.deviceId && session.can('device:command') ? <PushBinding deviceId={f.deviceId} /> : null}
       <Table
         caption="Material bins"
         columns={[
@@ -117,6 +116,13 @@ export function Materials() {
                       }
                       onDone={list.reload}
                     />
+                  ),
+                },
+                {
+                  key: 'binding',
+                  label: 'Binding',
+                  render: (b: { deviceId: string; bin: number; material: string }) => (
+                    <BindBin bin={b} materials={materials} onDone={list.reload} />
                   ),
                 },
               ]

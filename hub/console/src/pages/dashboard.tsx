@@ -133,7 +133,12 @@ function DailyChart() {
     <section class="card">
       <h2>Orders and revenue per day</h2>
       <ErrorNote error={q.error} />
-      <TimeChart title="Orders and revenue per day" x={chart.x} series={chart.series} />
+      <TimeChart
+        title="Orders and revenue per day"
+        x={chart.x}
+        series={chart.series}
+        minSpanMs={2 * 86_400_000}
+      />
     </section>
   );
 }

@@ -10,8 +10,17 @@ export interface Series {
   right?: boolean;
 }
 
-/** A time chart drawn by uPlot; `x` is epoch ms. */
-export function TimeChart(props: { title: string; x: number[]; series: Series[]; height?: number }) {
+/**
+ * A time chart drawn by uPlot; `x` is epoch ms. `minSpanMs` is the narrowest time range shown: with one point
+ * (the first day of a fleet) uPlot would otherwise stretch a zero-width range over years.
+ */
+export function TimeChart(props: {
+  title: string;
+  x: number[];
+  series: Series[];
+  height?: number;
+  minSpanMs?: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -21,6 +30,7 @@ export function TimeChart(props: { title: string; x: number[]; series: Series[];
       {
         width: Math.max(280, el.clientWidth),
         height: props.height ?? 220,
+        scales: { x: { time: true, range: xRange(props.x, props.minSpanMs ?? 60_000) } },
         series: [
           {},
           ...props.series.map((s) => ({
@@ -47,6 +57,15 @@ export function TimeChart(props: { title: string; x: number[]; series: Series[];
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.x, props.series, props.height]);
+  }, [props.x, props.series, props.height, props.minSpanMs]);
   return <figure class="chart" aria-label={props.title} ref={box} />;
+}
+
+/** The x range in seconds: the data's, widened around its middle to at least `minSpanMs`. */
+function xRange(x: number[], minSpanMs: number): [number, number] {
+  if (x.length === 0) return [0, minSpanMs / 1000];
+  const lo = Math.min(...x) / 1000;
+  const hi = Math.max(...x) / 1000;
+  const pad = Math.max(0, minSpanMs / 1000 - (hi - lo)) / 2;
+  return [lo - pad, hi + pad];
 }

@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Sha256Schema } from '@crema/protocol';
@@ -8,6 +9,9 @@ import { FsArtifactStore } from './fs-store';
 import type { ArtifactStore } from './store';
 
 export type ArtifactStoreKind = 'fs' | 'db';
+
+/** Left in `<dataDir>/artifacts` once its files were copied into the database store. */
+const IMPORTED = '.imported-to-db';
 
 /**
  * Which store keeps artifact bytes when the configuration does not say: files on SQLite (one process, the
@@ -20,7 +24,8 @@ export function defaultArtifactStore(db: Pick<Db, 'kind'>): ArtifactStoreKind {
 
 /**
  * The hub's artifact store, started. A database store takes over the files an earlier run kept under
- * `<dataDir>/artifacts` (and its namespaces) once, so switching to it loses no artifact or attachment.
+ * `<dataDir>/artifacts` (and its namespaces) once, so switching to it loses no artifact or attachment; the files
+ * stay where they were (remove them once satisfied).
  */
 export async function openArtifactStore(
   kind: ArtifactStoreKind,
@@ -35,8 +40,13 @@ export async function openArtifactStore(
   }
   const store = new DbArtifactStore(db.kysely);
   await store.start();
-  const imported = await importFiles(files.dir, files, store);
-  if (imported > 0) logger.info({ imported }, 'artifact files copied into the database store');
+  // Once: a file deleted from the database later must not come back from the directory at the next start.
+  const marker = join(files.dir, IMPORTED);
+  if (existsSync(files.dir) && !existsSync(marker)) {
+    const imported = await importFiles(files.dir, files, store);
+    writeFileSync(marker, `copied into the database store at ${new Date().toISOString()}\n`, { mode: 0o600 });
+    if (imported > 0) logger.info({ imported }, 'artifact files copied into the database store');
+  }
   return store;
 }
 

@@ -5,9 +5,31 @@
  */
 export class ChunkCache {
   private readonly entries = new Map<string, Buffer>();
+  private readonly loading = new Map<string, Promise<Buffer>>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
+
+  /**
+   * The chunk from memory, or from `fetch` once however many readers ask at the same time (a rollout's devices
+   * start together: one query per chunk, not one per device).
+   */
+  async load(uploadId: string, seq: number, fetch: () => Promise<Buffer>): Promise<Buffer> {
+    const cached = this.get(uploadId, seq);
+    if (cached) return cached;
+    const key = `${uploadId}:${seq}`;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = fetch()
+        .then((data) => {
+          this.set(uploadId, seq, data);
+          return data;
+        })
+        .finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
 
   get(uploadId: string, seq: number): Buffer | undefined {
     const key = `${uploadId}:${seq}`;

@@ -179,20 +179,18 @@ export class DbArtifactStore implements ArtifactStore {
     }
   }
 
-  private async chunk(uploadId: string, seq: number): Promise<Buffer> {
-    const cached = this.cache.get(uploadId, seq);
-    if (cached) return cached;
-    const row = await this.db
-      .selectFrom('artifact_chunks')
-      .select('data')
-      .where('upload_id', '=', uploadId)
-      .where('seq', '=', seq)
-      .executeTakeFirst();
-    // The file was deleted while this reader streamed it: end the stream with an error, not short bytes.
-    if (!row) throw new HubError('NOT_FOUND', 'the artifact was deleted while it was read');
-    const data = Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
-    this.cache.set(uploadId, seq, data);
-    return data;
+  private chunk(uploadId: string, seq: number): Promise<Buffer> {
+    return this.cache.load(uploadId, seq, async () => {
+      const row = await this.db
+        .selectFrom('artifact_chunks')
+        .select('data')
+        .where('upload_id', '=', uploadId)
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      // The file was deleted while this reader streamed it: end the stream with an error, not short bytes.
+      if (!row) throw new HubError('NOT_FOUND', 'the artifact was deleted while it was read');
+      return Buffer.isBuffer(row.data) ? row.data : Buffer.from(row.data);
+    });
   }
 }
 

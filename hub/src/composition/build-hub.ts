@@ -105,6 +105,7 @@ export async function buildHub(options: BuildHubOptions): Promise<HubParts> {
         db,
         options.config.dataDir,
         options.logger,
+        () => options.clock.now(),
       ));
     return assemble(db, keyring, artifacts, options);
   } catch (err) {

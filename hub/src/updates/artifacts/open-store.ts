@@ -32,13 +32,14 @@ export async function openArtifactStore(
   db: Db,
   dataDir: string,
   logger: Logger,
+  now: () => number = Date.now,
 ): Promise<ArtifactStore> {
   const files = new FsArtifactStore(join(dataDir, 'artifacts'));
   if (kind === 'fs') {
     await files.start();
     return files;
   }
-  const store = new DbArtifactStore(db.kysely);
+  const store = new DbArtifactStore(db.kysely, { now });
   await store.start();
   // Once: a file deleted from the database later must not come back from the directory at the next start.
   const marker = join(files.dir, IMPORTED);

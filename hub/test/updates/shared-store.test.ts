@@ -11,20 +11,24 @@ import {
 } from '@crema/protocol';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClusterBus } from '../../src/composition/cluster';
+import type { MqttGateway } from '../../src/mqtt/gateway';
 import { createOpsContext } from '../../src/operations/context';
+import { OpsEventBus } from '../../src/operations/events/bus';
 import { SigningKey } from '../../src/operations/recipes/signing-key';
 import type { ArtifactUsage } from '../../src/updates/artifact-usage';
 import { KeySealer } from '../../src/updates/keys/key-seal';
 import { SigningKeyring } from '../../src/updates/keys/keyring';
 import { type SyncHub, startSyncHub } from '../device-channel/support/hub';
 import { SteppedClock } from '../support/clock';
-import { BACKENDS, openTestDb } from '../support/db';
+import { BACKENDS, openTestDb, TEST_PG_URL } from '../support/db';
 
 /** Every artifact offered to every device: this file is about where bytes and keys live, not rollouts. */
 const everything: ArtifactUsage = { inUse: async () => false, offeredTo: async () => true };
 const KEK = { CREMA_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
 /** What every process of one hub shares (hub/README.md "Scaling out"): the first key and the sealing secret. */
-const SHARED_ENV = { ...KEK, CREMA_SIGNING_KEY: SigningKey.generate().privatePem() };
+const SharedPem = SigningKey.generate().privatePem();
+const SHARED_ENV = { ...KEK, CREMA_SIGNING_KEY: SharedPem };
 
 type KeyList = {
   current: string;
@@ -168,3 +172,54 @@ describe.each(BACKENDS)('rotated keys in the %s store', (backend) => {
     }
   });
 });
+
+describe.each(BACKENDS.filter((b) => b === 'postgres'))(
+  'a key change over the cluster bus on %s',
+  (backend) => {
+    it('reaches the other process at once, before it signs anything', async () => {
+      const t = await openTestDb(backend);
+      const clock = new SteppedClock();
+      const log = pino({ level: 'silent' });
+      // The bus only needs the gateway's offline events here.
+      const gateway = { events: { on: () => () => undefined }, fleet: {} } as unknown as MqttGateway;
+      const sealer = new KeySealer(KEK.CREMA_KEY_ENCRYPTION_KEY);
+      const dirs = [mkdtempSync(join(tmpdir(), 'crema-bus-a-')), mkdtempSync(join(tmpdir(), 'crema-bus-b-'))];
+      const pem = SharedPem;
+      const ctx = createOpsContext(t.db.kysely, t.db.kind, clock);
+      const open = (dir: string) =>
+        SigningKeyring.open(t.db.kysely, dir, pem, clock.now(), log, { sealer, shared: true });
+      const [ka, kb] = [await open(dirs[0] as string), await open(dirs[1] as string)];
+      const bus = (processId: string, keyring: SigningKeyring) =>
+        buildClusterBus({
+          url: TEST_PG_URL,
+          db: t.db,
+          processId,
+          clock,
+          logger: log,
+          bus: new OpsEventBus(),
+          gateway,
+          keyring,
+          ctx,
+        });
+      const [ba, bb] = [bus('a', ka), bus('b', kb)];
+      try {
+        await ba.start();
+        await bb.start();
+        const first = kb.current().keyId;
+        const change = await t.db.kysely
+          .transaction()
+          .execute((tx) => ka.rotate({ ...ctx, db: tx }, { userId: 'u' }, true));
+        ka.adopt(change);
+        const until = Date.now() + 5000;
+        while (kb.current().keyId === first && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(kb.current().keyId).toBe(change.next.keyId);
+      } finally {
+        await ba.stop();
+        await bb.stop();
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+        await t.cleanup();
+      }
+    });
+  },
+);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { artifactPath } from '@crema/protocol';
+import pg from 'pg';
 import { pino } from 'pino';
 import { loadHubConfig } from '../src/config/hub-config';
 import { Hub } from '../src/hub';
@@ -19,7 +20,10 @@ import { addBenchDevices, argv, deviceFile, machineInfo, round } from './support
  * ratio, and the hub's RSS. Devices first fetch one byte each (a warm-up that also fills the hub's device
  * credential cache, so the timed round measures serving, not one scrypt check per device).
  *
- *   pnpm bench hub/artifact-download [-- --devices 1000 --size-mib 4 --rounds 2]
+ * `--store fs|db` picks the hub's artifact store (files, or chunks in the database; default: the hub's default
+ * for the backend); `--database-url postgres://…` runs the hub on PostgreSQL (a schema of its own, dropped after).
+ *
+ *   pnpm bench hub/artifact-download [-- --devices 1000 --size-mib 4 --rounds 2 --store db]
  */
 const { values: args } = parseArgs({
   args: argv(),
@@ -27,6 +31,8 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: '1000' },
     'size-mib': { type: 'string', default: '4' },
     rounds: { type: 'string', default: '2' },
+    store: { type: 'string' },
+    'database-url': { type: 'string' },
   },
 });
 const count = Math.min(Math.max(Number(args.devices), 1), 5000);
@@ -39,7 +45,22 @@ const guard = setTimeout(() => {
 }, 600_000);
 guard.unref();
 
-console.log('machine', JSON.stringify(machineInfo({ devices: count, sizeBytes: size, rounds })));
+const store = args.store;
+if (store !== undefined && store !== 'fs' && store !== 'db') throw new Error('--store is fs or db');
+const databaseUrl = args['database-url'];
+const schema = `bench_${randomBytes(5).toString('hex')}`;
+console.log(
+  'machine',
+  JSON.stringify(
+    machineInfo({
+      devices: count,
+      sizeBytes: size,
+      rounds,
+      store: store ?? 'default',
+      database: databaseUrl ? 'postgres' : 'sqlite',
+    }),
+  ),
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'crema-bench-artifacts-'));
 const file = join(dir, 'image.bin');
@@ -49,6 +70,8 @@ const sha256 = createHash('sha256').update(image).digest('hex');
 
 const password = randomBytes(18).toString('base64url');
 const flags = ['--host', '127.0.0.1', '--port', '0', '--mqtt-port', '0', '--data-dir', join(dir, 'hub')];
+if (store) flags.push('--artifact-store', store);
+if (databaseUrl) flags.push('--database-url', databaseUrl, '--database-schema', schema);
 const hub = new Hub({
   config: loadHubConfig(flags, { CREMA_ADMIN_EMAIL: 'bench@crema.local', CREMA_ADMIN_PASSWORD: password }),
   logger: pino({ level: process.env.CREMA_BENCH_LOG ?? 'error' }),
@@ -135,6 +158,7 @@ try {
   const best = (k: 'hub' | 'static') => Math.max(...figures.map((f) => f[k]));
   console.log(
     JSON.stringify({
+      store: hub.parts?.artifacts.constructor.name,
       devices: count,
       artifactMiB: round(size / 2 ** 20, 2),
       hubMBps: round(best('hub')),
@@ -149,4 +173,10 @@ try {
   devicesFile.remove();
   await hub.stop();
   rmSync(dir, { recursive: true, force: true });
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  }
 }

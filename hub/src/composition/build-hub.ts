@@ -23,9 +23,10 @@ import { MqttGateway } from '../mqtt/gateway';
 import type { SigningKey } from '../operations/recipes/signing-key';
 import { Operations } from '../operations/runtime';
 import type { ArtifactUsage } from '../updates/artifact-usage';
-import { FsArtifactStore } from '../updates/artifacts/fs-store';
+import { defaultArtifactStore, openArtifactStore } from '../updates/artifacts/open-store';
 import type { ArtifactStore } from '../updates/artifacts/store';
 import { TrustKeysCatchUp } from '../updates/keys/distribution';
+import { KeySealer } from '../updates/keys/key-seal';
 import { SigningKeyring } from '../updates/keys/keyring';
 import { RolloutEngine } from '../updates/rollouts/engine';
 import { RolloutArtifactUsage } from '../updates/rollouts/usage';
@@ -39,7 +40,7 @@ export interface HubParts {
   readonly signingKey: SigningKey;
   /** The hub's signing keys: `CREMA_SIGNING_KEY` or `<dataDir>/signing-key.pem`, then rotated ones. */
   readonly signingKeys: SigningKeyring;
-  /** Update artifacts' bytes (`<dataDir>/artifacts` by default). */
+  /** Update artifacts' and attachments' bytes (`--artifact-store`: files or the database). */
   readonly artifacts: ArtifactStore;
   /** Queues key statements for devices that come back having missed a rotation. */
   readonly trustKeysCatchUp: TrustKeysCatchUp;
@@ -70,7 +71,7 @@ export interface BuildHubOptions {
   logger: Logger;
   /** Where `CREMA_SIGNING_KEY` is read from (the process environment in the CLI). */
   env: NodeJS.ProcessEnv;
-  /** A store several hubs share; default: files under `<dataDir>/artifacts`. */
+  /** A store of the caller's; default: `config.artifactStore` (files under `<dataDir>/artifacts`, or the database). */
   artifacts?: ArtifactStore;
   /** The rollouts module's view of artifacts (default: nothing in use, every stored artifact offered). */
   artifactUsage?: ArtifactUsage;
@@ -92,9 +93,20 @@ export async function buildHub(options: BuildHubOptions): Promise<HubParts> {
       options.env.CREMA_SIGNING_KEY,
       options.clock.now(),
       options.logger,
+      {
+        sealer: KeySealer.fromEnv(options.env),
+        shared: options.config.mqttShareGroup !== undefined,
+      },
     );
-    const artifacts = options.artifacts ?? new FsArtifactStore(join(options.config.dataDir, 'artifacts'));
-    if (artifacts instanceof FsArtifactStore) await artifacts.start();
+    const artifacts =
+      options.artifacts ??
+      (await openArtifactStore(
+        options.config.artifactStore ?? defaultArtifactStore(db),
+        db,
+        options.config.dataDir,
+        options.logger,
+        () => options.clock.now(),
+      ));
     return assemble(db, keyring, artifacts, options);
   } catch (err) {
     await db.close();
@@ -169,6 +181,8 @@ function assemble(
         logger,
         bus: operations.bus,
         gateway,
+        keyring: signingKeys,
+        ctx: operations.ctx,
       })
     : undefined;
   // Its claims are transactional, so engines in several processes never send a machine its command twice.

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { ClusterBus } from '../coordination/cluster-bus';
 import type { Db } from '../db/connect';
 import type { MqttGateway } from '../mqtt/gateway';
+import type { OpsContext } from '../operations/context';
 import type { OpsEvent, OpsEventBus } from '../operations/events/bus';
+import type { SigningKeyring } from '../updates/keys/keyring';
 
 const OpsEventSchema = z.object({
   type: z.string(),
@@ -27,8 +29,11 @@ export function buildClusterBus(options: {
   logger: Logger;
   bus: OpsEventBus;
   gateway: MqttGateway;
+  keyring: SigningKeyring;
+  ctx: OpsContext;
 }): ClusterBus {
-  const { db, bus, gateway } = options;
+  const { db, bus, gateway, keyring, ctx } = options;
+  const log = options.logger.child({ ns: 'hub:cluster' });
   const cluster = new ClusterBus({
     url: options.url,
     ...(db.schema === undefined ? {} : { schema: db.schema }),
@@ -54,6 +59,11 @@ export function buildClusterBus(options: {
   cluster.on('fleet.offline', (data) => {
     const parsed = DeviceRefSchema.safeParse(data);
     if (parsed.success) gateway.fleet.offlineElsewhere(parsed.data.deviceId);
+  });
+  // A key change: the others take the new key now (signers also ask the store before each signature).
+  keyring.onChange((kid) => void cluster.publish('signing-key.changed', { kid }));
+  cluster.on('signing-key.changed', () => {
+    keyring.fresh(ctx).catch((err: unknown) => log.warn({ err }, 'cannot take the new signing key'));
   });
   return cluster;
 }

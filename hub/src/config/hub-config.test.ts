@@ -27,6 +27,15 @@ describe('hub configuration', () => {
     });
   });
 
+  it('takes the artifact store from --artifact-store or CREMA_ARTIFACT_STORE, and leaves the default open', () => {
+    expect(loadHubConfig([], {}).artifactStore).toBeUndefined();
+    expect(loadHubConfig([], { CREMA_ARTIFACT_STORE: 'db' }).artifactStore).toBe('db');
+    expect(loadHubConfig(['--artifact-store', 'fs'], { CREMA_ARTIFACT_STORE: 'db' }).artifactStore).toBe(
+      'fs',
+    );
+    expect(() => loadHubConfig(['--artifact-store', 's3'], {})).toThrow(HubError);
+  });
+
   it('refuses unknown flags and bad values with CONFIG_INVALID', () => {
     const refused = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
       try {

@@ -57,6 +57,11 @@ const ConfigSchema = z.object({
     .min(1024)
     .max(1024 * 1024 * 1024)
     .optional(),
+  /**
+   * Where artifact and attachment bytes live: `fs` (files under `<dataDir>/artifacts`) or `db` (the database,
+   * shared by every hub process on it). Default: `fs` on SQLite, `db` on PostgreSQL.
+   */
+  artifactStore: z.enum(['fs', 'db']).optional(),
 });
 export type HubConfig = z.infer<typeof ConfigSchema>;
 
@@ -76,6 +81,7 @@ export const ENV_NAMES = {
   metricsHost: 'CREMA_METRICS_HOST',
   clockSkewAlarmS: 'CREMA_CLOCK_SKEW_ALARM_S',
   attachmentMaxBytes: 'CREMA_ATTACHMENT_MAX_BYTES',
+  artifactStore: 'CREMA_ARTIFACT_STORE',
 } as const;
 
 export const DEFAULTS = {
@@ -112,6 +118,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
         'metrics-host': { type: 'string' },
         'clock-skew-alarm-s': { type: 'string' },
         'attachment-max-bytes': { type: 'string' },
+        'artifact-store': { type: 'string' },
       },
     }).values as Record<string, string | undefined>;
   } catch (cause) {
@@ -141,6 +148,7 @@ export function loadHubConfig(argv: string[], env: NodeJS.ProcessEnv): HubConfig
     adminPassword: env.CREMA_ADMIN_PASSWORD || undefined,
     webhooksAllowPrivate: env.CREMA_WEBHOOKS_ALLOW_PRIVATE === '1' || undefined,
     attachmentMaxBytes: pick('attachment-max-bytes', 'attachmentMaxBytes'),
+    artifactStore: pick('artifact-store', 'artifactStore'),
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

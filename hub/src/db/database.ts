@@ -1,4 +1,5 @@
 import type { ApiKeyTables } from './tables/api-keys';
+import type { BlobTables } from './tables/blobs';
 import type { ClaimCodeTables } from './tables/claim-codes';
 import type { CoordinationTables } from './tables/coordination';
 import type { CoreTables } from './tables/core';
@@ -24,4 +25,5 @@ export interface Database
     ClaimCodeTables,
     ApiKeyTables,
     WorkOrderTables,
-    MaintenanceTables {}
+    MaintenanceTables,
+    BlobTables {}

@@ -8,7 +8,9 @@ import { openDb } from '../db/connect';
 import { migrateToLatest } from '../db/migrate';
 import { loadSigningKey } from '../operations/recipes/signing-key';
 import { ATTACHMENT_NAMESPACE } from '../operations/workorders/attachments';
+import { DbArtifactStore } from '../updates/artifacts/db-store';
 import { FsArtifactStore } from '../updates/artifacts/fs-store';
+import { defaultArtifactStore } from '../updates/artifacts/open-store';
 import { generateDemo } from './generate';
 
 const USAGE = `pnpm demo -- [--devices 200] [--orders 5000] [--merchants 3] [--days 14] [--seed N]
@@ -65,7 +67,11 @@ async function main(): Promise<void> {
       // The hub's own key, so the demo menus verify with what `pnpm hub` publishes.
       signingKey: loadSigningKey(dataDir, process.env.CREMA_SIGNING_KEY),
       // Where `pnpm hub` keeps artifacts, so the hub serves the demo's attachments.
-      attachments: new FsArtifactStore(join(dataDir, 'artifacts')).namespace(ATTACHMENT_NAMESPACE),
+      attachments: (process.env[ENV_NAMES.artifactStore] === 'db' ||
+      (process.env[ENV_NAMES.artifactStore] !== 'fs' && defaultArtifactStore(db) === 'db')
+        ? new DbArtifactStore(db.kysely)
+        : new FsArtifactStore(join(dataDir, 'artifacts'))
+      ).namespace(ATTACHMENT_NAMESPACE),
     });
     process.stdout.write(`${JSON.stringify({ event: 'demo', ...summary, ms: Date.now() - started })}\n`);
   } finally {

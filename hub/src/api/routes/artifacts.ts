@@ -121,7 +121,9 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { actor } = callerOf(c);
     try {
       const created = await mutate(c, deps, async (tx) => {
-        const d = await service(tx).record(meta, stored, deps.operations.signingKey, actor);
+        // The key current in the store now: another hub process may have rotated it.
+        const key = await deps.operations.keyring.fresh(tx, 'share');
+        const d = await service(tx).record(meta, stored, key, actor);
         const { manifest: _m, ...after } = d;
         return {
           result: d,

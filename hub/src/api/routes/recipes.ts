@@ -108,12 +108,10 @@ export function register(app: HubApp, deps: ApiDeps): void {
   const ops = () => deps.operations;
   const service = () => new RecipeService(ops().ctx, ops().signingKey);
 
-  app.openapi(signingKey, (c) =>
-    c.json(
-      { alg: 'Ed25519' as const, keyId: ops().signingKey.keyId, publicKeyPem: ops().signingKey.publicKeyPem },
-      200,
-    ),
-  );
+  app.openapi(signingKey, async (c) => {
+    const key = await ops().keyring.fresh(ops().ctx);
+    return c.json({ alg: 'Ed25519' as const, keyId: key.keyId, publicKeyPem: key.publicKeyPem }, 200);
+  });
   app.openapi(list, async (c) => c.json(await service().list(callerOf(c).scope, c.req.valid('query')), 200));
   app.openapi(detail, async (c) =>
     c.json(await service().get(callerOf(c).scope, c.req.valid('param').id), 200),
@@ -126,7 +124,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { scope, actor } = callerOf(c);
     const body = c.req.valid('json');
     const set = await mutate(c, deps, async (tx) => {
-      const created = await new RecipeService(tx, ops().signingKey).create(scope, actor, body);
+      const key = await ops().keyring.fresh(tx, 'share');
+      const created = await new RecipeService(tx, key).create(scope, actor, body);
       const { bundle: _bundle, ...summary } = created;
       return {
         result: created,
@@ -149,7 +148,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
     const { id } = c.req.valid('param');
     const { target, ttlMs } = c.req.valid('json');
     const assignment = await mutate(c, deps, async (tx) => {
-      const svc = new RecipeService(tx, ops().signingKey);
+      const svc = new RecipeService(tx, await ops().keyring.fresh(tx, 'share'));
       const set = await svc.get(scope, id);
       const { assignment: a, commands } = await svc.assign(scope, actor, id, target, ttlMs);
       return {

@@ -86,7 +86,8 @@ export function register(app: HubApp, deps: ApiDeps): void {
   app.openapi(list, async (c) =>
     c.json(
       {
-        current: keyring().current().keyId,
+        // As the store says now: another hub process may have rotated it.
+        current: (await keyring().fresh(deps.operations.ctx)).keyId,
         keys: await keyring().keys(deps.db.kysely),
         statements: await keyStatements(deps.db.kysely),
       },
@@ -96,7 +97,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
 
   app.openapi(rotate, async (c) => {
     const { keepPrevious } = c.req.valid('json');
-    const before = keyring().current().keyId;
+    const before = (await keyring().fresh(deps.operations.ctx)).keyId;
     const out = await applyKeyChange(c, deps, 'rotate', before, (tx, actor) =>
       keyring().rotate(tx, actor, keepPrevious),
     );
@@ -120,7 +121,7 @@ async function applyKeyChange(
   run: (tx: OpsContext, actor: Actor) => Promise<KeyChange>,
 ) {
   const { actor } = callerOf(c);
-  const before = deps.operations.keyring.current().keyId;
+  const before = (await deps.operations.keyring.fresh(deps.operations.ctx)).keyId;
   const { out, committed } = await mutate(c, deps, async (tx) => {
     const ch = await run(tx, actor);
     const commands = await queueTrustKeysForFleet(tx, actor);

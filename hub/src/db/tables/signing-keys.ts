@@ -8,6 +8,8 @@ export interface SigningKeysTable {
   retired_at: number | null;
   revoked_at: number | null;
   created_by: string;
+  /** A rotated private key sealed with the key-encryption key (migration 0023); null when kept in a file. */
+  private_sealed: string | null;
 }
 
 export interface KeyStatementsTable {

@@ -19,8 +19,10 @@ export interface StoredArtifact {
 }
 
 /**
- * Where artifact bytes live, content-addressed by sha256. The hub's default keeps them on its own disk
- * (`FsArtifactStore`); a store several hubs share (an object store) implements the same four calls.
+ * Where artifact bytes live, content-addressed by sha256: files on the hub's own disk (`FsArtifactStore`, the
+ * default on SQLite) or chunks in the database every hub process shares (`DbArtifactStore`, the default on
+ * PostgreSQL); another shared store (an object store) would implement the same calls. One contract test
+ * (`store-contract.test.ts`) runs against each.
  * Storing the same bytes twice is harmless: the address is the content.
  */
 export interface ArtifactStore {

@@ -12,6 +12,15 @@ import { HubError } from '../../errors';
 import type { Actor, OpsContext } from '../../operations/context';
 import { loadSigningKey, SigningKey } from '../../operations/recipes/signing-key';
 import { readKeyFiles, writeKeyFile } from './key-files';
+import type { KeySealer } from './key-seal';
+
+/** Where rotated private keys are kept. */
+export interface KeyStorage {
+  /** Sealed into `signing_keys.private_sealed`, readable by every process (`CREMA_KEY_ENCRYPTION_KEY`). */
+  sealer?: KeySealer | undefined;
+  /** Several processes share the store: a rotation needs a sealer, or the others could not sign. */
+  shared?: boolean;
+}
 
 export interface SigningKeyView {
   kid: string;
@@ -43,16 +52,24 @@ export interface KeyChange {
 /**
  * The hub's signing keys: the current one signs manifests, recipe bundles and key statements; earlier ones
  * are `retired` (devices still trust them) or `revoked` (devices refuse them forever). The first key is
- * `CREMA_SIGNING_KEY` or `<dataDir>/signing-key.pem`; rotated keys are written to
- * `<dataDir>/signing-keys/<kid>.pem`, and the store records which kid is current, so a restart signs with
- * the key the last rotation chose. Each change is a key statement signed by a key devices trust, kept in
+ * `CREMA_SIGNING_KEY` or `<dataDir>/signing-key.pem`; rotated keys are sealed into the store with the
+ * key-encryption key (`CREMA_KEY_ENCRYPTION_KEY`) or, without one, written to `<dataDir>/signing-keys/<kid>.pem`.
+ * The store records which kid is current and every signer asks it (`fresh`) before signing, so a process signs
+ * with the key a rotation on any process chose, without a restart. Each change is a key statement signed by a key devices trust, kept in
  * order (`key_statements`) so that a device that missed some catches up (docs/protocol.md §15).
  */
 export class SigningKeyring {
+  /** Keys this process has loaded, by kid. */
+  private readonly known = new Map<string, SigningKey>();
+  private readonly listeners = new Set<(kid: string) => void>();
+
   private constructor(
     private key: SigningKey,
     private readonly dataDir: string,
-  ) {}
+    private readonly storage: KeyStorage = {},
+  ) {
+    this.known.set(key.keyId, key);
+  }
 
   static async open(
     db: Kysely<Database>,
@@ -60,8 +77,10 @@ export class SigningKeyring {
     fromEnv: string | undefined,
     now: number,
     logger?: Logger,
+    storage: KeyStorage = {},
   ): Promise<SigningKeyring> {
     const base = loadSigningKey(dataDir, fromEnv);
+    const make = (key: SigningKey) => new SigningKeyring(key, dataDir, storage);
     const current = await db
       .selectFrom('signing_keys')
       .selectAll()
@@ -73,11 +92,20 @@ export class SigningKeyring {
         .values(keyRow(base, 'hub', now))
         .onConflict((oc) => oc.column('kid').doNothing())
         .execute();
-      return new SigningKeyring(base, dataDir);
+      return make(base);
     }
-    if (current.kid === base.keyId) return new SigningKeyring(base, dataDir);
-    const rotated = readKeyFiles(dataDir).get(current.kid);
-    if (rotated) return new SigningKeyring(rotated, dataDir);
+    if (current.kid === base.keyId) return make(base);
+    const rotated = loadRotated(current, dataDir, storage.sealer);
+    if (rotated) {
+      // A key rotated before the hub had a key-encryption key: sealed now, so other processes find it too.
+      if (storage.sealer && current.private_sealed === null)
+        await db
+          .updateTable('signing_keys')
+          .set({ private_sealed: storage.sealer.seal(rotated) })
+          .where('kid', '=', rotated.keyId)
+          .execute();
+      return make(rotated);
+    }
     const known = await db
       .selectFrom('signing_keys')
       .select('kid')
@@ -96,13 +124,9 @@ export class SigningKeyring {
         .insertInto('signing_keys')
         .values(keyRow(base, 'hub', now))
         .execute();
-      return new SigningKeyring(base, dataDir);
+      return make(base);
     }
-    throw new HubError(
-      'CONFIG_INVALID',
-      `the current signing key ${current.kid} is not in ${dataDir}/signing-keys: copy that directory ` +
-        'from the hub that rotated the key (every hub sharing this database needs it)',
-    );
+    throw missingKey(current.kid, dataDir, 'CONFIG_INVALID');
   }
 
   /**
@@ -117,9 +141,44 @@ export class SigningKeyring {
     return this.key;
   }
 
-  /** Takes the key a committed change chose. */
+  /** Takes the key a committed change chose, and tells the listeners (other processes). */
   adopt(change: KeyChange): void {
     this.key = change.next;
+    this.known.set(change.next.keyId, change.next);
+    for (const listener of this.listeners) listener(change.next.keyId);
+  }
+
+  /** Called with the kid after every change this process committed (`adopt`). */
+  onChange(listener: (kid: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The key that is current in the store now, taken over when another process rotated it: call it before
+   * signing, in the signing transaction. On PostgreSQL `lock` holds the current row until the transaction
+   * ends: `share` for a signer (a rotation waits for it, so it re-signs what the signer wrote), `update` for a
+   * change (two rotations on two processes happen one after the other, the second from the first's key).
+   */
+  async fresh(ctx: OpsContext, lock?: 'share' | 'update'): Promise<SigningKey> {
+    const locking = lock !== undefined && ctx.kind === 'postgres';
+    for (let attempt = 0; ; attempt++) {
+      let q = ctx.db
+        .selectFrom('signing_keys')
+        .select(['kid', 'private_sealed'])
+        .where('status', '=', 'current');
+      if (locking) q = lock === 'share' ? q.forShare() : q.forUpdate();
+      const row = await q.executeTakeFirst();
+      // Under a lock, no row: a rotation committed while this waited; a new statement sees its key.
+      if (!row && locking && attempt < 3) continue;
+      // No row at all: a keyring over a given key (`of`) records it on its first change.
+      if (!row || row.kid === this.key.keyId) return this.key;
+      const key = this.known.get(row.kid) ?? loadRotated(row, this.dataDir, this.storage.sealer);
+      if (!key) throw missingKey(row.kid, this.dataDir, 'UNAVAILABLE');
+      this.known.set(key.keyId, key);
+      this.key = key;
+      return key;
+    }
   }
 
   /**
@@ -128,15 +187,23 @@ export class SigningKeyring {
    * manifests devices accept. Run in a transaction; `adopt` the result once it committed.
    */
   async rotate(ctx: OpsContext, actor: Actor, keepPrevious: boolean): Promise<KeyChange> {
-    const old = this.key;
-    await this.assertCurrent(ctx, old);
+    const old = await this.currentForChange(ctx);
+    const { sealer, shared } = this.storage;
+    if (!sealer && shared)
+      throw new HubError(
+        'UNAVAILABLE',
+        'several hub processes share this store: set CREMA_KEY_ENCRYPTION_KEY (the same on every process) ' +
+          'so that a rotated key reaches them all',
+      );
     const next = SigningKey.generate();
-    if (this.dataDir === '') throw new HubError('UNAVAILABLE', 'this keyring has no data directory');
-    writeKeyFile(this.dataDir, next);
+    if (!sealer) {
+      if (this.dataDir === '') throw new HubError('UNAVAILABLE', 'this keyring has no data directory');
+      writeKeyFile(this.dataDir, next);
+    }
     const now = ctx.now();
     await ctx.db
       .insertInto('signing_keys')
-      .values(keyRow(next, actor.userId, now))
+      .values({ ...keyRow(next, actor.userId, now), private_sealed: sealer ? sealer.seal(next) : null })
       .execute();
     await ctx.db
       .updateTable('signing_keys')
@@ -158,8 +225,7 @@ export class SigningKeyring {
 
   /** Revokes a retired key (a compromised one); the current key cannot be, it is rotated instead. */
   async revoke(ctx: OpsContext, kid: string): Promise<KeyChange> {
-    const current = this.key;
-    await this.assertCurrent(ctx, current);
+    const current = await this.currentForChange(ctx);
     const row = await ctx.db.selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
     if (!row) throw new HubError('NOT_FOUND', `signing key ${kid} not found`);
     if (row.status === 'current') throw new HubError('SIGNING_KEY_CURRENT', `${kid} is the current key`);
@@ -193,23 +259,15 @@ export class SigningKeyring {
     }));
   }
 
-  private async assertCurrent(ctx: OpsContext, key: SigningKey): Promise<void> {
-    const current = () =>
-      ctx.db.selectFrom('signing_keys').select('kid').where('status', '=', 'current').executeTakeFirst();
-    let row = await current();
-    if (!row) {
-      // A keyring built over a given key (`of`) records it on its first change.
+  /** The store's current key, locked for a change; a keyring over a given key (`of`) records it first. */
+  private async currentForChange(ctx: OpsContext): Promise<SigningKey> {
+    const any = await ctx.db.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst();
+    if (!any)
       await ctx.db
         .insertInto('signing_keys')
-        .values(keyRow(key, 'hub', ctx.now()))
+        .values(keyRow(this.key, 'hub', ctx.now()))
         .execute();
-      row = await current();
-    }
-    if (row?.kid !== key.keyId)
-      throw new HubError(
-        'CONFLICT',
-        `the current key is ${row?.kid ?? 'unknown'}, this hub signs with ${key.keyId}: restart it`,
-      );
+    return this.fresh(ctx, 'update');
   }
 
   private async record(ctx: OpsContext, signer: SigningKey, s: KeyStatement): Promise<StatementView> {
@@ -260,6 +318,31 @@ export async function keyStatements(db: Kysely<Database>, afterSeq = 0): Promise
   }));
 }
 
+/** A rotated key: unsealed from its row, or read from its file; undefined when this process has neither. */
+function loadRotated(
+  row: { kid: string; private_sealed: string | null },
+  dataDir: string,
+  sealer: KeySealer | undefined,
+): SigningKey | undefined {
+  if (row.private_sealed !== null) {
+    if (!sealer)
+      throw new HubError(
+        'CONFIG_INVALID',
+        `signing key ${row.kid} is sealed in the store: set CREMA_KEY_ENCRYPTION_KEY as on the hub that rotated it`,
+      );
+    return sealer.open(row.kid, row.private_sealed);
+  }
+  return dataDir === '' ? undefined : readKeyFiles(dataDir).get(row.kid);
+}
+
+function missingKey(kid: string, dataDir: string, code: 'CONFIG_INVALID' | 'UNAVAILABLE'): HubError {
+  return new HubError(
+    code,
+    `the current signing key ${kid} is not in ${dataDir}/signing-keys: copy that directory from the hub ` +
+      'that rotated the key, or give every hub the same CREMA_KEY_ENCRYPTION_KEY before rotating',
+  );
+}
+
 function keyRow(key: SigningKey, by: string, now: number) {
   return {
     kid: key.keyId,
@@ -269,6 +352,7 @@ function keyRow(key: SigningKey, by: string, now: number) {
     retired_at: null,
     revoked_at: null,
     created_by: by,
+    private_sealed: null as string | null,
   };
 }
 

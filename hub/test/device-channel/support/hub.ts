@@ -34,6 +34,9 @@ export interface ApiAnswer {
 export interface SyncHub {
   hub: Hub;
   at: HubAddresses;
+  /** PostgreSQL: the schema it works in; the superadmin's password (for a second hub on the same store). */
+  schema: string;
+  password: string;
   /** Drives the hub's time (command issue/expiry, TTL sweep); real timers still run. */
   clock: SteppedClock;
   token: string;
@@ -48,19 +51,37 @@ export interface SyncHub {
 
 export async function startSyncHub(
   backend: Backend,
-  options: Pick<HubOptions, 'artifactUsage' | 'maxArtifactBytes' | 'env'> & { dataDir?: string } = {},
+  options: Pick<HubOptions, 'artifactUsage' | 'maxArtifactBytes' | 'env'> & {
+    dataDir?: string;
+    /** `--artifact-store` (default: the hub's, by backend). */
+    artifactStore?: 'fs' | 'db';
+    /** PostgreSQL: the schema of another hub, so two hubs share one store (default: a fresh one). */
+    schema?: string;
+    /** More hub flags (e.g. `--mqtt-share-group`). */
+    flags?: string[];
+    /** The superadmin's password (a second hub on a store the first one set up). */
+    password?: string;
+  } = {},
 ): Promise<SyncHub> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'crema-hub-sync-'));
-  const schema = `t_sync_${randomBytes(5).toString('hex')}`;
-  const flags = ['--port', '0', '--mqtt-port', '0', '--data-dir', dir];
+  const schema = options.schema ?? `t_sync_${randomBytes(5).toString('hex')}`;
+  const flags = ['--port', '0', '--mqtt-port', '0', '--data-dir', dir, ...(options.flags ?? [])];
   if (backend === 'postgres') flags.push('--database-url', TEST_PG_URL, '--database-schema', schema);
-  const password = randomBytes(12).toString('base64url');
+  if (options.artifactStore) flags.push('--artifact-store', options.artifactStore);
+  const password = options.password ?? randomBytes(12).toString('base64url');
   const config = loadHubConfig(flags, {
     CREMA_ADMIN_EMAIL: 'root@sync.test',
     CREMA_ADMIN_PASSWORD: password,
   });
   const clock = new SteppedClock();
-  const { dataDir: _dir, ...hubOptions } = options;
+  const {
+    dataDir: _dir,
+    artifactStore: _store,
+    schema: _schema,
+    flags: _flags,
+    password: _password,
+    ...hubOptions
+  } = options;
   const hub = new Hub({
     config,
     clock,
@@ -96,6 +117,8 @@ export async function startSyncHub(
   return {
     hub,
     at,
+    schema,
+    password,
     clock,
     token,
     merchantId,
@@ -110,7 +133,8 @@ export async function startSyncHub(
     async stop() {
       await hub.stop();
       rmSync(dir, { recursive: true, force: true });
-      if (backend === 'postgres') {
+      // A hub on another's schema leaves it to that one.
+      if (backend === 'postgres' && options.schema === undefined) {
         const client = new pg.Client({ connectionString: TEST_PG_URL });
         await client.connect();
         await client.query(`drop schema if exists ${schema} cascade`);

@@ -18,6 +18,7 @@ import * as claimCodes from './0017_claim_codes';
 import * as workOrderAssignees from './0018_work_order_assignees';
 import * as dexReads from './0019_dex_reads';
 import * as maintenance from './0020_maintenance';
+import * as sequenceInbox from './0022_sequence_inbox';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '0018_work_order_assignees': workOrderAssignees,
   '0019_dex_reads': dexReads,
   '0020_maintenance': maintenance,
+  '0022_sequence_inbox': sequenceInbox,
 };

@@ -52,7 +52,8 @@ export class SequenceInbox implements SequenceSink {
   discard(): void {}
 }
 
-function noteOf(byDevice: ReadonlyMap<string, DeviceSlots>): SequenceNote {
+/** The note of one transaction's slots (`sequence_inbox.body`). */
+export function noteOf(byDevice: ReadonlyMap<string, DeviceSlots>): SequenceNote {
   const devices: SequenceNote['devices'] = [];
   for (const [deviceId, slots] of byDevice) {
     const groups = new Map<string | null, number[]>();

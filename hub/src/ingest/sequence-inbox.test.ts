@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyDeviceRecords, type SequenceState } from './sequence';
-import {
-  type DeviceSlots,
-  mergeNotes,
-  noteOf,
-  type SequenceNote,
-  SequenceNoteSchema,
-} from './sequence-inbox';
+import { mergeNotes, noteOf, type SequenceNote, SequenceNoteSchema } from './sequence-inbox';
+import type { DeviceSlots } from './sequence-store';
 
 const A = '01JF00000000000000000000AA';
 const B = '01JF00000000000000000000BB';

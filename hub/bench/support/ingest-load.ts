@@ -17,6 +17,12 @@ type Command =
 type Device = { id: string; client: MqttClient; seq: number; topic: string };
 
 const devices: Device[] = [];
+/**
+ * Every run of the generator is a new ledger epoch of its devices, as a machine that starts its ledger anew: a
+ * second run against the same store (scale-out measures 1, then 2 hubs) numbers from 1 again without every
+ * record being reported as a sequence gone backwards.
+ */
+const epoch = ulid();
 const sentAt = new Map<string, number>();
 let onAck: (device: Device, id: string) => void = () => undefined;
 
@@ -29,6 +35,7 @@ function record(device: Device): { id: string; payload: string } {
     id,
     deviceId: device.id,
     seq: device.seq,
+    epoch,
     ts,
     type: 'telemetry',
     body: { samples: [{ ts, metric: 'boiler_temp_c', value: 90 + (device.seq % 10) }] },

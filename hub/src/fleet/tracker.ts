@@ -258,7 +258,7 @@ export class FleetTracker {
   ): Promise<void> {
     // Rows with the same changed columns go in one multi-row upsert.
     const byShape = new Map<string, ({ device_id: string; merchant_id: string } & Patch)[]>();
-    // In device id order: another hub process's ingest locks the same rows in that order (no deadlock).
+    // In device id order: the sequencer and other hubs' fleet writes lock the same rows in that order (no deadlock).
     for (const [deviceId, { merchantId, patch }] of [...pending].sort(([x], [y]) =>
       x < y ? -1 : x > y ? 1 : 0,
     )) {
@@ -269,7 +269,7 @@ export class FleetTracker {
     }
     try {
       const queries: CompiledQuery[] = [];
-      // Shared: lock every row first, in device id order, exactly as another hub's ingest transaction does; the
+      // Shared: lock every row first, in device id order, exactly as the sequencer (`ingest/sequencer.ts`) does; the
       // upserts below (grouped by shape) would otherwise take them in an order that can deadlock with it.
       if (this.options.shared)
         queries.push(...this.lockQueries([...pending.keys(), ...alarms.keys()], pending));

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import type { WriteLane } from '../db/write-lane';
 import type { QueuedRecord } from './rows';
-import type { RejectedSeq, SequenceBook, SequenceUpdate } from './sequence-store';
+import type { RejectedSeq, SequenceSink, SequenceUpdate } from './sequence-store';
 import { claimMessageIds, storeRecords } from './store';
 
 /** What one committed batch changed: the ids stored for the first time, and each device's sequence change. */
@@ -31,11 +31,12 @@ export interface BatchStore {
 
 /**
  * One ingest transaction: claims the message ids (a duplicate is skipped, never stored twice), writes the new
- * records and their devices' sequence state. The sequence cache follows only committed transactions.
+ * records and their devices' sequence state (or, with several hubs, a note of their numbers for the sequencer).
+ * The sequence cache follows only committed transactions.
  */
 export async function commitBatch(
   kysely: Kysely<Database>,
-  sequences: SequenceBook,
+  sequences: SequenceSink,
   records: readonly QueuedRecord[],
   now: number,
   rejected: readonly RejectedSeq[] = [],

@@ -149,7 +149,10 @@ function addRows(rows: RecordRows, base: Base, e: RecordEnvelope, receivedAt: nu
   }
 }
 
-/** Keeps the newest row per key (ties: the later one), so an upsert never touches one row twice. */
+/**
+ * Keeps the newest row per key (ties: the later one), so an upsert never touches one row twice; in key order, so
+ * concurrent transactions (several hubs) lock the rows they share in one order and never deadlock on them.
+ */
 export function latestBy<T>(rows: readonly T[], key: (row: T) => string, at: (row: T) => number): T[] {
   const best = new Map<string, T>();
   for (const row of rows) {
@@ -157,5 +160,5 @@ export function latestBy<T>(rows: readonly T[], key: (row: T) => string, at: (ro
     const current = best.get(k);
     if (!current || at(row) >= at(current)) best.set(k, row);
   }
-  return [...best.values()];
+  return [...best].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, row]) => row);
 }

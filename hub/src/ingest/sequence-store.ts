@@ -27,42 +27,89 @@ export interface RejectedSeq {
   epoch?: string;
 }
 
+/** One device's numbered slots of one transaction (or of several notes, merged), with when they arrived. */
+export interface DeviceSlots {
+  merchantId: string;
+  seqs: { seq: number; epoch?: string }[];
+  /** Latest arrival of a stored telemetry record, or null. */
+  telemetryAt: number | null;
+  /** Latest arrival of any slot. */
+  recordAt: number;
+}
+
+/** Groups stored records and refused slots by device. */
+export function slotsByDevice(
+  records: readonly QueuedRecord[],
+  rejected: readonly RejectedSeq[],
+  now: number,
+): Map<string, DeviceSlots> {
+  const byDevice = new Map<string, DeviceSlots>();
+  const entryOf = (deviceId: string, merchantId: string): DeviceSlots => {
+    let entry = byDevice.get(deviceId);
+    if (!entry) {
+      entry = { merchantId, seqs: [], telemetryAt: null, recordAt: now };
+      byDevice.set(deviceId, entry);
+    }
+    return entry;
+  };
+  for (const r of records) {
+    const entry = entryOf(r.deviceId, r.merchantId);
+    entry.seqs.push({ seq: r.envelope.seq, ...(r.envelope.epoch ? { epoch: r.envelope.epoch } : {}) });
+    if (r.envelope.type === 'telemetry') entry.telemetryAt = now;
+  }
+  for (const r of rejected) {
+    entryOf(r.deviceId, r.merchantId).seqs.push({ seq: r.seq, ...(r.epoch ? { epoch: r.epoch } : {}) });
+  }
+  return byDevice;
+}
+
+/**
+ * What an ingest transaction does with its records' numbers: a `SequenceBook` folds them into the devices'
+ * sequence state at once (one hub process); a `SequenceInbox` notes them for the sequencer (several).
+ */
+export interface SequenceSink {
+  apply(
+    trx: Trx,
+    records: readonly QueuedRecord[],
+    now: number,
+    rejected?: readonly RejectedSeq[],
+  ): Promise<SequenceUpdate[]>;
+  /** After the commit: the updates are durable. */
+  commit(updates: readonly SequenceUpdate[]): void;
+  /** After a rollback: whatever was assumed about these devices is void. */
+  discard(deviceIds: Iterable<string>): void;
+}
+
 /**
  * Persists per-device sequence state (device_state.last_seq + sequence_gaps) inside the ingest transaction.
  * The hub is the only writer, so states are cached; the cache is only updated after a commit (`commit`) and
  * dropped for the devices of a failed transaction (`discard`), so it never runs ahead of the database.
  */
-export class SequenceBook {
+export class SequenceBook implements SequenceSink {
   private readonly cache = new Map<string, SequenceState>();
 
   /**
-   * `shared`: other hub processes write the same devices' sequences (PostgreSQL, several hubs). Then nothing is
-   * cached: each transaction locks its devices' `device_state` rows (in id order, so two processes never
-   * deadlock on them) and reads their state afresh.
+   * `shared`: other processes may write the same devices' sequences (the sequencer, which might overlap with
+   * another for a moment when a lease changes hands). Then nothing is cached: each transaction locks its devices'
+   * `device_state` rows (in id order, so two never deadlock on them) and reads their state afresh.
    */
   constructor(private readonly shared = false) {}
 
-  async apply(
+  apply(
     trx: Trx,
     records: readonly QueuedRecord[],
     now: number,
     rejected: readonly RejectedSeq[] = [],
   ): Promise<SequenceUpdate[]> {
-    type Entry = { merchantId: string; seqs: { seq: number; epoch?: string }[]; telemetry: boolean };
-    const byDevice = new Map<string, Entry>();
-    const entryOf = (deviceId: string, merchantId: string): Entry => {
-      const entry = byDevice.get(deviceId) ?? { merchantId, seqs: [], telemetry: false };
-      byDevice.set(deviceId, entry);
-      return entry;
-    };
-    for (const r of records) {
-      const entry = entryOf(r.deviceId, r.merchantId);
-      entry.seqs.push({ seq: r.envelope.seq, ...(r.envelope.epoch ? { epoch: r.envelope.epoch } : {}) });
-      entry.telemetry ||= r.envelope.type === 'telemetry';
-    }
-    for (const r of rejected) {
-      entryOf(r.deviceId, r.merchantId).seqs.push({ seq: r.seq, ...(r.epoch ? { epoch: r.epoch } : {}) });
-    }
+    return this.applySlots(trx, slotsByDevice(records, rejected, now), now);
+  }
+
+  /** Folds slots grouped by device into their state; `now` dates the gaps that open. */
+  async applySlots(
+    trx: Trx,
+    byDevice: ReadonlyMap<string, DeviceSlots>,
+    now: number,
+  ): Promise<SequenceUpdate[]> {
     if (byDevice.size === 0) return [];
     if (this.shared) {
       const ids = [...byDevice.keys()].sort();
@@ -128,8 +175,8 @@ export class SequenceBook {
       merchant_id: u.merchantId,
       last_seq: u.state.lastSeq,
       ledger_epoch: u.state.epoch ?? null,
-      last_record_at: now,
-      last_telemetry_at: byDevice.get(u.deviceId)?.telemetry ? now : null,
+      last_record_at: byDevice.get(u.deviceId)?.recordAt ?? now,
+      last_telemetry_at: byDevice.get(u.deviceId)?.telemetryAt ?? null,
     }));
     for (let i = 0, size = 0; i < stateRows.length; i += size) {
       size = chunkSize(stateRows.length - i, 1000);

@@ -1,6 +1,7 @@
 import type { Clock, ClockTimer } from '@crema/protocol';
 import { type Ack, type ErrorCode, Limits } from '@crema/protocol';
 import type { Logger } from 'pino';
+import type { JobLeases } from '../coordination/leases';
 import type { Db } from '../db/connect';
 import type { WriteLane } from '../db/write-lane';
 import type { FleetEvents } from '../fleet/events';
@@ -8,7 +9,8 @@ import type { MqttMetrics } from '../mqtt/metrics';
 import type { BatchStore } from './batch';
 import { batchStoreFor } from './batch-store';
 import type { QueuedRecord } from './rows';
-import type { SequenceUpdate } from './sequence-store';
+import { reportSequenceUpdates } from './sequence-report';
+import { Sequencer } from './sequencer';
 
 export interface IngestWriterOptions {
   db: Db;
@@ -29,8 +31,11 @@ export interface IngestWriterOptions {
   maxQueue?: number;
   /** Where batches are committed (default: a writer thread for a SQLite file, the pool for PostgreSQL). */
   store?: BatchStore;
-  /** Other hub processes write the same store (several hubs on PostgreSQL): sequence state is not cached. */
-  shared?: boolean;
+  /**
+   * Other hub processes ingest the same devices into the same store (several hubs on PostgreSQL): batches note
+   * their record numbers, and a `Sequencer` (one process at a time, by lease) folds them into the sequence state.
+   */
+  shared?: { leases: JobLeases };
 }
 
 const ACKS_PER_TURN = 100;
@@ -57,6 +62,8 @@ export class IngestWriter {
   private timer: ClockTimer | undefined;
   private flushing: Promise<void> | undefined;
   private readonly store: BatchStore;
+  /** Several hubs: folds the noted record numbers into the sequence state (see `Sequencer`). */
+  readonly sequencer: Sequencer | undefined;
   private readonly log: Logger;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
@@ -71,7 +78,12 @@ export class IngestWriter {
     this.maxBatch = options.maxBatch ?? 2000;
     this.maxDelayMs = options.maxDelayMs ?? 1;
     this.maxQueue = options.maxQueue ?? 50_000;
-    this.store = options.store ?? batchStoreFor(options.db, options.logger, options.shared);
+    const shared = options.shared !== undefined && options.db.kind === 'postgres';
+    this.store = options.store ?? batchStoreFor(options.db, options.logger, shared);
+    this.sequencer =
+      shared && options.shared
+        ? new Sequencer({ ...options, leases: options.shared.leases, logger: options.logger })
+        : undefined;
   }
 
   /** False after a failed transaction, until one succeeds. */
@@ -88,6 +100,7 @@ export class IngestWriter {
 
   async start(): Promise<void> {
     await this.store.start();
+    this.sequencer?.start();
     this.stopped = false;
   }
 
@@ -125,6 +138,7 @@ export class IngestWriter {
     this.timer = undefined;
     await this.flush();
     while (this.queue.length > 0 || this.rejections.length > 0) await this.flush();
+    await this.sequencer?.stop();
     await this.store.stop();
   }
 
@@ -164,14 +178,7 @@ export class IngestWriter {
       const fresh = [...unique.values()].filter((r) => freshSet.has(r.envelope.id));
       for (const r of fresh) metrics.stored.inc({ type: r.envelope.type });
       metrics.duplicates.inc(batch.length - fresh.length);
-      for (const u of updates) {
-        for (const gap of u.opened) {
-          metrics.gaps.inc();
-          this.log.warn({ deviceId: u.deviceId, from: gap.from, to: gap.to }, 'sequence gap');
-          this.options.events.emit('gap', { deviceId: u.deviceId, merchantId: u.merchantId, ...gap });
-        }
-        this.reportSequence(u);
-      }
+      reportSequenceUpdates(updates, { log: this.log, metrics, events: this.options.events });
       if (fresh.length > 0) this.options.events.emit('stored', { records: fresh });
     } catch (err) {
       this.lastFlushOk = false;
@@ -181,28 +188,6 @@ export class IngestWriter {
       end();
     }
     this.acknowledge(committed ? batch : [], rejections);
-  }
-
-  /** A new ledger epoch, numbers seen again (the ledger went backwards), records of an older epoch. */
-  private reportSequence(u: SequenceUpdate): void {
-    const { deviceId, merchantId } = u;
-    if (u.epochChange) {
-      this.log.warn({ deviceId, ...u.epochChange }, 'device started a new ledger epoch; sequence restarts');
-      this.options.events.emit('ledgerEpoch', { deviceId, merchantId, ...u.epochChange });
-    }
-    if (u.reused.length > 0) {
-      this.options.metrics.sequenceBackwards.inc(u.reused.length);
-      this.log.error({ deviceId, seqs: u.reused.slice(0, 20) }, 'sequence went backwards within one epoch');
-      this.options.events.emit('sequenceBackwards', {
-        deviceId,
-        merchantId,
-        epoch: u.state.epoch ?? null,
-        seqs: u.reused.slice(0, 100),
-      });
-    }
-    if (u.staleEpoch.length > 0) {
-      this.log.warn({ deviceId, seqs: u.staleEpoch.slice(0, 20) }, 'records of an older ledger epoch');
-    }
   }
 
   private acknowledge(stored: readonly QueuedRecord[], rejections: readonly Rejection[]): void {

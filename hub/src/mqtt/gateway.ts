@@ -94,7 +94,7 @@ export class MqttGateway {
       ...common,
       db: options.db,
       sendAck: (deviceId, ack) => this.sendAck(deviceId, ack),
-      shared: options.shared !== undefined,
+      ...(options.shared === undefined ? {} : { shared: options.shared }),
       ...options.ingest,
     });
     this.ingest = new Ingest({

@@ -19,6 +19,7 @@ import * as workOrderAssignees from './0018_work_order_assignees';
 import * as dexReads from './0019_dex_reads';
 import * as maintenance from './0020_maintenance';
 import * as materialBins from './0021_material_bins';
+import * as sequenceInbox from './0022_sequence_inbox';
 import * as sharedStore from './0023_shared_store';
 
 /** Every migration, in order. Names sort; never edit one that has shipped: add the next. */
@@ -43,5 +44,6 @@ export const migrations: Record<string, Migration> = {
   '0019_dex_reads': dexReads,
   '0020_maintenance': maintenance,
   '0021_material_bins': materialBins,
+  '0022_sequence_inbox': sequenceInbox,
   '0023_shared_store': sharedStore,
 };

@@ -150,6 +150,16 @@ export interface SequenceGapsTable {
   detected_at: number;
 }
 
+/**
+ * Record numbers stored by one ingest transaction of a hub that shares its devices with other processes, not yet
+ * folded into `device_state`/`sequence_gaps` (see `ingest/sequencer.ts`). `body`: JSON (`SequenceNoteSchema`).
+ */
+export interface SequenceInboxTable {
+  id: string;
+  at: number;
+  body: string;
+}
+
 /** The fleet's view of each device, kept by the fleet tracker and the ingest writer. */
 export interface DeviceStateTable {
   device_id: string;
@@ -197,5 +207,6 @@ export interface IngestTables {
   active_alarms: ActiveAlarmsTable;
   command_results: CommandResultsTable;
   sequence_gaps: SequenceGapsTable;
+  sequence_inbox: SequenceInboxTable;
   device_state: DeviceStateTable;
 }

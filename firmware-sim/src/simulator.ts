@@ -46,6 +46,12 @@ export type SimulatorOptions = {
   /** Simulated seconds per real second (default 1). Ignored when `clock` is given. */
   timeScale?: number;
   clock?: Clock;
+  /**
+   * Simulated ms between the checks (door, cup, supplies, faults) of a long step such as a grind or an
+   * extraction (default 100). At a timeScale in the hundreds each 100 ms is a timer shorter than the 1 ms Node
+   * waits at least, so a drink takes hundreds of real ms whatever the scale; a longer tick lets it follow the scale.
+   */
+  stepTickMs?: number;
   /** Boiler temperature at power-up (default ambient: the boiler heats to its set point). */
   initialTempC?: number;
   levels?: Partial<Levels>;
@@ -98,7 +104,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     initialTempC: options.initialTempC,
     levels: options.levels,
   });
-  const operations = new Operations(machine);
+  const operations = new Operations(machine, options.stepTickMs);
   const serial = `SIM-${spec.model.toUpperCase()}-${(seed % 100000).toString().padStart(5, '0')}`;
   // The factory image in slot a: what the machine ran before any update.
   const bootloader = new Bootloader(

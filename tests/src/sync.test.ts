@@ -20,6 +20,10 @@ describe('records from a machine reach the hub exactly once', () => {
     const merchant = await hub.createMerchant('Lisboa Coffee');
     const credential = await hub.registerDevice(deviceId, merchant);
     machine = new TestMachine(deviceId, dir, hub, credential);
+    // A drink in a tenth of a second (400×, the brewer checking its steps every simulated second): these
+    // scenarios are about the link, not the brewer.
+    machine.timeScale = 400;
+    machine.stepTickMs = 1_000;
   });
 
   afterEach(async () => {

@@ -11,7 +11,8 @@ import {
   type StepResult,
 } from './steps';
 
-const TICK_MS = 100;
+/** Simulated ms between the checks of a long step, unless the simulator is told otherwise. */
+export const DEFAULT_STEP_TICK_MS = 100;
 const emptyDrink = (): DrinkContents => ({ beansG: 0, coffeeMl: 0, milkMl: 0, waterMl: 0 });
 const inRange = (v: number, r: { min: number; max: number }) => v >= r.min && v <= r.max;
 
@@ -24,7 +25,10 @@ export class Operations {
   private drink = emptyDrink();
   private readonly dispenses: DispenseRecord[] = [];
 
-  constructor(private readonly m: Machine) {}
+  constructor(
+    private readonly m: Machine,
+    private readonly tickMs = DEFAULT_STEP_TICK_MS,
+  ) {}
 
   get busy(): string | undefined {
     return this.running?.op;
@@ -97,7 +101,7 @@ export class Operations {
         while (done < actual) {
           this.checkDoor();
           this.failIfLatched('grinder_jam');
-          const step = Math.min(actual - done, (m.spec.grindGPerS * TICK_MS) / 1000);
+          const step = Math.min(actual - done, (m.spec.grindGPerS * this.tickMs) / 1000);
           m.levels.beans_g = Math.max(0, m.levels.beans_g - step);
           m.levels.waste_g = Math.min(m.capacity.waste_g, m.levels.waste_g + step);
           done += step;
@@ -150,7 +154,7 @@ export class Operations {
           this.checkCup();
           this.failIfLatched('pump_fault');
           this.checkWater(1);
-          const step = Math.min(ml - pumped, (flow * TICK_MS) / 1000);
+          const step = Math.min(ml - pumped, (flow * this.tickMs) / 1000);
           pumped += step;
           m.levels.water_ml = Math.max(0, m.levels.water_ml - step);
           m.counters.waterUsedMl += step;
@@ -187,7 +191,7 @@ export class Operations {
         while (done < ml) {
           this.checkCup();
           if (m.sensedLevels().milk_ml <= 0) throw new StepEnded(refuse('EMPTY', 'milk_empty'));
-          const step = Math.min(ml - done, (flow * TICK_MS) / 1000);
+          const step = Math.min(ml - done, (flow * this.tickMs) / 1000);
           done += step;
           m.levels.milk_ml = Math.max(0, m.levels.milk_ml - step);
           this.drink.milkMl += step;
@@ -211,7 +215,7 @@ export class Operations {
       while (done < ml) {
         this.checkCup();
         this.checkWater(1);
-        const step = Math.min(ml - done, (m.spec.waterFlowMlPerS * TICK_MS) / 1000);
+        const step = Math.min(ml - done, (m.spec.waterFlowMlPerS * this.tickMs) / 1000);
         done += step;
         m.levels.water_ml = Math.max(0, m.levels.water_ml - step);
         m.counters.waterUsedMl += step;
@@ -317,7 +321,7 @@ export class Operations {
     this.m.stepInControl = true;
     let lastPct = 0;
     const tick = async (pct: number): Promise<void> => {
-      await sleep(this.m.clock, TICK_MS, abort.signal).catch(() => {
+      await sleep(this.m.clock, this.tickMs, abort.signal).catch(() => {
         throw new StepEnded(refuse('ABORTED'));
       });
       const p = Math.floor(Math.max(0, Math.min(100, pct)) / 25) * 25;

@@ -6,7 +6,9 @@ import { MachineSpecs } from '../../src/model/specs';
 import { ManualClock } from '../../src/time/manual-clock';
 
 /** A machine on virtual time, for unit tests. */
-export function testMachine(opts: { seed?: number; initialTempC?: number; levels?: Partial<Levels> } = {}) {
+export function testMachine(
+  opts: { seed?: number; initialTempC?: number; levels?: Partial<Levels>; stepTickMs?: number } = {},
+) {
   const clock = new ManualClock();
   const faults = new FaultRegistry();
   const machine = new Machine({
@@ -17,7 +19,7 @@ export function testMachine(opts: { seed?: number; initialTempC?: number; levels
     initialTempC: opts.initialTempC,
     levels: opts.levels,
   });
-  const ops = new Operations(machine);
+  const ops = new Operations(machine, opts.stepTickMs);
   machine.start();
   return { clock, faults, machine, ops };
 }

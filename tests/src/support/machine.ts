@@ -48,6 +48,8 @@ export class TestMachine {
   claimCode: string | undefined;
   /** Simulated seconds per real second of the firmware-sim (set before the first `start`). */
   timeScale = 20;
+  /** Simulated ms between the checks of a brewer step (set before the first `start`); default: the sim's. */
+  stepTickMs: number | undefined;
   /** The agent's cleaning policy (set before `start`); default: the agent's. */
   maintenance: AgentConfigInput['maintenance'];
 
@@ -81,6 +83,7 @@ export class TestMachine {
       initialTempC: 93,
       controlPort: false,
       seed: 11,
+      ...(this.stepTickMs === undefined ? {} : { stepTickMs: this.stepTickMs }),
     });
     const e = this.sim.endpoints;
     const config = parseConfig({

@@ -1,4 +1,3 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type HubAddresses,
@@ -7,11 +6,13 @@ import {
   startHubProcess,
   startPrivateMosquitto,
 } from '@crema/hub';
+import { clusterSecrets } from './cluster-secrets';
 
 /**
  * N hub processes on one PostgreSQL behind one broker, as hub/README.md "Scaling out" describes: a private
  * Mosquitto with the dynamic security plugin (or the operator's broker), then the hubs one after the other (the
- * first applies the migrations), all with the same JWT secret and signing key and one shared-subscription group.
+ * first applies the migrations), all with the same JWT secret, signing key and key-encryption key (kept in the data directory across
+ * launches, see cluster-secrets.ts) and one shared-subscription group.
  * Machines connect to the broker; the admin API of any hub serves the whole fleet.
  */
 export async function startScaledHubs(options: {
@@ -38,10 +39,7 @@ export async function startScaledHubs(options: {
     }
     const hubUrl = mosquitto?.hubUrl ?? options.mqttUrl ?? '';
     const env = {
-      CREMA_JWT_SECRET: process.env.CREMA_JWT_SECRET ?? randomBytes(32).toString('hex'),
-      CREMA_SIGNING_KEY:
-        process.env.CREMA_SIGNING_KEY ??
-        generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ...clusterSecrets(options.dataDir),
       CREMA_ADMIN_EMAIL: options.admin.email,
       CREMA_ADMIN_PASSWORD: options.admin.password,
     };

@@ -81,6 +81,13 @@ export class ArtifactServer {
   ): Promise<void> {
     for (let off = 0; off < body.length; off += this.writeBytes) {
       if (cut !== undefined && off >= cut) {
+        // A dead link after the bytes sent so far reached the client: bytes still queued in Node are dropped by
+        // destroy(), and a fetch body stream that errors in the tick its last bytes arrive discards them, so the
+        // client would have nothing to resume from. Cut once they are out and the client has had time to read.
+        for (let waited = 0; (res.socket?.writableLength ?? 0) > 0 && waited < 2000; waited += 5) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        await new Promise((r) => setTimeout(r, 300));
         res.socket?.destroy();
         return;
       }

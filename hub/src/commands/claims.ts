@@ -32,25 +32,46 @@ export async function claimCommands(
       w('dispatch_until', '<=', now),
       ...(reclaimOwn ? [w('dispatch_owner', '=', owner)] : []),
     ]);
-  const rows = await ctx.db
-    .updateTable('commands')
-    .set({ dispatch_owner: owner, dispatch_until: now + leaseMs })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('commands')
-        .select('id')
-        .where('device_id', '=', deviceId)
-        .where('status', 'in', [...statuses])
-        .where('expires_at', '>', now)
-        .where(free)
-        .orderBy('issued_at')
-        .orderBy('id')
-        .limit(limit)
-        .$if(ctx.kind === 'postgres', (q) => q.forUpdate().skipLocked()),
-    )
-    .where(free)
-    .returningAll()
-    .execute();
+  const eligible = (q: ReturnType<typeof ctx.db.selectFrom<'commands'>>) =>
+    q
+      .where('device_id', '=', deviceId)
+      .where('status', 'in', [...statuses])
+      .where('expires_at', '>', now)
+      .where(free);
+  const claimOnce = () =>
+    ctx.db
+      .updateTable('commands')
+      .set({ dispatch_owner: owner, dispatch_until: now + leaseMs })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('commands')
+          .select('id')
+          .where('device_id', '=', deviceId)
+          .where('status', 'in', [...statuses])
+          .where('expires_at', '>', now)
+          .where(free)
+          .orderBy('issued_at')
+          .orderBy('id')
+          .limit(limit)
+          .$if(ctx.kind === 'postgres', (q) => q.forUpdate().skipLocked()),
+      )
+      .where(free)
+      .returningAll()
+      .execute();
+  let rows = await claimOnce();
+  if (ctx.kind === 'postgres' && reclaimOwn) {
+    // A reconnect's redelivery must not miss a row another statement holds for a moment (the release of a claim
+    // right after its delivered mark): SKIP LOCKED would pass it over, and nothing would ask again until the
+    // next reconnect. Rows this process claimed come back on the next try, so each try returns the whole set.
+    for (let attempt = 0; attempt < 5 && rows.length < limit; attempt++) {
+      const waiting = await eligible(ctx.db.selectFrom('commands'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      if (Number(waiting.n) <= rows.length) break;
+      await new Promise((r) => setTimeout(r, 20));
+      rows = await claimOnce();
+    }
+  }
   rows.sort((a, b) => a.issued_at - b.issued_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return rows.map(toWireCommand);
 }

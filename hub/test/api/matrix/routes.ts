@@ -5,6 +5,7 @@ import { API_KEY_MATRIX } from './api-key-routes';
 import { CLAIM_CODE_MATRIX } from './claim-code-routes';
 import { DEX_MATRIX } from './dex-routes';
 import { MAINTENANCE_MATRIX } from './maintenance-routes';
+import { MATERIALS_MATRIX } from './materials-routes';
 import { OPERATIONS_MATRIX } from './operations-routes';
 import { ROLLOUT_MATRIX } from './rollout-routes';
 import { UPDATES_MATRIX } from './updates-routes';
@@ -400,6 +401,7 @@ export const MATRIX: MatrixRow[] = [
   },
 ];
 MATRIX.push(...OPERATIONS_MATRIX);
+MATRIX.push(...MATERIALS_MATRIX);
 MATRIX.push(...WEBHOOK_MATRIX);
 MATRIX.push(...ROLLOUT_MATRIX);
 MATRIX.push(...CLAIM_CODE_MATRIX);

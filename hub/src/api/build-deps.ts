@@ -69,7 +69,7 @@ export function buildApiDeps(options: ApiDepsOptions): ApiDeps {
   );
   const passwords = new PasswordHasher(options.passwordParams);
   const audit = new AuditLog(clock);
-  const sessions = new Sessions(db.kysely, options.sessionRecheckMs);
+  const sessions = new Sessions(db.kysely, options.sessionRecheckMs, db.reads);
   const logins = new LoginHistory(db.kysely, clock);
   const auth = new AuthService({
     db: db.kysely,

@@ -50,15 +50,30 @@ export class HubMetrics {
 
   middleware(): MiddlewareHandler {
     const { requests, duration } = this;
+    // The labelled series of each method, route and status, found once: prom-client otherwise sorts and joins
+    // the labels into its key on every inc and observe. Bounded like the series themselves (routes × statuses).
+    const series = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+    const seriesOf = (method: string, route: string, status: number) => {
+      const key = `${method} ${status} ${route}`;
+      let found = series.get(key);
+      if (!found) {
+        const labels = { method, route, status: String(status) };
+        const counter = requests.labels(labels);
+        const histogram = duration.labels(labels);
+        found = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) };
+        series.set(key, found);
+      }
+      return found;
+    };
     return async function recordRequest(c, next) {
       const start = process.hrtime.bigint();
       try {
         await next();
       } finally {
         const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? 'unmatched';
-        const labels = { method: c.req.method, route, status: String(c.res.status) };
-        requests.inc(labels);
-        duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+        const recorded = seriesOf(c.req.method, route, c.res.status);
+        recorded.count();
+        recorded.time(Number(process.hrtime.bigint() - start) / 1e9);
       }
     };
   }

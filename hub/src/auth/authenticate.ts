@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { clientIp } from '../api/client-ip';
 import type { HubEnv } from '../api/env';
+import { requestHeader } from '../api/request-header';
 import type { ApiKeyAuthenticator } from '../api-keys/authenticate';
 import { looksLikeApiKey } from '../api-keys/secret';
 import { HubError } from '../errors';
@@ -21,9 +22,9 @@ export function authenticate(
   apiKeys?: ApiKeyAuthenticator,
 ): MiddlewareHandler<HubEnv> {
   return async function requireBearer(c, next) {
-    const header = c.req.header('authorization');
+    const header = requestHeader(c, 'authorization');
     const bearer = header === undefined ? undefined : BEARER.exec(header)?.[1];
-    const keyHeader = c.req.header('x-api-key');
+    const keyHeader = requestHeader(c, 'x-api-key');
     if (apiKeys && (keyHeader !== undefined || (bearer !== undefined && looksLikeApiKey(bearer)))) {
       // Two different credentials would leave it unclear whose request this is.
       if (keyHeader !== undefined && bearer !== undefined && bearer !== keyHeader)

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { QueryTemplates } from '../db/query-templates';
+import type { ReadCache } from '../db/read-cache';
 import { HubError } from '../errors';
 import type { VerifiedToken } from './tokens';
 
@@ -18,17 +19,26 @@ export class Sessions {
   private readonly queries = new QueryTemplates(4);
   private readonly listeners = new Set<(userId: string) => void>();
 
+  /** `reads`: where the row is kept while the database does not change (SQLite): revocation still shows at once. */
   constructor(
     private readonly db: Kysely<Database>,
     readonly recheckMs = SESSION_RECHECK_MS,
+    private readonly reads?: ReadCache,
   ) {}
 
   /** Whether the token's session is still the user's current one, with the same role and merchant. */
   async isCurrent(token: VerifiedToken): Promise<boolean> {
-    const query = this.queries.compile('session', {}, { id: token.principal.userId }, (_, v) =>
-      this.db.selectFrom('users').select(['role', 'merchant_id', 'session_version']).where('id', '=', v.id),
-    );
-    const row = (await this.db.executeQuery(query)).rows[0];
+    const userId = token.principal.userId;
+    const run = () =>
+      this.db.executeQuery(
+        this.queries.compile('session', {}, { id: userId }, (_, v) =>
+          this.db
+            .selectFrom('users')
+            .select(['role', 'merchant_id', 'session_version'])
+            .where('id', '=', v.id),
+        ),
+      );
+    const row = (await (this.reads ? this.reads.read(`session\u0000${userId}`, run) : run())).rows[0];
     return (
       row !== undefined &&
       Number(row.session_version) === token.sessionVersion &&

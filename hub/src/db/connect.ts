@@ -3,7 +3,8 @@ import pg from 'pg';
 import { HubError } from '../errors';
 import type { Database } from './database';
 import { HubPostgresDialect } from './pg-introspector';
-import { openSqlite } from './sqlite';
+import { ReadCache } from './read-cache';
+import { openSqliteStore } from './sqlite';
 
 export type DbKind = 'sqlite' | 'postgres';
 export type Db = {
@@ -13,6 +14,8 @@ export type Db = {
   schema?: string;
   /** SQLite: the database file, so other threads can open their own connection to it. */
   file?: string;
+  /** SQLite: answers of hot reads kept until the database changes (see ReadCache). */
+  reads?: ReadCache;
   close(): Promise<void>;
 };
 
@@ -51,6 +54,6 @@ export function openDb(url: string, options: OpenDbOptions = {}): Db {
     };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
-  const kysely = openSqlite(file);
-  return { kysely, kind: 'sqlite', file, close: () => kysely.destroy() };
+  const { kysely, changeStamp } = openSqliteStore(file);
+  return { kysely, kind: 'sqlite', file, reads: new ReadCache(changeStamp), close: () => kysely.destroy() };
 }

@@ -11,6 +11,14 @@ export function openSqlite(
   file: string,
   options: { walAutocheckpointPages?: number } = {},
 ): Kysely<Database> {
+  return openSqliteStore(file, options).kysely;
+}
+
+/** `openSqlite`, with the connection's change stamp (see `changeStampOf`). */
+export function openSqliteStore(
+  file: string,
+  options: { walAutocheckpointPages?: number } = {},
+): { kysely: Kysely<Database>; changeStamp: () => string | undefined } {
   const sqlite = new Sqlite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
@@ -22,9 +30,39 @@ export function openSqlite(
   if (options.walAutocheckpointPages !== undefined) {
     sqlite.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
   }
-  return new Kysely<Database>({
+  const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
   });
+  return { kysely, changeStamp: changeStampOf(sqlite) };
+}
+
+/** How often the stamp asks SQLite whether another process committed (a read of the WAL index, ~25 µs). */
+const DATA_VERSION_POLL_MS = 100;
+
+/**
+ * A token that changes whenever this connection changed rows (`total_changes()`, counted even inside a
+ * transaction that may still roll back, well under a microsecond) or, polled every 100 ms, another connection
+ * committed (`data_version`). The hub's own writer thread tells the read cache itself at each commit, so only
+ * writes by another process on the same file (e.g. `pnpm demo` beside a running hub) can take up to 100 ms to be
+ * seen. Read directly, outside Kysely's queue. Undefined when it cannot be read.
+ */
+function changeStampOf(sqlite: Sqlite.Database, now = () => performance.now()): () => string | undefined {
+  const changes = sqlite.prepare('select total_changes()').pluck();
+  const version = sqlite.prepare('pragma data_version').pluck();
+  let polledAt = Number.NEGATIVE_INFINITY;
+  let dataVersion: unknown = 0;
+  return () => {
+    try {
+      const at = now();
+      if (at - polledAt >= DATA_VERSION_POLL_MS) {
+        dataVersion = version.get();
+        polledAt = at;
+      }
+      return `${String(changes.get())}.${String(dataVersion)}`;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 256;

@@ -3,6 +3,7 @@ import { ulid } from '@crema/protocol';
 import { type Kysely, type Selectable, type SelectQueryBuilder, SqliteAdapter, sql } from 'kysely';
 import type { Database } from '../db/database';
 import { QueryTemplates } from '../db/query-templates';
+import type { ReadCache } from '../db/read-cache';
 import type { DevicesTable } from '../db/tables/core';
 import { HubError } from '../errors';
 import type { TenantScope } from '../rbac/scope';
@@ -159,10 +160,12 @@ function templatesOf(db: Kysely<Database>): QueryTemplates {
 
 /** Devices as the tenant scope allows; every query here is filtered by the scope's merchant. */
 export class DeviceRepository {
+  /** `reads`: where list pages are kept while the database does not change (SQLite). */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly scope: TenantScope,
     private readonly clock: Clock,
+    private readonly reads?: ReadCache,
   ) {}
 
   private get kind(): 'sqlite' | 'other' {
@@ -251,36 +254,41 @@ export class DeviceRepository {
       return { itemsJson: JSON.stringify(items.map(toDeviceListItem)), total };
     }
     const { shape, values } = this.shapeOf(filter);
-    const column = SORT_COLUMN[page.sort];
-    const query = templatesOf(this.db).compile(
-      'devices.list.json',
-      { ...shape, sort: column, order: page.order },
-      { ...values, limit: page.limit, offset: page.offset },
-      (s, v) => {
-        const rows = whereMatching(this.db.selectFrom('devices'), s, v)
-          .select(LIST_COLUMNS)
-          .select(STATE_COLUMNS)
-          .orderBy(s.sort, s.order)
-          .$if(s.sort !== 'id', (q) => q.orderBy('id', s.order))
-          .limit(v.limit)
-          .offset(v.offset);
-        // The aggregate orders again: row order into an aggregate is not something SQL promises.
-        const order = sql.raw(s.order);
-        const by =
-          s.sort === 'id' ? sql`p.id ${order}` : sql`${sql.ref(`p.${s.sort}`)} ${order}, p.id ${order}`;
-        return this.db.selectFrom(rows.as('p')).select([
-          sql<string>`coalesce(json_group_array(json_object(${VIEW_JSON}) order by ${by}), '[]')`.as('items'),
-          // The total in the same statement: one round through Kysely and SQLite instead of two.
-          whereMatching(this.db.selectFrom('devices'), s, v)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .as('total'),
-        ]);
-      },
-    );
-    const { rows } = await this.db.executeQuery(query);
+    const queryShape = { ...shape, sort: SORT_COLUMN[page.sort], order: page.order };
+    const queryValues = { ...values, limit: page.limit, offset: page.offset };
+    // The shape and values name the page exactly, the tenant scope included (it is a condition like the others).
+    const key = `devices.list.json\u0000${JSON.stringify(queryShape)}${JSON.stringify(queryValues)}`;
+    const load = () => this.db.executeQuery(this.listJsonQuery(queryShape, queryValues));
+    const { rows } = await (this.reads ? this.reads.read(key, load) : load());
     const row = rows[0];
     if (!row) throw new HubError('INTERNAL', 'the device page returned no row');
     return { itemsJson: row.items, total: Number(row.total) };
+  }
+
+  private listJsonQuery(
+    shape: FilterShape & { sort: (typeof SORT_COLUMN)[DeviceSort]; order: 'asc' | 'desc' },
+    values: FilterValues & { limit: number; offset: number },
+  ) {
+    return templatesOf(this.db).compile('devices.list.json', shape, values, (s, v) => {
+      const rows = whereMatching(this.db.selectFrom('devices'), s, v)
+        .select(LIST_COLUMNS)
+        .select(STATE_COLUMNS)
+        .orderBy(s.sort, s.order)
+        .$if(s.sort !== 'id', (q) => q.orderBy('id', s.order))
+        .limit(v.limit)
+        .offset(v.offset);
+      // The aggregate orders again: row order into an aggregate is not something SQL promises.
+      const order = sql.raw(s.order);
+      const by =
+        s.sort === 'id' ? sql`p.id ${order}` : sql`${sql.ref(`p.${s.sort}`)} ${order}, p.id ${order}`;
+      return this.db.selectFrom(rows.as('p')).select([
+        sql<string>`coalesce(json_group_array(json_object(${VIEW_JSON}) order by ${by}), '[]')`.as('items'),
+        // The total in the same statement: one round through Kysely and SQLite instead of two.
+        whereMatching(this.db.selectFrom('devices'), s, v)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .as('total'),
+      ]);
+    });
   }
 
   /** Every matching device in id order, fetched in chunks so an export never holds the fleet in memory. */

@@ -58,7 +58,13 @@ export class InProcessBatchStore implements BatchStore {
 /** A writer thread for a SQLite file, the hub's pool otherwise. */
 export function batchStoreFor(db: Db, logger: Logger, shared = false): BatchStore {
   if (db.kind === 'sqlite' && db.file !== undefined && db.file !== ':memory:' && db.file !== '') {
-    return new WriterThread({ file: db.file, logger, main: db.kysely });
+    const reads = db.reads;
+    return new WriterThread({
+      file: db.file,
+      logger,
+      main: db.kysely,
+      ...(reads ? { onWritten: () => reads.changed() } : {}),
+    });
   }
   return new InProcessBatchStore(db, shared && db.kind === 'postgres');
 }

@@ -10,6 +10,7 @@ import { HubError } from '../errors';
 import { FleetEvents } from '../fleet/events';
 import { FleetTracker } from '../fleet/tracker';
 import { MqttMetrics } from '../mqtt/metrics';
+import { batchStoreFor } from './batch-store';
 import type { QueuedRecord } from './rows';
 import { IngestWriter } from './writer';
 import { WriterThread } from './writer-thread';
@@ -250,5 +251,34 @@ describe('ingest through the SQLite writer thread', () => {
     expect(err).toBeInstanceOf(HubError);
     expect((err as HubError).code).toBe('INTERNAL');
     await store.stop();
+  });
+
+  it("tells the main connection's read cache of each commit, so a cached answer is never older than a resolved write", async () => {
+    const store = batchStoreFor(t.db, silent);
+    await store.start();
+    try {
+      const stored = () =>
+        t.db.reads?.read('stored', async () =>
+          Number(
+            (await sql<{ n: number }>`select count(*) as n from received_messages`.execute(t.db.kysely))
+              .rows[0]?.n,
+          ),
+        );
+      expect(await stored()).toBe(0);
+      // The stamp polls SQLite's data_version only every 100 ms; the thread's word is what makes this exact.
+      await store.write([record()], Date.now());
+      expect(await stored()).toBe(1);
+      const merchants = () =>
+        t.db.reads?.read('merchants', async () =>
+          (await t.db.kysely.selectFrom('merchants').select('id').execute()).map((m) => m.id),
+        );
+      expect(await merchants()).toEqual([]);
+      await store.execute([
+        sql`insert into merchants (id, name, created_at) values ('m-x', 'X', 1)`.compile(t.db.kysely),
+      ]);
+      expect(await merchants()).toEqual(['m-x']);
+    } finally {
+      await store.stop();
+    }
   });
 });

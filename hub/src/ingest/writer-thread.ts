@@ -22,6 +22,8 @@ export interface WriterThreadOptions {
    * the thread: a commit on it (an API write) would otherwise copy the WAL into the database on the event loop.
    */
   main?: Kysely<Database>;
+  /** Told after each transaction the thread ended (committed or not), before its caller hears of it. */
+  onWritten?: () => void;
 }
 
 type Pending = { resolve: (outcome: BatchOutcome) => void; reject: (err: HubError) => void };
@@ -155,6 +157,7 @@ export class WriterThread implements BatchStore {
     if (!waiter) return;
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.worker?.unref();
+    this.options.onWritten?.();
     if (message.type === 'written') waiter.resolve({ freshIds: message.freshIds, updates: message.updates });
     else if (message.type === 'executed') waiter.resolve(NOTHING);
     else waiter.reject(new HubError(message.code, message.message));
@@ -162,6 +165,8 @@ export class WriterThread implements BatchStore {
 
   private failPending(exitCode: number): void {
     if (this.pending.size === 0) return;
+    // A thread that died mid-transaction may have committed it.
+    this.options.onWritten?.();
     if (!this.stopping || exitCode !== 0) {
       this.log.error(
         { exitCode, batches: this.pending.size },

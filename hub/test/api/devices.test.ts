@@ -269,6 +269,32 @@ describe.each(BACKENDS)('devices API on %s', (backend) => {
     expect(lines[1234]?.startsWith('bulk-01233,')).toBe(true);
   });
 
+  it('shows each change in the very next list (pages are kept only while nothing changed)', async () => {
+    const dev = await t.addDevice(t.fx.merchantA, { model: 'CM-NEXT' });
+    const row = async () =>
+      (await (await t.request('GET', '/api/v1/devices?model=CM-NEXT', { token: admin })).json()).items[0];
+    expect(await row()).toMatchObject({ name: null, online: false, status: 'active' });
+    expect(await row()).toMatchObject({ name: null, online: false, status: 'active' });
+    const renamed = await t.request('PATCH', `/api/v1/devices/${dev.id}`, {
+      token: admin,
+      body: { name: 'Next' },
+    });
+    expect(renamed.status).toBe(200);
+    expect(await row()).toMatchObject({ name: 'Next', online: false });
+    await t.deps.db.kysely
+      .insertInto('device_state')
+      .values({ device_id: dev.id, merchant_id: t.fx.merchantA, online: 1, last_seen_at: 99 })
+      .execute();
+    expect(await row()).toMatchObject({ name: 'Next', online: true, lastSeenAt: 99 });
+    expect((await t.request('POST', `/api/v1/devices/${dev.id}/revoke`, { token: admin })).status).toBe(200);
+    expect(await row()).toMatchObject({ status: 'revoked' });
+    // Another merchant's page of the same filter is its own.
+    const other = await t.request('GET', '/api/v1/devices?model=CM-NEXT', {
+      token: t.fx.usersB.merchant_admin.token,
+    });
+    expect((await other.json()).items).toEqual([]);
+  });
+
   it('updates name, model and location; shows the state ingest recorded once the device spoke', async () => {
     const dev = await t.addDevice(t.fx.merchantA);
     const site = await t.addLocation(t.fx.merchantA);

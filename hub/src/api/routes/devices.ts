@@ -209,7 +209,7 @@ function filterOf(q: z.infer<typeof FilterSchema>): DeviceFilter {
 export function register(app: HubApp, deps: ApiDeps): void {
   const db = deps.db.kysely;
   const scopeOf = (c: Context<HubEnv>) => new TenantScope(c.get('principal'));
-  const repo = (c: Context<HubEnv>) => new DeviceRepository(db, scopeOf(c), deps.clock);
+  const repo = (c: Context<HubEnv>) => new DeviceRepository(db, scopeOf(c), deps.clock, deps.db.reads);
   const probes = new ConflictProbes(db, deps.clock);
 
   /** A location must exist, be visible, and belong to the device's merchant. */

@@ -32,7 +32,8 @@ export interface FleetTrackerOptions {
 }
 
 type Patch = Omit<Updateable<DeviceStateTable>, 'device_id' | 'merchant_id'>;
-type Live = { merchantId: string; online: boolean; lastSeen: number };
+/** `stored`: the last `last_seen_at` this process queued for the store. */
+type Live = { merchantId: string; online: boolean; lastSeen: number; stored: number };
 
 /**
  * Online/offline and the latest device facts. Online on birth (or any message), offline on death (the
@@ -52,12 +53,19 @@ export class FleetTracker {
   private readonly log: Logger;
   readonly timeoutMs: number;
   private readonly flushMs: number;
+  /**
+   * Shared: how stale the stored `last_seen_at` of an online device may get (a tenth of the timeout). With one
+   * device's messages spread over every hub, each process would otherwise rewrite every device's row at each
+   * flush: work and row locks that grow with the number of processes, for a value only the silence sweep reads.
+   */
+  private readonly seenEveryMs: number;
   private readonly timeouts: ScheduledJob | undefined;
 
   constructor(private readonly options: FleetTrackerOptions) {
     this.log = options.logger.child({ ns: 'hub:fleet' });
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.flushMs = options.flushMs ?? 250;
+    this.seenEveryMs = options.shared ? Math.floor(this.timeoutMs / 10) : 0;
     this.skew = new ClockSkewMonitor(options.clockSkewAlarmMs);
     this.timeouts = options.shared
       ? new ScheduledJob({
@@ -113,12 +121,15 @@ export class FleetTracker {
     const at = this.options.clock.now();
     const device = this.device(deviceId, merchantId);
     device.lastSeen = at;
-    // Shared: also restate `online`, in case another process marked it offline and its notice never came here
-    // (the cluster bus is at most once); the store then follows the messages within one flush.
-    this.patch(deviceId, merchantId, {
-      last_seen_at: at,
-      ...(this.options.shared && device.online ? { online: 1 } : {}),
-    });
+    if (!device.online || at - device.stored >= this.seenEveryMs) {
+      device.stored = at;
+      // Shared: also restate `online`, in case another process marked it offline and its notice never came here
+      // (the cluster bus is at most once); the store then follows the messages within `seenEveryMs`.
+      this.patch(deviceId, merchantId, {
+        last_seen_at: at,
+        ...(this.options.shared && device.online ? { online: 1 } : {}),
+      });
+    }
     if (!device.online) this.setOnline(deviceId, device, true, at);
   }
 
@@ -212,7 +223,13 @@ export class FleetTracker {
       .updateTable('device_state')
       .set({ online: 0, offline_reason: 'timeout', online_changed_at: now })
       .where('online', '=', 1)
-      .where((w) => w.or([w('last_seen_at', 'is', null), w('last_seen_at', '<', now - this.timeoutMs)]))
+      // A stored `last_seen_at` may trail the last message by up to `seenEveryMs`: never offline before timeoutMs.
+      .where((w) =>
+        w.or([
+          w('last_seen_at', 'is', null),
+          w('last_seen_at', '<', now - this.timeoutMs - this.seenEveryMs),
+        ]),
+      )
       .returning(['device_id', 'merchant_id'])
       .execute();
     for (const row of rows) {
@@ -344,7 +361,7 @@ export class FleetTracker {
   private device(deviceId: string, merchantId: string): Live {
     let device = this.live.get(deviceId);
     if (!device) {
-      device = { merchantId, online: false, lastSeen: 0 };
+      device = { merchantId, online: false, lastSeen: 0, stored: 0 };
       this.live.set(deviceId, device);
     }
     return device;

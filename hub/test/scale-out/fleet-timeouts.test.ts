@@ -47,6 +47,32 @@ describe.runIf(BACKENDS.includes('postgres'))('shared fleet state across two tra
         .executeTakeFirst()
     )?.online;
 
+  it('rewrites the stored last_seen_at of a chatty device at most every tenth of the timeout', async () => {
+    const a = tracker(store.db, 'hub-a');
+    const seenAt = async () =>
+      (
+        await store.db.kysely
+          .selectFrom('device_state')
+          .select('last_seen_at')
+          .where('device_id', '=', 'dev-c')
+          .executeTakeFirst()
+      )?.last_seen_at;
+    a.seen('dev-c', 'm');
+    await a.flush();
+    const first = await seenAt();
+    expect(first).toBe(clock.now());
+    await clock.advance(2_900);
+    a.seen('dev-c', 'm');
+    await a.flush();
+    expect(await seenAt()).toBe(first);
+    await clock.advance(100);
+    a.seen('dev-c', 'm');
+    await a.flush();
+    expect(await seenAt()).toBe(clock.now());
+    // The other tests here sweep the same store.
+    await store.db.kysely.deleteFrom('device_state').where('device_id', '=', 'dev-c').execute();
+  });
+
   it('marks a device offline once no hub heard it within the timeout, and not before', async () => {
     const a = tracker(store.db, 'hub-a');
     const eventsB = new FleetEvents();
@@ -63,8 +89,11 @@ describe.runIf(BACKENDS.includes('postgres'))('shared fleet state across two tra
     await clock.advance(20_000);
     expect(await b.sweepStore()).toEqual([]);
     expect(await online('dev-t')).toBe(1);
-    // Silent past the timeout: offline, announced by the process that swept.
+    // Not yet at 31 s of silence: the stored time may trail the last message by a tenth of the timeout (3 s).
     await clock.advance(11_000);
+    expect(await b.sweepStore()).toEqual([]);
+    // Silent past the timeout and that margin: offline, announced by the process that swept.
+    await clock.advance(3_000);
     expect(await b.sweepStore()).toEqual([{ deviceId: 'dev-t', merchantId: 'm' }]);
     expect(await online('dev-t')).toBe(0);
     expect(offline).toEqual(['dev-t:timeout']);
@@ -81,7 +110,7 @@ describe.runIf(BACKENDS.includes('postgres'))('shared fleet state across two tra
     // Even a notice that never arrived is repaired: A restates `online` with the device's next message.
     await b
       .sweepStore()
-      .then(() => clock.advance(31_000))
+      .then(() => clock.advance(34_000))
       .then(() => b.sweepStore());
     expect(await online('dev-t')).toBe(0);
     a.seen('dev-t', 'm');

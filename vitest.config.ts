@@ -43,6 +43,10 @@ const COVERAGE_FLOORS: Record<string, Floor> = JSON.parse(
 );
 
 // One run over the whole workspace; each package is a project with its own settings.
+// Every project runs with `isolate: false`: a worker keeps the modules it has loaded from one file to the next.
+// Isolated, each of the 224 files loaded hub, agent, zod and kysely anew (about 340 s of the run's "import" time
+// and a third of its CPU); shared, the suite took 404 s instead of 529 s. No test mocks modules; a file that
+// changes process-wide state (timers, globals, env) puts it back in its own hooks.
 export default defineConfig({
   test: {
     projects: ['protocol', 'firmware-sim', 'agent', 'hub', 'tests', 'scripts'],

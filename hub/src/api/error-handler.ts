@@ -19,12 +19,11 @@ export function errorHandler(logger: Logger): ErrorHandler {
     if (err instanceof HubError) {
       const issues = err.details instanceof ZodError ? zodIssues(err.details) : undefined;
       if (err.code === 'INTERNAL') logger.error({ err, path }, 'internal error');
-      const response = problemResponse(
-        problemOf(err.code, err.message, path, issues ? { issues } : undefined),
-      );
       const retry = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-      if (typeof retry === 'number') response.headers.set('retry-after', String(retry));
-      return response;
+      return problemResponse(
+        problemOf(err.code, err.message, path, issues ? { issues } : undefined),
+        typeof retry === 'number' ? { 'retry-after': String(retry) } : undefined,
+      );
     }
     if (err instanceof ZodError) {
       return problemResponse(

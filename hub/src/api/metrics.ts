@@ -38,9 +38,9 @@ export class HubMetrics {
       const given = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '';
       // Compared as digests: equal length, constant time, whatever was sent.
       if (!timingSafeEqual(sha256(given), sha256(token))) {
-        const res = problemResponse(problemOf('AUTH_REQUIRED', 'metrics need the metrics token', '/metrics'));
-        res.headers.set('www-authenticate', 'Bearer realm="metrics"');
-        return res;
+        return problemResponse(problemOf('AUTH_REQUIRED', 'metrics need the metrics token', '/metrics'), {
+          'www-authenticate': 'Bearer realm="metrics"',
+        });
       }
     }
     return new Response(await this.registry.metrics(), {

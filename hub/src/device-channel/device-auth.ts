@@ -53,9 +53,7 @@ export function deviceAuth(db: Db, check: Authenticate): MiddlewareHandler<Devic
 }
 
 function unauthorized(code: 'AUTH_REQUIRED' | 'AUTH_INVALID_CREDENTIALS', detail: string, path: string) {
-  const res = problemResponse(problemOf(code, detail, path));
-  res.headers.set('www-authenticate', CHALLENGE);
-  return res;
+  return problemResponse(problemOf(code, detail, path), { 'www-authenticate': CHALLENGE });
 }
 
 async function revokedWithThisSecret(db: Db, deviceId: string, secret: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { type Ack, makeEnvelope, type RecordEnvelope, systemClock, ulid } from '@crema/protocol';
 import Sqlite from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -106,6 +106,15 @@ describe('ingest through the SQLite writer thread', () => {
     expect(await pages()).toEqual({ wal_autocheckpoint: 0 });
     await store.stop();
     expect(await pages()).toEqual({ wal_autocheckpoint: 1000 });
+  });
+
+  it('copies the WAL into the database file while it runs, though neither committing connection does', async () => {
+    const w = await start();
+    const before = statSync(file).size;
+    for (let i = 0; i < 3000; i++) w.enqueue(record(`d-${i % 50}`));
+    await w.flush();
+    // The commits are in the WAL; the checkpointer's thread copies them into the file within a second or so.
+    await expect.poll(() => statSync(file).size - before, { timeout: 5_000 }).toBeGreaterThan(300_000);
   });
 
   it('acknowledges a record only once its commit is visible to another connection', async () => {

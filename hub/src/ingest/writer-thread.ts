@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
+import { WalCheckpointer } from '../db/wal-checkpointer';
 import type { WriteLane } from '../db/write-lane';
 import { HubError } from '../errors';
 import type { BatchOutcome, BatchStore } from './batch';
@@ -19,7 +20,8 @@ export interface WriterThreadOptions {
   answerTimeoutMs?: number;
   /**
    * The hub's own connection to the same file. While the thread runs, that connection leaves checkpoints to
-   * the thread: a commit on it (an API write) would otherwise copy the WAL into the database on the event loop.
+   * the checkpointer's thread (see WalCheckpointer): a commit on it (an API write) would otherwise copy the WAL
+   * into the database on the event loop.
    */
   main?: Kysely<Database>;
   /** Told after each transaction the thread ended (committed or not), before its caller hears of it. */
@@ -45,8 +47,10 @@ export class WriterThread implements BatchStore {
   private stopping = false;
   private readonly log: Logger;
   private readonly script: URL;
+  private readonly checkpointer: WalCheckpointer;
 
   constructor(private readonly options: WriterThreadOptions) {
+    this.checkpointer = new WalCheckpointer({ file: options.file });
     this.log = options.logger.child({ ns: 'hub:ingest:writer-thread' });
     this.script = options.script ?? new URL('./writer-worker.ts', import.meta.url);
   }
@@ -54,6 +58,7 @@ export class WriterThread implements BatchStore {
   async start(): Promise<void> {
     this.stopping = false;
     await this.spawn();
+    await this.checkpointer.start();
     if (this.options.main) await sql`pragma wal_autocheckpoint = 0`.execute(this.options.main);
   }
 
@@ -103,6 +108,7 @@ export class WriterThread implements BatchStore {
       await exited;
       clearTimeout(timer);
     }
+    await this.checkpointer.stop();
     // SQLite's default again, now that no thread checkpoints.
     if (this.options.main) await sql`pragma wal_autocheckpoint = 1000`.execute(this.options.main);
   }

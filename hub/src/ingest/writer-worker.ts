@@ -16,7 +16,8 @@ export function serveWriter(port: MessagePort, data: WriterData): void {
   const post = (message: FromWriter) => port.postMessage(message);
   let kysely: Kysely<Database>;
   try {
-    kysely = openSqlite(data.file, { walAutocheckpointPages: WAL_CHECKPOINT_PAGES });
+    // The WAL is copied back by WalCheckpointer on a thread of its own, never by a commit here.
+    kysely = openSqlite(data.file, { walAutocheckpointPages: 0 });
   } catch (err) {
     post({ type: 'open-failed', code: 'INTERNAL', message: messageOf(err) });
     port.close();
@@ -51,12 +52,5 @@ export function serveWriter(port: MessagePort, data: WriterData): void {
   });
   post({ type: 'ready' });
 }
-
-/**
- * The thread checkpoints the WAL (the hub's event loop does not: see WriterThread). Ingest dirties index pages
- * all over the per-device indexes, and the same pages again in the next batches; checkpointing every 40 MB
- * instead of SQLite's 4 MB copies each page once for many commits: 2-3× the records per second on this disk.
- */
-const WAL_CHECKPOINT_PAGES = 10_000;
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -46,9 +46,13 @@ export function problemFromError(err: unknown, instance?: string): Problem {
   return problemOf(code, err instanceof Error && err.message ? err.message : undefined, instance);
 }
 
-export function problemResponse(problem: Problem): Response {
+/**
+ * `headers` are given here rather than set on the answer afterwards: @hono/node-server's lightweight Response
+ * (the global once a server has started) drops headers set after construction when Hono copies the answer.
+ */
+export function problemResponse(problem: Problem, headers?: Record<string, string>): Response {
   return new Response(JSON.stringify(problem), {
     status: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+    headers: { ...headers, 'content-type': PROBLEM_CONTENT_TYPE },
   });
 }

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { buildLauncherCli, EXTERNAL } from '../../../build';
+import { BUNDLE_OPTIONS, buildLauncherCli } from '../../../build';
 import { writePointer } from '../../../src/updates/slots/pointer';
 import { writeRelease } from '../../../src/updates/slots/release-dir';
 import { repoRoot } from '../../support';
@@ -20,15 +20,10 @@ export async function buildFixtures(): Promise<Builds> {
   for (const behaviour of ['good', 'never-ready', 'hang', 'crash'] as const) {
     const outfile = join(dir, `${behaviour}.mjs`);
     await build({
+      ...BUNDLE_OPTIONS,
       entryPoints: [join(import.meta.dirname, 'fixture-release.ts')],
       outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: EXTERNAL,
       define: { RELEASE_BEHAVIOUR: JSON.stringify(behaviour) },
-      logLevel: 'error',
     });
     release[behaviour] = outfile;
   }
@@ -106,15 +101,6 @@ export function spawnLauncher(
 /** Compiles the stager (see stager.ts) into `dir`. */
 export async function buildStager(dir: string): Promise<string> {
   const outfile = join(dir, 'stager.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, 'stager.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: EXTERNAL,
-    logLevel: 'error',
-  });
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(import.meta.dirname, 'stager.ts')], outfile });
   return outfile;
 }

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WalCheckpointer } from './wal-checkpointer';
+
+describe('WalCheckpointer', () => {
+  let dir: string;
+  let file: string;
+  let writer: Database.Database;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crema-ckpt-'));
+    file = join(dir, 'hub.db');
+    writer = new Database(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.exec('create table t (id integer primary key, body text)');
+  });
+  afterEach(() => {
+    writer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const writeRows = (n: number) => {
+    const insert = writer.prepare('insert into t (body) values (?)');
+    writer.transaction(() => {
+      for (let i = 0; i < n; i++) insert.run('x'.repeat(500));
+    })();
+  };
+  const fileSize = () => statSync(file).size;
+
+  it('copies the commits of another connection into the database file on its own thread', async () => {
+    writeRows(2_000); // about 1 MB, all of it in the WAL: this connection never checkpoints
+    const before = fileSize();
+    expect(before).toBeLessThan(100_000);
+    const checkpointer = new WalCheckpointer({ file, everyMs: 20 });
+    await checkpointer.start();
+    try {
+      await expect.poll(fileSize, { timeout: 5_000 }).toBeGreaterThan(1_000_000);
+      // Nothing is left to copy: a checkpoint of this connection finds every frame already in the file.
+      const [result] = writer.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      expect(result?.checkpointed).toBe(result?.log);
+    } finally {
+      await checkpointer.stop();
+    }
+  });
+
+  it('checkpoints what was committed last when it stops, and can stop twice', async () => {
+    const checkpointer = new WalCheckpointer({ file, everyMs: 60_000 });
+    await checkpointer.start();
+    writeRows(2_000);
+    expect(fileSize()).toBeLessThan(100_000);
+    await checkpointer.stop();
+    expect(fileSize()).toBeGreaterThan(1_000_000);
+    await checkpointer.stop();
+  });
+});

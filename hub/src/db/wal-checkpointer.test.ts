@@ -56,4 +56,11 @@ describe('WalCheckpointer', () => {
     expect(fileSize()).toBeGreaterThan(1_000_000);
     await checkpointer.stop();
   });
+
+  it('fails to start with a coded error when the file cannot be opened, and leaves nothing to stop', async () => {
+    const missing = join(dir, 'no', 'such', 'dir', 'hub.db');
+    const checkpointer = new WalCheckpointer({ file: missing, everyMs: 20 });
+    await expect(checkpointer.start()).rejects.toMatchObject({ code: 'INTERNAL' });
+    await checkpointer.stop(); // the dead thread is forgotten: this returns at once
+  });
 });

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { HubError } from '../errors';
 
 export interface WalCheckpointerOptions {
   /** The SQLite file (WAL mode) whose log is copied back. */
@@ -20,34 +21,42 @@ const SQLITE = createRequire(import.meta.url).resolve('better-sqlite3');
  * The connections that commit set `wal_autocheckpoint = 0` while this runs.
  */
 export class WalCheckpointer {
-  private worker: Worker | undefined;
+  private thread: { worker: Worker; exited: Promise<void> } | undefined;
 
   constructor(private readonly options: WalCheckpointerOptions) {}
 
   async start(): Promise<void> {
-    if (this.worker) return;
+    if (this.thread) return;
     const worker = new Worker(THREAD, {
       eval: true,
       // Not the hub's flags: a TypeScript loader (`tsx`) in them would load in the thread and keep it alive.
       execArgv: [],
       workerData: { file: this.options.file, everyMs: this.options.everyMs ?? 1_000, sqlite: SQLITE },
     });
-    this.worker = worker;
+    const thread = { worker, exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())) };
+    // A thread that dies is forgotten: the next start begins a new one, and stop does not wait for it.
+    void thread.exited.then(() => {
+      if (this.thread === thread) this.thread = undefined;
+    });
+    this.thread = thread;
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
-      worker.once('error', reject);
+      worker.once('error', (err) =>
+        reject(
+          new HubError('INTERNAL', `the WAL checkpointer cannot open ${this.options.file}: ${err.message}`),
+        ),
+      );
     });
     worker.unref();
   }
 
   async stop(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = undefined;
-    worker.ref(); // else a process with nothing else to do exits before the thread has stopped
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage('stop');
-    await exited;
+    const thread = this.thread;
+    if (!thread) return;
+    this.thread = undefined;
+    thread.worker.ref(); // else a process with nothing else to do exits before the thread has stopped
+    thread.worker.postMessage('stop');
+    await thread.exited;
   }
 }
 

@@ -17,11 +17,6 @@ const LONG_FILES = [
   'tests/src/broker.test.ts',
   'scripts/fleet/fleet.test.ts',
   'tests/src/console/console.test.ts',
-  'agent/test/release-kill.test.ts',
-  'agent/test/updates-crash.test.ts',
-  'tests/src/console/console-integrations.test.ts',
-  'tests/src/scale-out.test.ts',
-  'tests/src/clock-skew.test.ts',
 ];
 
 class LongFilesFirst extends BaseSequencer {

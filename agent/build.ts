@@ -3,8 +3,8 @@ import { type BuildOptions, build } from 'esbuild';
 
 /**
  * How every agent-side program is compiled: one ES module holding its JavaScript dependencies, so that a start
- * resolves and reads a handful of files instead of hundreds (about a quarter less CPU to the ready line, which
- * a board pays at every boot and every update). The packages with native parts stay external: node loads them
+ * resolves and reads a handful of files instead of hundreds (about a sixth less CPU to the ready line, which a
+ * board pays at every boot and every update). The packages with native parts stay external: node loads them
  * from the board's node_modules, built for it. The banner gives the bundled CommonJS packages their `require`.
  */
 export const BUNDLE_OPTIONS = {

@@ -16,7 +16,7 @@ const SQLITE = createRequire(import.meta.url).resolve('better-sqlite3');
  * Copies the WAL back into the database on a thread of its own, with its own connection, so that no commit
  * pays for it. With SQLite's automatic checkpoint the committing connection does the copy: every few seconds of
  * ingest one commit wrote tens of megabytes and synced the file, and every record queued behind it waited
- * 100–300 ms (the p99 of P1). A passive checkpoint takes no lock a writer needs: commits go on appending to the
+ * 100–400 ms (the p99 of P1). A passive checkpoint takes no lock a writer needs: commits go on appending to the
  * log while it copies, and the log starts over at the first commit after a checkpoint that copied everything.
  * The connections that commit set `wal_autocheckpoint = 0` while this runs.
  */

@@ -32,11 +32,9 @@ export function artifactDownload(store: ArtifactStore, usage: ArtifactUsage) {
     const header = ifRange === undefined || ifRange === etag ? c.req.header('range') : undefined;
     const range = header === undefined ? undefined : parseRange(header, stat.size);
     if (range === 'unsatisfiable') {
-      const res = problemResponse(
-        problemOf('RANGE_NOT_SATISFIABLE', `the file has ${stat.size} bytes`, path),
-      );
-      res.headers.set('content-range', `bytes */${stat.size}`);
-      return res;
+      return problemResponse(problemOf('RANGE_NOT_SATISFIABLE', `the file has ${stat.size} bytes`, path), {
+        'content-range': `bytes */${stat.size}`,
+      });
     }
     const stream = await store.read(sha256, range);
     if (!stream) return notFound();

@@ -91,13 +91,12 @@ function sizeLimit(maxSize: number) {
   return bodyLimit({
     maxSize,
     onError: (c) => {
-      const res = problemResponse(
-        problemOf('MESSAGE_TOO_LARGE', `the body exceeds ${maxSize} bytes`, c.req.path),
-      );
       // The rest of the body is never read, so the server drops the socket after answering: tell the client,
       // or it reuses the socket for its next request and that one fails.
-      res.headers.set('connection', 'close');
-      return res;
+      return problemResponse(
+        problemOf('MESSAGE_TOO_LARGE', `the body exceeds ${maxSize} bytes`, c.req.path),
+        { connection: 'close' },
+      );
     },
   });
 }

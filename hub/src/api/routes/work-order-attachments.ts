@@ -145,9 +145,7 @@ export function register(app: HubApp, deps: ApiDeps): void {
     } catch (err) {
       if (!(err instanceof HubError)) throw err;
       // The rest of the body may never be read: the server drops the socket after answering, so say so.
-      const res = problemResponse(problemOf(err.code, err.message, c.req.path));
-      res.headers.set('connection', 'close');
-      return res as never;
+      return problemResponse(problemOf(err.code, err.message, c.req.path), { connection: 'close' }) as never;
     }
     try {
       const created = await mutate(c, deps, async (tx) => {

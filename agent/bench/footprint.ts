@@ -78,7 +78,7 @@ async function measure(nodeOptions: string) {
   const code = await exited(agent.child);
   const label = nodeOptions ? `NODE_OPTIONS=${nodeOptions}` : 'default node flags';
   console.log(
-    `${label}: ready in ${readyMs.toFixed(0)} ms; idle CPU over ${IDLE_S} s ${idleCpuPct.toFixed(2)} % of one core (target ≤ 2 %)`,
+    `${label}: ready in ${readyMs.toFixed(0)} ms (code cache: ${agent.codeCache}); idle CPU over ${IDLE_S} s ${idleCpuPct.toFixed(2)} % of one core (target ≤ 2 %)`,
   );
   console.log(
     `${label}: RSS idle mean ${(rssSamples.reduce((x, y) => x + y, 0) / rssSamples.length).toFixed(1)} MB, max ${Math.max(...rssSamples).toFixed(1)} MB; after ${ORDERS} orders ${rssAfterOrders.toFixed(1)} MB (target ≤ 80 MB); clean stop exit ${code}`,

@@ -5,6 +5,7 @@ import { runClaim } from './claim-cli';
 import { loadConfig } from './config/load';
 import { AgentError } from './errors';
 import { createLogger } from './log/logger';
+import { codeCacheStatus, signalProgramReady } from './release/program';
 import { attachToLauncher, confirmWhenConnected } from './updates/slots';
 
 /**
@@ -88,10 +89,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   const { api } = await agent.start();
   if (release) confirmWhenConnected(release, agent.hubLink?.sync, logger);
-  // `startupMs`: from process start (module loading included) to taking orders.
+  // `startupMs`: from process start (module loading included) to taking orders; `codeCache`: whether the
+  // release's compiled code came from disk (see release/program.ts).
+  const startupMs = Math.round(performance.now());
   process.stdout.write(
-    `${JSON.stringify({ event: 'ready', api, startupMs: Math.round(performance.now()) })}\n`,
+    `${JSON.stringify({ event: 'ready', api, startupMs, codeCache: codeCacheStatus() })}\n`,
   );
+  signalProgramReady();
 }
 
 main().catch((err: unknown) => {

@@ -39,8 +39,6 @@ type Lane = { index: number; seed: number; kills: number; sim: Simulator; dir: s
 describe('crash test: SIGKILL during the order flow', () => {
   const lanes: Lane[] = [];
   let bundle: Awaited<ReturnType<typeof bundleAgentCli>>;
-  // Node 22+ keeps the compiled bundle between restarts (ignored by Node 20): less CPU per kill.
-  const compileCache = { NODE_COMPILE_CACHE: join(tmpdir(), 'crema-crash-compile-cache') };
   let done = 0;
   const startedAt = Date.now();
 
@@ -100,7 +98,7 @@ describe('crash test: SIGKILL during the order flow', () => {
           }),
         });
       }
-      const agent = await spawnAgent(lane.configFile, compileCache, bundle.file);
+      const agent = await spawnAgent(lane.configFile, {}, bundle.file);
       const orderedAt = performance.now();
       const order = fetch(`${agent.api}/orders`, {
         method: 'POST',
@@ -145,7 +143,7 @@ describe('crash test: SIGKILL during the order flow', () => {
     }
 
     // One last start: recovery settles whatever the last kill left open.
-    const last = await spawnAgent(lane.configFile, compileCache, bundle.file);
+    const last = await spawnAgent(lane.configFile, {}, bundle.file);
     await waitFor(
       async () => {
         const status = (await (await fetch(`${last.api}/status`)).json()) as { openOrders: number };

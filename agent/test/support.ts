@@ -41,7 +41,14 @@ export function writeConfig(dir: string, config: AgentConfigInput): string {
   return file;
 }
 
-export type AgentChild = { child: ChildProcess; api: string; stderr: string[]; startupMs: number };
+export type AgentChild = {
+  child: ChildProcess;
+  api: string;
+  stderr: string[];
+  startupMs: number;
+  /** From the ready line: whether a release's compiled code came from its cache (src/release/program.ts). */
+  codeCache: string;
+};
 
 /**
  * Spawns the agent CLI like `pnpm agent -- --config <file>` (through tsx, or a bundle from `bundleAgentCli`)
@@ -71,14 +78,23 @@ export function spawnAgent(
     lines.once('line', (line) => {
       child.off('exit', onExit);
       try {
-        const ready = JSON.parse(line) as { event: string; api: string; startupMs: number };
+        const ready = JSON.parse(line) as Omit<AgentChild, 'child' | 'stderr'> & { event: string };
         if (ready.event !== 'ready') throw new Error(line);
-        resolve({ child, api: ready.api, stderr, startupMs: ready.startupMs });
+        resolve({ child, api: ready.api, stderr, startupMs: ready.startupMs, codeCache: ready.codeCache });
       } catch (err) {
         child.kill('SIGKILL');
         reject(err);
       }
     });
+  });
+}
+
+/** `POST /orders` for one medium drink, as the touchscreen sends it. */
+export function postOrder(api: string, recipeId = 'espresso'): Promise<Response> {
+  return fetch(`${api}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recipeId, size: 'M' }),
   });
 }
 

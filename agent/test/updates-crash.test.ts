@@ -10,7 +10,16 @@ import { bundleAgentCli } from './bundle';
 import { ArtifactServer } from './helpers/artifact-server';
 import { HubDouble } from './helpers/hub-double';
 import { manifestFor, sign, upgradeCommand } from './helpers/updates';
-import { type AgentChild, exited, prng, simConfig, spawnAgent, waitFor, writeConfig } from './support';
+import {
+  type AgentChild,
+  exited,
+  postOrder,
+  prng,
+  simConfig,
+  spawnAgent,
+  waitFor,
+  writeConfig,
+} from './support';
 
 /**
  * Pulls the plug on the agent (SIGKILL) at random points of brewer firmware updates — download, flash, switch,
@@ -49,7 +58,6 @@ describe('crash test: SIGKILL during firmware updates', () => {
   let dir: string;
   let configFile: string;
   let bundle: Awaited<ReturnType<typeof bundleAgentCli>>;
-  const compileCache = { NODE_COMPILE_CACHE: join(tmpdir(), 'crema-crash-compile-cache') };
 
   beforeAll(async () => {
     console.log(`update crash test: seed ${SEED}, ${ROUNDS} rounds (CREMA_UPDATE_CRASH_ROUNDS for more)`);
@@ -103,7 +111,7 @@ describe('crash test: SIGKILL during firmware updates', () => {
   /** Starts the agent and hands it the command once it is connected, as the hub does on every birth. */
   async function startWith(command: Command): Promise<AgentChild & { publishedAt: number }> {
     const before = births();
-    const agent = await spawnAgent(configFile, compileCache, bundle.file);
+    const agent = await spawnAgent(configFile, {}, bundle.file);
     await waitFor(() => births() > before || undefined, 20_000, 'birth');
     await hub.publishCommand(DEVICE, command);
     return { ...agent, publishedAt: performance.now() };
@@ -203,13 +211,9 @@ describe('crash test: SIGKILL during firmware updates', () => {
     server.files.set(manifest.sha256, image);
     const command = upgradeCommand(await sign(manifest, release), 'ro_sale');
     const before = births();
-    const agent = await spawnAgent(configFile, compileCache, bundle.file);
+    const agent = await spawnAgent(configFile, {}, bundle.file);
     await waitFor(() => births() > before || undefined, 20_000, 'birth');
-    const res = await fetch(`${agent.api}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ recipeId: 'espresso', size: 'M' }),
-    });
+    const res = await postOrder(agent.api);
     expect(res.status).toBe(202);
     const { order } = (await res.json()) as { order: { id: string } };
     await hub.publishCommand(DEVICE, command);

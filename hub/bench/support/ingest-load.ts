@@ -11,7 +11,7 @@ import { connectDevice, inBatches, readBenchDevices, report } from './device-cli
 type Command =
   | { cmd: 'connect'; url: string; devicesFile: string }
   | { cmd: 'throughput'; seconds: number; warmupSeconds: number; window: number }
-  | { cmd: 'latency'; seconds: number; rate: number }
+  | { cmd: 'latency'; seconds: number; rate: number; warmupSeconds: number }
   | { cmd: 'exit' };
 
 type Device = { id: string; client: MqttClient; seq: number; topic: string };
@@ -90,40 +90,28 @@ async function throughput(seconds: number, warmupSeconds: number, window: number
   sentAt.clear();
 }
 
-/** A fixed publish rate spread over all devices; latency = publish call → ack received. */
-async function latency(seconds: number, rate: number): Promise<void> {
+/**
+ * A fixed publish rate spread over all devices; latency = publish call → ack received. The first
+ * `warmupSeconds` run at the same rate but are not counted: the hub's steady state, not its first records.
+ */
+async function latency(seconds: number, rate: number, warmupSeconds: number): Promise<void> {
   const latencies: number[] = [];
+  // Records published before this moment are acknowledged but not counted.
+  let countFrom = Number.POSITIVE_INFINITY;
   onAck = (_device, id) => {
     const t = sentAt.get(id);
     if (t === undefined) return;
     sentAt.delete(id);
-    latencies.push(performance.now() - t);
+    if (t >= countFrom) latencies.push(performance.now() - t);
   };
+  await paced(warmupSeconds, rate);
+  countFrom = performance.now();
   // The generator's own event-loop lag: delay here is added to every latency it measures.
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
   const cpu0 = process.cpuUsage();
-  const tickMs = 5;
-  let next = 0;
-  let sent = 0;
   const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const elapsed = performance.now() - t0;
-      if (elapsed >= seconds * 1000) {
-        clearInterval(timer);
-        resolve();
-        return;
-      }
-      // Catch up to the schedule even if a tick was late.
-      const n = Math.floor((elapsed / 1000) * rate - sent);
-      for (let i = 0; i < n; i++) {
-        const device = devices[next++ % devices.length];
-        if (device) publish(device);
-        sent++;
-      }
-    }, tickMs);
-  });
+  const sent = await paced(seconds, rate);
   const sendSeconds = (performance.now() - t0) / 1000;
   await drain(10_000);
   lag.disable();
@@ -149,6 +137,33 @@ async function latency(seconds: number, rate: number): Promise<void> {
   sentAt.clear();
 }
 
+let next = 0;
+
+/** Publishes `rate` records a second, spread over all devices, for `seconds`; returns how many it sent. */
+async function paced(seconds: number, rate: number): Promise<number> {
+  const tickMs = 5;
+  let sent = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - t0;
+      if (elapsed >= seconds * 1000) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      // Catch up to the schedule even if a tick was late.
+      const n = Math.floor((elapsed / 1000) * rate - sent);
+      for (let i = 0; i < n; i++) {
+        const device = devices[next++ % devices.length];
+        if (device) publish(device);
+        sent++;
+      }
+    }, tickMs);
+  });
+  return sent;
+}
+
 async function drain(timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (sentAt.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -160,7 +175,7 @@ for await (const line of lines) {
   if (command.cmd === 'connect') await connect(command.url, command.devicesFile);
   else if (command.cmd === 'throughput')
     await throughput(command.seconds, command.warmupSeconds, command.window);
-  else if (command.cmd === 'latency') await latency(command.seconds, command.rate);
+  else if (command.cmd === 'latency') await latency(command.seconds, command.rate, command.warmupSeconds);
   else {
     await Promise.all(devices.map((d) => d.client.endAsync(true)));
     report({ event: 'bye' });

@@ -46,4 +46,25 @@ describe.each(BACKENDS)('InProcessBatchStore (%s)', (backend) => {
     expect(settled.filter((r) => r.status === 'rejected')).toEqual([]);
     await store.stop();
   });
+
+  it("upserts a device's state: the last record advances, the last telemetry stays when a batch brings none", async () => {
+    const store = new InProcessBatchStore(t.db);
+    await store.start();
+    const deviceId = 'd-state';
+    const first = record(deviceId);
+    await store.write([first], 1_000);
+    // Only a refused record's slot for this device: a record without telemetry.
+    await store.write([], 2_000, [{ deviceId, merchantId: 'm-1', seq: first.envelope.seq + 1 }]);
+    const state = await t.db.kysely
+      .selectFrom('device_state')
+      .select(['last_seq', 'last_record_at', 'last_telemetry_at'])
+      .where('device_id', '=', deviceId)
+      .executeTakeFirstOrThrow();
+    expect({
+      lastSeq: Number(state.last_seq),
+      lastRecordAt: Number(state.last_record_at),
+      lastTelemetryAt: Number(state.last_telemetry_at),
+    }).toEqual({ lastSeq: first.envelope.seq + 1, lastRecordAt: 2_000, lastTelemetryAt: 1_000 });
+    await store.stop();
+  });
 });

@@ -1,8 +1,23 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database';
+import { insertRows } from './bulk-insert';
 import type { QueuedRecord } from './rows';
 import { applyDeviceRecords, type EpochChange, type Gap, type SequenceState } from './sequence';
 import { chunkSize } from './store';
+
+// Every batch upserts its devices' state: written through insertRows, like the ingest tables (see there why).
+const STATE_COLUMNS = [
+  'device_id',
+  'merchant_id',
+  'last_seq',
+  'ledger_epoch',
+  'last_record_at',
+  'last_telemetry_at',
+] as const;
+const STATE_UPSERT =
+  'on conflict ("device_id") do update set "last_seq" = excluded."last_seq", ' +
+  '"ledger_epoch" = excluded."ledger_epoch", "last_record_at" = excluded."last_record_at", ' +
+  '"last_telemetry_at" = coalesce(excluded."last_telemetry_at", "device_state"."last_telemetry_at")';
 
 type Trx = Transaction<Database>;
 
@@ -180,18 +195,7 @@ export class SequenceBook implements SequenceSink {
     }));
     for (let i = 0, size = 0; i < stateRows.length; i += size) {
       size = chunkSize(stateRows.length - i, 1000);
-      await trx
-        .insertInto('device_state')
-        .values(stateRows.slice(i, i + size))
-        .onConflict((oc) =>
-          oc.column('device_id').doUpdateSet((eb) => ({
-            last_seq: eb.ref('excluded.last_seq'),
-            ledger_epoch: eb.ref('excluded.ledger_epoch'),
-            last_record_at: eb.ref('excluded.last_record_at'),
-            last_telemetry_at: eb.fn.coalesce('excluded.last_telemetry_at', 'device_state.last_telemetry_at'),
-          })),
-        )
-        .execute();
+      await insertRows(trx, 'device_state', STATE_COLUMNS, stateRows.slice(i, i + size), STATE_UPSERT);
     }
     return updates;
   }

@@ -131,7 +131,12 @@ export function runProgram({ source, sha256, file }: ProgramSource): CodeCacheSt
   if (status === 'miss' || status === 'rejected') {
     // After the ready line is written: the cache costs the start nothing.
     process.once(PROGRAM_READY_EVENT, () =>
-      setImmediate(() => writeCodeCache(cacheFile, sha256, script.createCachedData())),
+      setImmediate(() => {
+        // A speed-up only: nothing here may stop the agent.
+        try {
+          writeCodeCache(cacheFile, sha256, script.createCachedData());
+        } catch {}
+      }),
     );
   }
   const module = { exports: {} };

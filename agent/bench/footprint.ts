@@ -45,6 +45,7 @@ for (let i = 0; i < 5; i++) {
 
 /** Idle CPU and RSS of one agent process started with the given NODE_OPTIONS, then RSS after some orders. */
 async function measure(nodeOptions: string) {
+  const label = nodeOptions ? `NODE_OPTIONS=${nodeOptions}` : 'default node flags';
   // A board starts from its code cache except the first time a release runs with its flags (V8's flags are
   // part of the cache's key): that first start is measured too, then the one that runs as a board does.
   const first = await spawnAgent(file, { NODE_OPTIONS: nodeOptions }, bundle.file);
@@ -52,9 +53,8 @@ async function measure(nodeOptions: string) {
   const firstRss = rssMb(first.child.pid!);
   first.child.kill('SIGTERM');
   await exited(first.child);
-  const label0 = nodeOptions ? `NODE_OPTIONS=${nodeOptions}` : 'default node flags';
   console.log(
-    `${label0}: first start (code cache: ${first.codeCache}): RSS 5 s after ready ${firstRss.toFixed(1)} MB`,
+    `${label}: first start (code cache: ${first.codeCache}): RSS 5 s after ready ${firstRss.toFixed(1)} MB`,
   );
   const t0 = performance.now();
   const agent = await spawnAgent(file, { NODE_OPTIONS: nodeOptions }, bundle.file);
@@ -87,7 +87,6 @@ async function measure(nodeOptions: string) {
   const rssAfterOrders = rssMb(pid);
   agent.child.kill('SIGTERM');
   const code = await exited(agent.child);
-  const label = nodeOptions ? `NODE_OPTIONS=${nodeOptions}` : 'default node flags';
   console.log(
     `${label}: ready in ${readyMs.toFixed(0)} ms (code cache: ${agent.codeCache}); idle CPU over ${IDLE_S} s ${idleCpuPct.toFixed(2)} % of one core (target ≤ 2 %)`,
   );

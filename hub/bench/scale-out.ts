@@ -218,8 +218,9 @@ async function measure(hubs: number, index: number): Promise<Run> {
     // A warm-up at the offered rate: the devices' first messages (fleet state rows, online events, JIT) are not
     // what either phase measures. Then the fixed rate, before the saturated phase: measured after it, it would
     // also count the hubs catching up on what that phase left them (the sequencer folding its notes).
+    await load.request({ cmd: 'latency', seconds: 3, rate, warmupSeconds: 0 }, 'latency');
     const lat = await withCpu(pids, () =>
-      load.request({ cmd: 'latency', seconds, rate, warmupSeconds: 3 }, 'latency'),
+      load.request({ cmd: 'latency', seconds, rate, warmupSeconds: 0 }, 'latency'),
     );
     const offered = Number(lat.result.offeredRate);
     console.log(

@@ -11,7 +11,7 @@ import { connectDevice, inBatches, readBenchDevices, report } from './device-cli
 type Command =
   | { cmd: 'connect'; url: string; devicesFile: string }
   | { cmd: 'throughput'; seconds: number; warmupSeconds: number; window: number }
-  | { cmd: 'latency'; seconds: number; rate: number; warmupSeconds: number }
+  | { cmd: 'latency'; seconds: number; rate: number; warmupSeconds?: number }
   | { cmd: 'exit' };
 
 type Device = { id: string; client: MqttClient; seq: number; topic: string };
@@ -175,7 +175,8 @@ for await (const line of lines) {
   if (command.cmd === 'connect') await connect(command.url, command.devicesFile);
   else if (command.cmd === 'throughput')
     await throughput(command.seconds, command.warmupSeconds, command.window);
-  else if (command.cmd === 'latency') await latency(command.seconds, command.rate, command.warmupSeconds);
+  else if (command.cmd === 'latency')
+    await latency(command.seconds, command.rate, command.warmupSeconds ?? 0);
   else {
     await Promise.all(devices.map((d) => d.client.endAsync(true)));
     report({ event: 'bye' });

@@ -10,10 +10,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 const repoRoot = join(import.meta.dirname, '..', '..');
 const MACHINES = 2;
 
-/** How `npm` ended, and what the fleet had printed by then. */
+/**
+ * How `npm` ended, and all the fleet printed. 'close', not 'exit': npm's exit can be seen before the last lines
+ * its descendants wrote to the shared pipe are read (a CI run lost the "stopped" line so); 'close' comes once
+ * every process holding the pipe has ended and all of it is read.
+ */
 const ended = (child: ChildProcess, stdout: () => string) =>
   new Promise<{ code: number | null; signal: NodeJS.Signals | null; printed: string }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, printed: stdout() })),
+    child.once('close', (code, signal) => resolve({ code, signal, printed: stdout() })),
   );
 
 /**

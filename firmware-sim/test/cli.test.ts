@@ -100,7 +100,8 @@ describe('pnpm sim (the CLI)', () => {
     proc.stderr.on('data', (d) => {
       stderr += d;
     });
-    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    // 'close': the message written just before the exit is read by then (see scripts/fleet/fleet.test.ts).
+    const code = await new Promise<number | null>((resolve) => proc.once('close', resolve));
     expect(code).toBe(2);
     expect(stderr).toContain('--time-scale');
     expect(stdout).toBe('');

@@ -71,7 +71,8 @@ describe('hub CLI', () => {
     proc.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const code = await new Promise<number | null>((done) => proc.once('exit', (c) => done(c)));
+    // 'close': the message written just before the exit is read by then (see scripts/fleet/fleet.test.ts).
+    const code = await new Promise<number | null>((done) => proc.once('close', (c) => done(c)));
     expect(code).toBe(2);
     expect(stderr).toContain('CONFIG_INVALID');
     expect(stderr).toContain('port');

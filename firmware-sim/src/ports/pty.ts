@@ -50,12 +50,13 @@ export class PtyPair {
         else resolve();
       };
       child.stderr?.setEncoding('utf8');
+      // The shell prints socat's pid after starting it, so socat's own lines may come first: ready means both.
       child.stderr?.on('data', (chunk: string) => {
         if (settled) return;
         text += chunk;
         const pid = /crema-sim-pty pid (\d+)/.exec(text);
-        if (pid) this.socat = Number(pid[1]);
-        if (text.includes('starting data transfer loop')) done();
+        if (pid && this.child === child) this.socat = Number(pid[1]);
+        if (pid && text.includes('starting data transfer loop')) done();
       });
       child.once('error', (e) => done(new Error(`socat could not start: ${e.message}`)));
       child.once('exit', (code, signal) => {

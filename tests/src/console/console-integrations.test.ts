@@ -105,7 +105,8 @@ describe('admin console: API keys, claim codes, cleaning, audit counters', () =>
     const key = (await created.getByTestId('credential').textContent()) ?? '';
     expect(key).toMatch(/^crema_ak_/);
     await created.getByRole('button', { name: 'Done' }).click();
-    await created.waitFor({ state: 'detached' });
+    // Closed, the dialog leaves the accessibility tree before the DOM: the test id finds hidden nodes too.
+    await page.getByTestId('credential').waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(key);
 
     const row = page.locator('tr', { hasText: 'ERP export' });

@@ -350,7 +350,9 @@ describe('admin console in a browser', () => {
     );
     expect(clipboard).toBe(secret);
     await registered.getByRole('button', { name: 'Done' }).click();
-    await registered.waitFor({ state: 'detached' });
+    // A closed <dialog> leaves the accessibility tree (where role locators look) before it leaves the DOM:
+    // wait on the test id, which finds hidden nodes too.
+    await page.getByTestId('credential').waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(secret);
     await page.getByRole('link', { name: newId }).waitFor();
 
@@ -369,7 +371,7 @@ describe('admin console in a browser', () => {
     expect(await verifyDeviceCredential(db, newId, secret)).toBeUndefined();
     // Escape closes it; the secret leaves the page and focus returns to the button that asked for it.
     await page.keyboard.press('Escape');
-    await rotated.waitFor({ state: 'detached' });
+    await page.getByTestId('credential').waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(next);
     expect(await focused()).toBe('Rotate credential');
     expect(await page.getByTestId('credential').count()).toBe(0);

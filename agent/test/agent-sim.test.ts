@@ -42,12 +42,17 @@ describe('agent with a simulated machine', () => {
     return p.orders.find((o) => o.ref === ref);
   };
   const dispenseCount = () => sim.dispenses().length;
-  /** Waits until the machine offers every drink again (fault events of the previous test have arrived). */
+  /**
+   * Waits until the machine offers every drink again (fault events of the previous test have arrived) and has
+   * finished the previous order: an order is `failed` before its run has ended (voiding, the brewer back to
+   * idle), and a new one meanwhile is refused with MACHINE_BUSY.
+   */
   const available = () =>
     waitFor(
       async () => {
         const menu = (await (await fetch(`${api}/menu`)).json()) as { items: { available: boolean }[] };
-        return menu.items.every((i) => i.available) ? true : undefined;
+        const status = (await (await fetch(`${api}/status`)).json()) as { state: string };
+        return menu.items.every((i) => i.available) && status.state !== 'brewing' ? true : undefined;
       },
       15_000,
       'the menu to be available',
@@ -109,7 +114,8 @@ describe('agent with a simulated machine', () => {
     sim.faults.inject('payment_decline', { reason: 'card_blocked' });
     try {
       const before = dispenseCount();
-      const { body } = await order({ recipeId: 'latte', size: 'L' });
+      const { status, body } = await order({ recipeId: 'latte', size: 'L' });
+      expect(status, JSON.stringify(body)).toBe(202);
       const done = await settled(body.order.id);
       expect(done).toMatchObject({ state: 'failed', code: 'PAYMENT_DECLINED', reason: 'card_blocked' });
       expect(dispenseCount()).toBe(before);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -42,6 +42,71 @@ describe('WalCheckpointer', () => {
       // Nothing is left to copy: a checkpoint of this connection finds every frame already in the file.
       const [result] = writer.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
       expect(result?.checkpointed).toBe(result?.log);
+    } finally {
+      await checkpointer.stop();
+    }
+  });
+
+  /** The log's checkpoint sequence number (WAL header, bytes 12-15): it goes up each time the log starts over. */
+  const logStarts = () => readFileSync(`${file}-wal`).readUInt32BE(12);
+  /**
+   * Commits 10 MB in small transactions back to back, as steady ingest does, and, when `asked()`, checkpoints
+   * between two of them as the ingest writer does; returns the log's largest size.
+   */
+  const steadyWrites = async (asked: () => boolean): Promise<number> => {
+    let largest = 0;
+    for (let i = 0; i < 400; i++) {
+      writeRows(50); // 25 KB
+      if (asked()) writer.pragma('wal_checkpoint(PASSIVE)');
+      largest = Math.max(largest, statSync(`${file}-wal`).size);
+      await new Promise((r) => setImmediate(r));
+    }
+    return largest;
+  };
+
+  it('asks the writer for a checkpoint between commits once the log holds restartFrames: the log starts over', async () => {
+    writeRows(1);
+    const starts = logStarts();
+    let asked = false;
+    const checkpointer = new WalCheckpointer({
+      file,
+      everyMs: 5,
+      restartFrames: 200,
+      onLogFull: () => {
+        asked = true;
+      },
+    });
+    await checkpointer.start();
+    try {
+      const largest = await steadyWrites(() => {
+        const now = asked;
+        asked = false;
+        return now;
+      });
+      // 200 frames are 800 KB: the log starts over again and again and stays a fraction of what was written.
+      expect(logStarts()).toBeGreaterThan(starts + 1);
+      expect(largest).toBeLessThan(5_000_000);
+    } finally {
+      await checkpointer.stop();
+    }
+    expect(writer.prepare('select count(*) as n from t').get()).toEqual({ n: 20_001 });
+  });
+
+  it('without a checkpoint by the writer, a log under steady commits never starts over (what it is for)', async () => {
+    writeRows(1);
+    const starts = logStarts();
+    let calls = 0;
+    const checkpointer = new WalCheckpointer({
+      file,
+      everyMs: 5,
+      restartFrames: 200,
+      onLogFull: () => calls++,
+    });
+    await checkpointer.start();
+    try {
+      expect(await steadyWrites(() => false)).toBeGreaterThan(8_000_000);
+      expect(logStarts()).toBe(starts);
+      expect(calls).toBeGreaterThan(0);
     } finally {
       await checkpointer.stop();
     }

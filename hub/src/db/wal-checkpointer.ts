@@ -7,6 +7,13 @@ export interface WalCheckpointerOptions {
   file: string;
   /** How often a passive checkpoint runs (default 1 s). One with nothing to copy costs microseconds. */
   everyMs?: number;
+  /** Log frames (pages, 4 KB each by default) past which `onLogFull` is called (default 16,384: 64 MB). */
+  restartFrames?: number;
+  /**
+   * Called (on the caller's thread) after a checkpoint that left at least `restartFrames` in the log. The one
+   * writer then checkpoints itself between two commits (see below).
+   */
+  onLogFull?: () => void;
 }
 
 // better-sqlite3 as this module resolves it: the thread's code is evaluated, so it has no module path of its own.
@@ -19,6 +26,14 @@ const SQLITE = createRequire(import.meta.url).resolve('better-sqlite3');
  * 100–400 ms (the p99 of P1). A passive checkpoint takes no lock a writer needs: commits go on appending to the
  * log while it copies, and the log starts over at the first commit after a checkpoint that copied everything.
  * The connections that commit set `wal_autocheckpoint = 0` while this runs.
+ *
+ * Under steady ingest, though, no checkpoint here copies everything (commits arrive while it copies), and the log
+ * never started over: it grew by every page written, 1.7 GB in the 45 s of `pnpm bench hub/ingest` (2026-12-04).
+ * A RESTART checkpoint from here must catch the writer between two commits and mostly missed that moment (in a
+ * test of 10 MB of steady commits, the log still grew to 7-10 MB). So once
+ * the log holds `restartFrames`, `onLogFull` asks the writer to run a passive checkpoint itself between two
+ * commits: with no commit beside it, it copies everything (only the frames since this thread's copy are left),
+ * and the writer's next commit starts the log from its beginning.
  */
 export class WalCheckpointer {
   private thread: { worker: Worker; exited: Promise<void> } | undefined;
@@ -31,7 +46,12 @@ export class WalCheckpointer {
       eval: true,
       // Not the hub's flags: a TypeScript loader (`tsx`) in them would load in the thread and keep it alive.
       execArgv: [],
-      workerData: { file: this.options.file, everyMs: this.options.everyMs ?? 1_000, sqlite: SQLITE },
+      workerData: {
+        file: this.options.file,
+        everyMs: this.options.everyMs ?? 1_000,
+        restartFrames: this.options.restartFrames ?? 16_384,
+        sqlite: SQLITE,
+      },
     });
     const thread = { worker, exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())) };
     // A thread that dies is forgotten: the next start begins a new one, and stop does not wait for it.
@@ -40,7 +60,10 @@ export class WalCheckpointer {
     });
     this.thread = thread;
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
+      worker.on('message', (message: 'ready' | 'log-full') => {
+        if (message === 'ready') resolve();
+        else this.options.onLogFull?.();
+      });
       worker.once('error', (err) =>
         reject(
           new HubError('INTERNAL', `the WAL checkpointer cannot open ${this.options.file}: ${err.message}`),
@@ -68,8 +91,13 @@ const db = new Database(workerData.file);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = FULL');
 // A checkpoint that fails (a full disk) is tried again at the next tick; the log keeps every commit meanwhile.
-const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
-const timer = setInterval(checkpoint, workerData.everyMs);
+const checkpoint = (tell) => {
+  try {
+    const [done] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (tell && done && done.log >= workerData.restartFrames) parentPort.postMessage('log-full');
+  } catch {}
+};
+const timer = setInterval(() => checkpoint(true), workerData.everyMs);
 parentPort.on('message', () => {
   clearInterval(timer);
   checkpoint();

@@ -13,6 +13,8 @@ export type ToWriter =
       rejected: readonly RejectedSeq[];
     }
   | { type: 'execute'; id: number; queries: readonly { sql: string; parameters: readonly unknown[] }[] }
+  /** A passive checkpoint between two commits, so that the next commit starts the log over (WalCheckpointer). */
+  | { type: 'checkpoint'; id: number }
   | { type: 'stop' };
 
 /** What the writer thread answers; `written` is only posted after the commit. */

@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type Ack, makeEnvelope, type RecordEnvelope, systemClock, ulid } from '@crema/protocol';
 import Sqlite from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -13,7 +13,7 @@ import { MqttMetrics } from '../mqtt/metrics';
 import { batchStoreFor } from './batch-store';
 import type { QueuedRecord } from './rows';
 import { IngestWriter } from './writer';
-import { WriterThread } from './writer-thread';
+import { WriterThread, type WriterThreadOptions } from './writer-thread';
 
 const silent = pino({ level: 'silent' });
 const crashing = new URL('./writer-thread.fixture.ts', import.meta.url);
@@ -52,8 +52,11 @@ describe('ingest through the SQLite writer thread', () => {
     }
   };
 
-  const start = async (script?: URL) => {
-    const store = new WriterThread({ file, logger: silent, ...(script ? { script } : {}) });
+  const start = async (
+    options: { script?: URL; maxBatch?: number } & Pick<WriterThreadOptions, 'checkpoints'> = {},
+  ) => {
+    const { script, maxBatch, checkpoints } = options;
+    const store = new WriterThread({ file, logger: silent, ...(script ? { script } : {}), checkpoints });
     writer = new IngestWriter({
       db: t.db,
       clock: systemClock,
@@ -62,6 +65,7 @@ describe('ingest through the SQLite writer thread', () => {
       events: new FleetEvents(),
       store,
       sendAck: (deviceId, ack) => acks.push({ deviceId, ack, rows: committed(ack.ids) }),
+      maxBatch,
     });
     await writer.start();
     return writer;
@@ -115,6 +119,23 @@ describe('ingest through the SQLite writer thread', () => {
     await w.flush();
     // The commits are in the WAL; the checkpointer's thread copies them into the file within a second or so.
     await expect.poll(() => statSync(file).size - before, { timeout: 5_000 }).toBeGreaterThan(300_000);
+  });
+
+  it('starts the WAL over under steady ingest: the thread checkpoints between two commits when the log is full', async () => {
+    // Small batches, one commit after the other, as under steady load: no checkpoint beside them ends.
+    const w = await start({ maxBatch: 50, checkpoints: { everyMs: 5, restartFrames: 100 } });
+    const starts = () => readFileSync(`${file}-wal`).readUInt32BE(12); // the log's checkpoint sequence number
+    const first = starts();
+    let largest = 0;
+    for (let i = 0; i < 300; i++) {
+      for (let j = 0; j < 20; j++) w.enqueue(record(`d-${j}`));
+      await new Promise((r) => setTimeout(r, 1));
+      largest = Math.max(largest, statSync(`${file}-wal`).size);
+    }
+    await w.flush();
+    expect(starts()).toBeGreaterThan(first);
+    // 6,000 records wrote several megabytes of pages; 100 frames are 400 KB.
+    expect(largest).toBeLessThan(3_000_000);
   });
 
   it('acknowledges a record only once its commit is visible to another connection', async () => {
@@ -190,7 +211,7 @@ describe('ingest through the SQLite writer thread', () => {
   });
 
   it('acknowledges nothing when the thread crashes mid-batch, and the next batch runs on a new thread', async () => {
-    const w = await start(crashing);
+    const w = await start({ script: crashing });
     const first = record();
     w.enqueue(first);
     await w.flush();

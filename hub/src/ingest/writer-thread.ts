@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
-import { WalCheckpointer } from '../db/wal-checkpointer';
+import { WalCheckpointer, type WalCheckpointerOptions } from '../db/wal-checkpointer';
 import type { WriteLane } from '../db/write-lane';
 import { HubError } from '../errors';
 import type { BatchOutcome, BatchStore } from './batch';
@@ -26,6 +26,8 @@ export interface WriterThreadOptions {
   main?: Kysely<Database>;
   /** Told after each transaction the thread ended (committed or not), before its caller hears of it. */
   onWritten?: () => void;
+  /** The WAL checkpointer's timing (its defaults otherwise; tests make it quick). */
+  checkpoints?: Pick<WalCheckpointerOptions, 'everyMs' | 'restartFrames'>;
 }
 
 type Pending = { resolve: (outcome: BatchOutcome) => void; reject: (err: HubError) => void };
@@ -45,12 +47,17 @@ export class WriterThread implements BatchStore {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopping = false;
+  private restarting: Promise<void> | undefined;
   private readonly log: Logger;
   private readonly script: URL;
   private readonly checkpointer: WalCheckpointer;
 
   constructor(private readonly options: WriterThreadOptions) {
-    this.checkpointer = new WalCheckpointer({ file: options.file });
+    this.checkpointer = new WalCheckpointer({
+      ...options.checkpoints,
+      file: options.file,
+      onLogFull: () => this.restartLog(),
+    });
     this.log = options.logger.child({ ns: 'hub:ingest:writer-thread' });
     this.script = options.script ?? new URL('./writer-worker.ts', import.meta.url);
   }
@@ -75,6 +82,20 @@ export class WriterThread implements BatchStore {
     const plain = queries.map((q) => ({ sql: q.sql, parameters: q.parameters }));
     await this.send((id) => ({ type: 'execute', id, queries: plain }));
   };
+
+  /**
+   * The log holds many frames that no checkpoint could finish beside the commits: one between two commits here
+   * lets the next start it over (see WalCheckpointer). One at a time; a failed one is asked for again later.
+   */
+  private restartLog(): void {
+    if (this.restarting || this.stopping) return;
+    this.restarting = this.send((id) => ({ type: 'checkpoint', id }))
+      .then(
+        () => undefined,
+        (err: unknown) => this.log.warn({ err }, 'checkpoint between commits failed'),
+      )
+      .finally(() => (this.restarting = undefined));
+  }
 
   private async send(message: (id: number) => ToWriter): Promise<BatchOutcome> {
     if (this.stopping) throw new HubError('UNAVAILABLE', 'the ingest writer thread is stopping');

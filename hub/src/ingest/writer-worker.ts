@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database';
 import { openSqlite } from '../db/sqlite';
 import { commitBatch } from './batch';
@@ -35,6 +35,11 @@ export function serveWriter(port: MessagePort, data: WriterData): void {
         return;
       }
       try {
+        if (message.type === 'checkpoint') {
+          await sql`pragma wal_checkpoint(PASSIVE)`.execute(kysely);
+          post({ type: 'executed', id: message.id });
+          return;
+        }
         if (message.type === 'execute') {
           await kysely.transaction().execute(async (trx) => {
             for (const q of message.queries)

@@ -30,10 +30,10 @@ const SQLITE = createRequire(import.meta.url).resolve('better-sqlite3');
  * Under steady ingest, though, no checkpoint here copies everything (commits arrive while it copies), and the log
  * never started over: it grew by every page written, 1.7 GB in the 45 s of `pnpm bench hub/ingest` (2026-12-04).
  * A RESTART checkpoint from here must catch the writer between two commits and mostly missed that moment (in a
- * test of 10 MB of steady commits, the log still grew to 7-10 MB). So once
- * the log holds `restartFrames`, `onLogFull` asks the writer to run a passive checkpoint itself between two
- * commits: with no commit beside it, it copies everything (only the frames since this thread's copy are left),
- * and the writer's next commit starts the log from its beginning.
+ * test of 10 MB of steady commits, the log still grew to 7-10 MB). So once the log holds `restartFrames`,
+ * `onLogFull` asks the writer to run a passive checkpoint itself between two commits: with no commit beside it,
+ * it copies everything (only the frames since this thread's copy are left), and the writer's next commit starts
+ * the log from its beginning.
  */
 export class WalCheckpointer {
   private thread: { worker: Worker; exited: Promise<void> } | undefined;
